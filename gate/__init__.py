@@ -1,0 +1,3 @@
+"""codearts-gate: a quality gate for Huawei Cloud CodeArts Check."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,160 @@
+"""The command line: flags and ``CODEARTS_*`` variables in, a ``RawOptions`` out, then run.
+
+Nothing is judged here: values are checked in ``gate.settings`` so that even a bad value
+still gets the requested outputs written.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from gate import __version__
+from gate.metrics import METRICS
+from gate.run import execute
+from gate.settings import RawOptions
+
+
+class CommaList(click.types.StringParamType):
+    """A string option whose environment variable holds comma-separated items."""
+
+    name = "NAME=N"
+    envvar_list_splitter = ","
+
+
+EPILOG = """\b
+Exit codes:
+  0  the gate passed (or --on-error warn and no verdict was reached)
+  1  the gate failed: at least one count is over its maximum
+  2  usage or configuration error; nothing was sent
+  3  the service refused the credentials or the permission
+  4  no verdict: network, timeout, service error, unreadable report
+
+\b
+Metrics for --max NAME=N (N is a whole number, or 'off'):
+""" + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+
+
+def _option(*names: str, envvar: str | None = None, **kwargs: Any) -> Any:
+    return click.option(*names, envvar=envvar, show_envvar=envvar is not None, **kwargs)
+
+
+OPTIONS = [
+    _option(
+        "--job-id", envvar="CODEARTS_JOB_ID", help="Execution record id of the scan to refresh."
+    ),
+    _option(
+        "--task-id",
+        envvar="CODEARTS_TASK_ID",
+        help="Task id (1-32 chars): refresh the task's latest scan.",
+    ),
+    _option(
+        "--endpoint",
+        envvar="CODEARTS_ENDPOINT",
+        help="Base URL of CodeArts Check (default: from --region).",
+    ),
+    _option(
+        "--region",
+        envvar="CODEARTS_REGION",
+        help="Region for the default endpoint [default: cn-north-4].",
+    ),
+    _option(
+        "--token", envvar="CODEARTS_TOKEN", help="IAM token (X-Auth-Token). Prefer the variable."
+    ),
+    _option(
+        "--max-critical",
+        envvar="CODEARTS_MAX_CRITICAL",
+        metavar="N|off",
+        help="Maximum critical issues [default: 0].",
+    ),
+    _option(
+        "--max-major",
+        envvar="CODEARTS_MAX_MAJOR",
+        metavar="N|off",
+        help="Maximum major issues [default: 0].",
+    ),
+    _option(
+        "--max-new",
+        envvar="CODEARTS_MAX_NEW",
+        metavar="N|off",
+        help="Maximum new unresolved issues [default: 0].",
+    ),
+    _option(
+        "--max",
+        "max_",
+        envvar="CODEARTS_MAX",
+        type=CommaList(),
+        multiple=True,
+        help="Maximum for any metric, by name (repeatable; the variable is comma-separated).",
+    ),
+    _option(
+        "--report-file",
+        envvar="CODEARTS_REPORT_FILE",
+        metavar="PATH",
+        help="Judge a saved API answer (or its result) instead of calling the API; - for stdin.",
+    ),
+    _option("--junit", envvar="CODEARTS_JUNIT", metavar="PATH", help="Write a JUnit XML report."),
+    _option(
+        "--summary", envvar="CODEARTS_SUMMARY", metavar="PATH", help="Write a Markdown summary."
+    ),
+    _option(
+        "--json",
+        "json_",
+        envvar="CODEARTS_JSON",
+        metavar="PATH",
+        help="Write machine-readable results.",
+    ),
+    _option(
+        "--timeout",
+        envvar="CODEARTS_TIMEOUT",
+        metavar="SECONDS",
+        help="Overall deadline for getting the report [default: 300].",
+    ),
+    _option(
+        "--on-error",
+        envvar="CODEARTS_ON_ERROR",
+        metavar="fail|warn",
+        help="warn: exit 0 with a loud warning when no verdict is reached [default: fail].",
+    ),
+    _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
+    _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
+]
+
+
+def _with_options(func: Any) -> Any:
+    for option in reversed(OPTIONS):
+        func = option(func)
+    return func
+
+
+def _text(value: str | None) -> str | None:
+    return value or None  # an empty variable counts as unset
+
+
+def raw_options(params: dict[str, Any]) -> RawOptions:
+    """The parsed values as ``RawOptions``."""
+    texts = {key: _text(value) for key, value in params.items() if key not in _NON_TEXT}
+    return RawOptions(
+        **texts,
+        max=tuple(item for item in params["max_"] if item.strip()),
+        json=_text(params["json_"]),
+        verbose=params["verbose"],
+        quiet=params["quiet"],
+    )
+
+
+_NON_TEXT = frozenset({"max_", "json_", "verbose", "quiet"})
+
+
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
+@_with_options
+@click.version_option(__version__, "--version", prog_name="codearts-gate")
+def main(**params: Any) -> None:
+    """Refresh a CodeArts Check report, judge its counts against maximums, write JUnit,
+    Markdown and JSON reports, and exit with a code that says why."""
+    sys.exit(execute(raw_options(params)))

@@ -1,0 +1,236 @@
+"""The one module that speaks HTTP: refresh a job's report, with retries, inside a deadline.
+
+The refresh call is idempotent, so transient failures are retried with exponential
+backoff and jitter, honouring ``Retry-After``, all inside the overall ``--timeout``.
+Redirects are refused: following one would carry the credentials to another origin.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from gate import __version__
+from gate.errors import (
+    DeadlineError,
+    GateError,
+    NetworkError,
+    TransientNetworkError,
+    TransientServiceError,
+)
+from gate.report import Report, decode_json, envelope_error, is_error_envelope, report_from_payload
+from gate.service_errors import ServiceAnswer, classify
+from gate.settings import Settings
+from gate.text import one_line
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time, jittered
+BACKOFF_CAP = 30.0
+CONNECT_TIMEOUT = 10.0
+MAX_BODY = 10 * 1024 * 1024
+CHUNK = 64 * 1024
+USER_AGENT = f"codearts-gate/{__version__} (+https://github.com/codearts-gate/codearts-gate)"
+
+
+@dataclass
+class Deadline:
+    """The overall bound of a run: every wait and every timeout stays inside it."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self.ends_at = self.clock() + self.seconds
+
+    def remaining(self) -> float:
+        """Seconds left, never below zero."""
+        return max(0.0, self.ends_at - self.clock())
+
+    def check(self) -> None:
+        """Raise ``DeadlineError`` once the time is up."""
+        if self.remaining() <= 0:
+            raise DeadlineError(f"no report within --timeout {self.seconds:g} s")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read whole (bounded): status, headers that matter, body."""
+
+    status: int
+    body: bytes
+    content_type: str | None
+    request_id: str | None
+    retry_after: float | None
+    location: str | None
+
+
+def build_session(settings: Settings) -> requests.Session:
+    """The one place a session is built: identity, credentials, no redirects."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    session.max_redirects = 0
+    if settings.credentials is not None:
+        session.headers["X-Auth-Token"] = settings.credentials.token.reveal()
+    return session
+
+
+def refresh_url(endpoint: str, job_id: str) -> str:
+    """The refresh URL; the job id is one path segment, whatever it holds."""
+    return f"{endpoint}/v1/jobs/{quote(job_id, safe='')}/result/refresh"
+
+
+def fetch_report(
+    settings: Settings,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Report:
+    """Refresh the job's report synchronously and return it; ``GateError`` otherwise."""
+    assert settings.job_id is not None
+    deadline = Deadline(settings.timeout)
+    url = refresh_url(settings.endpoint, settings.job_id)
+    params = {"task_id": settings.task_id, "async": "false"}
+    with session or build_session(settings) as http:
+        return with_retries(lambda: refresh_once(http, url, params, deadline), deadline, sleep)
+
+
+def with_retries(
+    call: Callable[[], Report], deadline: Deadline, sleep: Callable[[float], None]
+) -> Report:
+    """Run ``call``, retrying transient errors while attempts and time remain."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return call()
+        except (TransientServiceError, TransientNetworkError) as err:
+            delay = backoff(attempt, getattr(err, "retry_after", None))
+            if attempt == MAX_ATTEMPTS or delay >= deadline.remaining():
+                raise _gave_up(err, attempt) from err
+            log.info("attempt %d failed (%s); retrying in %.1f s", attempt, err, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _gave_up(err: GateError, attempts: int) -> GateError:
+    err.message = f"{err.message} (gave up after {attempts} attempt{'s' * (attempts > 1)})"
+    return err
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before the next attempt: ``Retry-After`` if given, else jittered."""
+    if retry_after is not None:
+        return min(retry_after, BACKOFF_CAP * 4)
+    ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def refresh_once(
+    http: requests.Session, url: str, params: dict[str, str], deadline: Deadline
+) -> Report:
+    """One PUT: send, read the answer (bounded), interpret it."""
+    deadline.check()
+    answer = send(http, url, params, deadline)
+    log.debug(
+        "HTTP %d, %d bytes, request id %s", answer.status, len(answer.body), answer.request_id
+    )
+    return interpret(answer)
+
+
+def send(http: requests.Session, url: str, params: dict[str, str], deadline: Deadline) -> Answer:
+    """Send the PUT and read the whole answer, mapping transport failures to ``GateError``."""
+    timeout = (min(CONNECT_TIMEOUT, deadline.remaining()), deadline.remaining())
+    try:
+        with http.put(url, params=params, timeout=timeout, stream=True, allow_redirects=False) as r:
+            return Answer(
+                status=r.status_code,
+                body=read_bounded(r, deadline),
+                content_type=r.headers.get("Content-Type"),
+                request_id=r.headers.get("X-Request-Id"),
+                retry_after=parse_retry_after(r.headers.get("Retry-After")),
+                location=r.headers.get("Location"),
+            )
+    except requests.RequestException as err:
+        raise transport_error(err, url, deadline) from None
+
+
+def read_bounded(response: requests.Response, deadline: Deadline) -> bytes:
+    """The body, in chunks, refusing more than ``MAX_BODY`` and stopping at the deadline."""
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise NetworkError(f"the answer is larger than {MAX_BODY // (1024 * 1024)} MiB")
+        deadline.check()
+    return bytes(body)
+
+
+def transport_error(err: requests.RequestException, url: str, deadline: Deadline) -> GateError:
+    """A ``GateError`` for a transport failure, naming the host and not the credentials."""
+    host = urlsplit(url).netloc
+    if deadline.remaining() <= 0:
+        return DeadlineError(f"no report from {host} within --timeout {deadline.seconds:g} s")
+    if isinstance(err, requests.exceptions.SSLError):
+        return NetworkError(
+            f"TLS verification of {host} failed",
+            hint="if a corporate proxy re-signs TLS, point REQUESTS_CA_BUNDLE at its CA",
+        )
+    if isinstance(err, requests.exceptions.ProxyError):
+        return NetworkError(
+            f"the proxy refused or failed the call to {host}", hint="check HTTPS_PROXY / NO_PROXY"
+        )
+    if isinstance(err, requests.exceptions.Timeout):
+        return TransientNetworkError(f"{host} did not answer in time")
+    if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return TransientNetworkError(f"connection to {host} failed ({type(err).__name__})")
+    return NetworkError(f"the call to {host} failed ({type(err).__name__})")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def interpret(answer: Answer) -> Report:
+    """The report in an answer, or the error it stands for (errors can come with HTTP 200)."""
+    if 300 <= answer.status < 400:
+        where = one_line(answer.location or "(no Location)", 200)
+        raise NetworkError(
+            f"the service redirected (HTTP {answer.status}) to {where}; not followed, "
+            "so the credentials stay with the configured host",
+            hint="set --endpoint to the final https:// URL",
+        )
+    if answer.status >= 400:
+        raise error_of(answer)
+    payload = decode_json(answer.body, answer.content_type)
+    return report_from_payload(payload, status=answer.status, request_id=answer.request_id)
+
+
+def error_of(answer: Answer) -> GateError:
+    """The error an HTTP error status stands for, with the body's code when it has one."""
+    try:
+        payload = decode_json(answer.body, answer.content_type)
+    except GateError:
+        payload = None
+    if isinstance(payload, dict) and is_error_envelope(payload):
+        err = envelope_error(payload, answer.status, answer.request_id)
+        if isinstance(err, TransientServiceError):
+            err.retry_after = answer.retry_after
+        return err
+    return classify(
+        ServiceAnswer(answer.status, request_id=answer.request_id, retry_after=answer.retry_after)
+    )

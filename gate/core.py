@@ -1,0 +1,117 @@
+"""The core: judge a report against a policy. Imports neither click nor requests."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from gate.errors import ExitCode, GateError, ReportError, final_exit_code
+from gate.metrics import METRICS
+from gate.policy import Policy, Threshold
+from gate.report import Report
+
+
+class Outcome(enum.Enum):
+    """What the gate concluded."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold applied: ``actual`` is ``None`` when the count could not be read."""
+
+    metric: str
+    maximum: int
+    actual: int | None
+    problem: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only for a count that was read and is within its maximum."""
+        return self.actual is not None and self.actual <= self.maximum
+
+    @property
+    def description(self) -> str:
+        """What the metric counts, in words."""
+        return METRICS[self.metric].description
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """Why no verdict was reached."""
+
+    kind: str
+    message: str
+    exit_code: ExitCode
+
+    @classmethod
+    def from_error(cls, err: GateError) -> ErrorInfo:
+        """The summary of a ``GateError`` that the outputs show."""
+        return cls(kind=err.kind, message=str(err), exit_code=err.exit_code)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything the outputs show: the outcome, the checks, the counts and the context."""
+
+    outcome: Outcome
+    checks: tuple[Check, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+    report_url: str | None = None
+    tools: tuple[str, ...] = ()
+    job_id: str | None = None
+    error: ErrorInfo | None = None
+    duration: float = 0.0
+    warn_on_error: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The exit code of the run, ``--on-error warn`` applied."""
+        return final_exit_code(self.verdict_exit_code, warn_on_error=self.warn_on_error)
+
+    @property
+    def verdict_exit_code(self) -> ExitCode:
+        """The exit code the outcome stands for, before ``--on-error warn``."""
+        if self.error is not None:
+            return self.error.exit_code
+        return ExitCode.PASSED if self.outcome is Outcome.PASSED else ExitCode.GATE_FAILED
+
+    @property
+    def warned(self) -> bool:
+        """True when an error was turned into exit 0 by ``--on-error warn``."""
+        return self.error is not None and self.exit_code is ExitCode.PASSED
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        """The checks over their maximum."""
+        return tuple(c for c in self.checks if c.actual is not None and not c.passed)
+
+
+def _apply(report: Report, threshold: Threshold) -> Check:
+    try:
+        actual = report.count(threshold.metric)
+    except ReportError as err:
+        return Check(threshold.metric, threshold.maximum, None, problem=str(err))
+    return Check(threshold.metric, threshold.maximum, actual)
+
+
+def evaluate(report: Report, policy: Policy) -> Verdict:
+    """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass."""
+    checks = tuple(_apply(report, t) for t in policy.thresholds)
+    unreadable = [c.problem for c in checks if c.problem]
+    error = ErrorInfo.from_error(ReportError("; ".join(unreadable))) if unreadable else None
+    if error:
+        outcome = Outcome.ERROR
+    else:
+        outcome = Outcome.PASSED if all(c.passed for c in checks) else Outcome.FAILED
+    return Verdict(
+        outcome, checks, report.readable_counts(), report.report_url, report.tools, error=error
+    )
+
+
+def error_verdict(err: GateError, job_id: str | None = None) -> Verdict:
+    """The verdict when no report could be had: no checks, the error saying why."""
+    return Verdict(Outcome.ERROR, job_id=job_id, error=ErrorInfo.from_error(err))

@@ -1,0 +1,106 @@
+"""The one exception root of codearts-gate and the one map from outcomes to exit codes.
+
+Every failure the gate knows about is a ``GateError`` subclass that carries its exit
+code and a short ``kind`` used in the machine-readable outputs. Nothing else in the
+package decides an exit code.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The exit-code contract, documented in the README and ``--help``."""
+
+    PASSED = 0
+    GATE_FAILED = 1
+    USAGE = 2
+    CREDENTIALS_REFUSED = 3
+    NO_VERDICT = 4
+
+
+class GateError(Exception):
+    """Root of every error the gate reports; ``str(err)`` is the one-line message."""
+
+    exit_code: ExitCode = ExitCode.NO_VERDICT
+    kind: str = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} -- {self.hint}" if self.hint else self.message
+
+
+class UsageError(GateError):
+    """Bad flags, bad values, missing configuration: nothing was sent."""
+
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class CredentialsError(GateError):
+    """The service refused the credentials or the permission."""
+
+    exit_code = ExitCode.CREDENTIALS_REFUSED
+    kind = "credentials"
+
+
+class ServiceError(GateError):
+    """The service answered with an error that is not about credentials."""
+
+    kind = "service"
+
+
+class TransientServiceError(ServiceError):
+    """An answer worth retrying (429, 5xx, the service's own "retry later" codes)."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class NetworkError(GateError):
+    """The service could not be reached: DNS, connection, TLS, proxy."""
+
+    kind = "network"
+
+
+class TransientNetworkError(NetworkError):
+    """A connection-level failure worth retrying."""
+
+
+class DeadlineError(GateError):
+    """The overall ``--timeout`` ran out before a report was had."""
+
+    kind = "timeout"
+
+
+class ReportError(GateError):
+    """The body is not the documented report, or a count the policy needs is unreadable."""
+
+    kind = "report"
+
+
+class Interrupted(GateError):
+    """The run was stopped by a signal (SIGTERM from a cancelled job, Ctrl-C)."""
+
+    kind = "interrupted"
+
+
+class OutputError(GateError):
+    """An output file that was asked for cannot be written."""
+
+    exit_code = ExitCode.USAGE
+    kind = "output"
+
+
+def final_exit_code(code: ExitCode, *, warn_on_error: bool) -> ExitCode:
+    """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead."""
+    no_verdict = code in (ExitCode.CREDENTIALS_REFUSED, ExitCode.NO_VERDICT)
+    return ExitCode.PASSED if warn_on_error and no_verdict else code

@@ -1,0 +1,42 @@
+"""The short table printed on stdout: each check, the verdict, the report link."""
+
+from __future__ import annotations
+
+from gate.core import Check, Outcome, Verdict
+from gate.text import one_line
+
+WORDS = {Outcome.PASSED: "PASSED", Outcome.FAILED: "FAILED", Outcome.ERROR: "NO VERDICT"}
+
+
+def _row(check: Check, width: int) -> str:
+    actual = "?" if check.actual is None else str(check.actual)
+    result = "pass" if check.passed else ("ERROR" if check.actual is None else "FAIL")
+    return f"  {check.metric:<{width}}  {actual:>8}  {check.maximum:>8}  {result}"
+
+
+def table(verdict: Verdict) -> list[str]:
+    """The checks as aligned rows with a header."""
+    if not verdict.checks:
+        return []
+    width = max(len("metric"), *(len(c.metric) for c in verdict.checks))
+    header = f"  {'metric':<{width}}  {'actual':>8}  {'max':>8}  result"
+    return [header] + [_row(c, width) for c in verdict.checks]
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """One line: the outcome, and why."""
+    word = WORDS[verdict.outcome]
+    if verdict.outcome is Outcome.FAILED:
+        over = len(verdict.failed_checks)
+        return f"verdict: {word} ({over} of {len(verdict.checks)} checks over their maximum)"
+    if verdict.outcome is Outcome.PASSED:
+        return f"verdict: {word} ({len(verdict.checks)} checks within their maximum)"
+    return f"verdict: {word} ({verdict.error.kind if verdict.error else 'error'})"
+
+
+def render(verdict: Verdict) -> str:
+    """Table, verdict line and report link."""
+    lines = [*table(verdict), verdict_line(verdict)]
+    if verdict.report_url:
+        lines.append(f"report: {one_line(verdict.report_url, 2000)}")
+    return "\n".join(lines) + "\n"

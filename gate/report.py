@@ -1,0 +1,125 @@
+"""Reading the service's answer into a ``Report``: total over any input.
+
+Any body ends in a ``Report`` or a ``GateError``; never in a stray exception. Errors can
+arrive with HTTP 200, so the body decides: ``status: failed``, an ``error_code`` or a
+missing ``result`` is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gate.errors import GateError, ReportError
+from gate.metrics import METRICS
+from gate.service_errors import ServiceAnswer, classify
+from gate.text import one_line, preview
+
+
+@dataclass(frozen=True)
+class Report:
+    """The ``result`` object of a refresh answer (JobReportInfo), as received."""
+
+    fields: Mapping[str, object]
+
+    def count(self, metric: str) -> int:
+        """The value of a metric: the first field present, or ``ReportError`` if unreadable."""
+        for field in METRICS[metric].fields:
+            value = self.fields.get(field)
+            if value is not None:
+                return _as_count(value, metric, field)
+        names = " or ".join(repr(f) for f in METRICS[metric].fields)
+        raise ReportError(f"the report has no count for {metric!r} (field {names})")
+
+    def readable_counts(self) -> dict[str, int]:
+        """Every metric the report holds a valid count for, by friendly name."""
+        counts = {}
+        for name in METRICS:
+            try:
+                counts[name] = self.count(name)
+            except ReportError:
+                continue
+        return counts
+
+    @property
+    def report_url(self) -> str | None:
+        """The console link to the report, when the service gave a string."""
+        url = self.fields.get("REPORT_URL")
+        return url if isinstance(url, str) and url else None
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The engines the scan used (``TOOL_LIST``), strings only."""
+        tools = self.fields.get("TOOL_LIST")
+        return tuple(t for t in tools if isinstance(t, str)) if isinstance(tools, list) else ()
+
+
+def _as_count(value: object, metric: str, field: str) -> int:
+    """A non-negative integer, or an integer-valued decimal string such as ``"3"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    shown = one_line(repr(value), 60)
+    raise ReportError(
+        f"the count for {metric!r} (field {field!r}) is not a whole number >= 0: {shown}"
+    )
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(body: bytes, content_type: str | None = None) -> object:
+    """Decode a JSON body strictly (no NaN/Infinity); ``ReportError`` naming what came instead."""
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as err:
+        kind = f"a {one_line(content_type, 60)} body" if content_type else "a body"
+        shown = preview(body) if body else "(empty)"
+        raise ReportError(f"expected the report as JSON, got {kind} that is not: {shown}") from err
+
+
+def envelope_error(payload: Mapping[str, object], status: int, request_id: str | None) -> GateError:
+    """The error an envelope reports (HTTP 200 included)."""
+    code, msg = payload.get("error_code"), payload.get("error_msg")
+    rid = payload.get("request_id", request_id)
+    return classify(
+        ServiceAnswer(
+            status=status,
+            error_code=code if isinstance(code, str) else None,
+            error_msg=msg if isinstance(msg, str) else "status: failed",
+            request_id=rid if isinstance(rid, str) else None,
+        )
+    )
+
+
+def is_error_envelope(payload: Mapping[str, object]) -> bool:
+    """An answer that says it failed, whatever its HTTP status."""
+    return "error_code" in payload or payload.get("status") == "failed"
+
+
+def report_from_payload(
+    payload: object, *, status: int = 200, request_id: str | None = None, allow_bare: bool = False
+) -> Report:
+    """The report in a decoded body: its ``result``, or (from a file) a bare result object."""
+    if not isinstance(payload, dict):
+        raise ReportError(f"expected a JSON object, got {type(payload).__name__}")
+    if is_error_envelope(payload):
+        raise envelope_error(payload, status, request_id)
+    if "result" in payload:
+        return _result_of(payload)
+    if allow_bare and not ({"status", "httpStatus"} & payload.keys()):
+        return Report(payload)
+    raise ReportError("the answer has no 'result': the report was not refreshed synchronously")
+
+
+def _result_of(payload: Mapping[str, object]) -> Report:
+    status = payload.get("status", "success")
+    if status != "success":
+        raise ReportError(f"the answer's status is {one_line(repr(status), 60)}, not 'success'")
+    result = payload["result"]
+    if not isinstance(result, dict):
+        raise ReportError(f"the answer's 'result' is {type(result).__name__}, not an object")
+    return Report(result)

@@ -1,0 +1,164 @@
+"""One run, end to end: settings -> report -> verdict -> outputs -> exit code.
+
+This is the one place that turns a ``GateError`` into an outcome; every path writes the
+outputs that were asked for before the exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from gate import __version__
+from gate.core import Verdict, error_verdict, evaluate
+from gate.errors import ExitCode, GateError, Interrupted, UsageError
+from gate.formats import render
+from gate.formats.console import verdict_line
+from gate.outputs import preflight, write_atomic
+from gate.report import Report, decode_json, report_from_payload
+from gate.settings import OutputPaths, RawOptions, Settings, build_settings, outputs_of
+from gate.text import one_line
+
+log = logging.getLogger("gate")
+
+
+def execute(raw: RawOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Validate the options and run; a usage error still writes the outputs asked for."""
+    started = time.monotonic()
+    try:
+        settings = build_settings(raw)
+    except UsageError as error:
+        verdict = replace(error_verdict(error, raw.job_id), duration=time.monotonic() - started)
+        return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
+    configure_logging(settings, err)
+    return run(settings, out, err)
+
+
+def run(settings: Settings, out: TextIO, err: TextIO) -> int:
+    """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
+    started = time.monotonic()
+    verdict = reach_verdict(settings)
+    verdict = replace(
+        verdict,
+        job_id=settings.job_id,
+        duration=time.monotonic() - started,
+        warn_on_error=settings.warn_on_error,
+    )
+    return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+def reach_verdict(settings: Settings) -> Verdict:
+    """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
+    try:
+        with interrupts_as_errors():
+            preflight(settings.outputs)
+            return evaluate(load_report(settings), settings.policy)
+    except GateError as error:
+        return error_verdict(error, settings.job_id)
+
+
+def load_report(settings: Settings) -> Report:
+    """The report from the saved file, or from the service (HTTP code imported only then)."""
+    if settings.report_file:
+        return report_from_payload(
+            decode_json(read_report_file(settings.report_file)), allow_bare=True
+        )
+    from gate.client import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
+
+    log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
+    return fetch_report(settings)
+
+
+def read_report_file(path: str) -> bytes:
+    """The saved answer's bytes; ``-`` reads standard input."""
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read --report-file {path!r}: {error.strerror}") from None
+
+
+def finish(verdict: Verdict, outputs: OutputPaths, verbosity: int, out: TextIO, err: TextIO) -> int:
+    """Write every output asked for, print the result, return the exit code."""
+    code = verdict.exit_code
+    for name, path in outputs.requested().items():
+        try:
+            write_atomic(path, render(name, verdict))
+        except OSError as error:
+            print(
+                f"codearts-gate: error: cannot write --{name} {path!r}: {error.strerror}", file=err
+            )
+            if code is ExitCode.PASSED:  # a pass whose report is lost must not look green
+                code = ExitCode.USAGE
+    print_result(verdict, verbosity, out, err)
+    return int(code)
+
+
+def print_result(verdict: Verdict, verbosity: int, out: TextIO, err: TextIO) -> None:
+    """The table and verdict on stdout; the error, once, on stderr."""
+    if verdict.error is not None:
+        prefix = "warning" if verdict.warned else "error"
+        print(f"codearts-gate: {prefix}: {one_line(verdict.error.message, 1000)}", file=err)
+    if verdict.warned:
+        print(
+            "codearts-gate: warning: no verdict was reached; exiting 0 because of --on-error warn",
+            file=err,
+        )
+    if verbosity >= 0:
+        out.write(render("console", verdict))
+    elif verdict.error is None:
+        print(verdict_line(verdict), file=out)
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every secret value in a log record's final text with ``***``."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        record.msg, record.args = text, None
+        return True
+
+
+def configure_logging(settings: Settings, err: TextIO) -> None:
+    """``-v`` shows progress, ``-vv`` details; secrets are redacted from every line."""
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("codearts-gate: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secrets()))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    log.setLevel(
+        levels.get(settings.verbosity, logging.DEBUG if settings.verbosity > 1 else logging.ERROR)
+    )
+    log.debug("codearts-gate %s", __version__)
+
+
+@contextlib.contextmanager
+def interrupts_as_errors() -> Iterator[None]:
+    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    fired: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if not fired:  # once: a second signal must not interrupt writing the outputs
+            fired.append(signum)
+            raise Interrupted(f"stopped by {signal.Signals(signum).name} before a verdict")
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,74 @@
+"""What the service's error answers mean: which exit code, whether to retry, what to fix.
+
+Pure: takes the status, the error code and message already read from a response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gate.errors import CredentialsError, GateError, ServiceError, TransientServiceError
+from gate.text import one_line
+
+CREDENTIAL_CODES = frozenset(
+    {"CC.00000003", "CC.00050007", "CC.00050010", "APIGW.0301", "APIGW.0302", "APIGW.0303"}
+)
+TRANSIENT_CODES = frozenset({"CC.00050012", "CC.00000000", "APIGW.0308"})
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+CREDENTIAL_STATUSES = frozenset({401, 403})
+
+HINTS = {
+    "CC.00000003": "the token expired: fetch a new one (IAM tokens last 24 hours)",
+    "CC.00050007": "IAM authentication failed: check the token or the AK/SK pair",
+    "CC.00050010": "no permission: grant the IAM action codeartscheck:task:getReport",
+    "CC.00050000": "check --job-id and --task-id",
+    "CC.00050013": "the project does not exist: check the job id and the region",
+    "CC.00050015": "the scan is still running: run the gate after it ends",
+    "APIGW.0301": "the token or AK/SK signature was refused: check the credentials "
+    "(five bad signatures in a row lock an access key for five minutes)",
+    "APIGW.0303": "the signature expired: the machine's clock is more than 15 minutes off, "
+    "sync it (NTP)",
+    "APIGW.0308": "the service throttled the call: retry later",
+    "APIGW.0101": "the API was not found: check --endpoint and --region",
+}
+STATUS_HINTS = {
+    400: "check --job-id and --task-id",
+    401: "check the credentials",
+    403: "check the permission codeartscheck:task:getReport",
+    404: "check --endpoint, --region and --job-id",
+}
+
+
+@dataclass(frozen=True)
+class ServiceAnswer:
+    """The parts of an error answer that matter, all optional but the status."""
+
+    status: int
+    error_code: str | None = None
+    error_msg: str | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+
+
+def describe(answer: ServiceAnswer) -> str:
+    """One line naming the HTTP status, the error code and message, and the request id."""
+    parts = [f"HTTP {answer.status}"]
+    if answer.error_code:
+        parts.append(one_line(answer.error_code, 40))
+    text = ", ".join(parts)
+    if answer.error_msg:
+        text += f": {one_line(answer.error_msg)}"
+    if answer.request_id:
+        text += f" (request id {one_line(answer.request_id, 80)})"
+    return f"the service answered {text}"
+
+
+def classify(answer: ServiceAnswer) -> GateError:
+    """The error to raise for an answer: credentials (3), transient (retried) or other (4)."""
+    code, message = answer.error_code, describe(answer)
+    hint = HINTS.get(code or "") or STATUS_HINTS.get(answer.status)
+    if code in CREDENTIAL_CODES or answer.status in CREDENTIAL_STATUSES:
+        return CredentialsError(message, hint=hint)
+    if code in TRANSIENT_CODES or answer.status in TRANSIENT_STATUSES:
+        return TransientServiceError(message, hint=hint, retry_after=answer.retry_after)
+    return ServiceError(message, hint=hint)
