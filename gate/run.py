@@ -17,22 +17,31 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from gate import __version__
+from gate import __version__, github
 from gate.core import Verdict, error_verdict, evaluate
 from gate.errors import ExitCode, GateError, Interrupted, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight, write_atomic
 from gate.report import Report, decode_json, report_from_payload
-from gate.settings import OutputPaths, RawOptions, Settings, build_settings, outputs_of
+from gate.settings import (
+    OutputPaths,
+    RawOptions,
+    Settings,
+    build_settings,
+    outputs_of,
+    raw_secrets,
+)
 from gate.text import one_line
 
 log = logging.getLogger("gate")
 
 
-def execute(raw: RawOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Validate the options and run; a usage error still writes the outputs asked for."""
+    out, err = out or sys.stdout, err or sys.stderr
     started = time.monotonic()
+    github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
     try:
         settings = build_settings(raw)
     except UsageError as error:
@@ -45,7 +54,7 @@ def execute(raw: RawOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
 def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
     started = time.monotonic()
-    verdict = reach_verdict(settings)
+    verdict = reach_verdict(settings, out)
     verdict = replace(
         verdict,
         job_id=settings.job_id,
@@ -55,17 +64,17 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
 
 
-def reach_verdict(settings: Settings) -> Verdict:
+def reach_verdict(settings: Settings, out: TextIO) -> Verdict:
     """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
     try:
         with interrupts_as_errors():
             preflight(settings.outputs)
-            return evaluate(load_report(settings), settings.policy)
+            return evaluate(load_report(settings, out), settings.policy)
     except GateError as error:
         return error_verdict(error, settings.job_id)
 
 
-def load_report(settings: Settings) -> Report:
+def load_report(settings: Settings, out: TextIO) -> Report:
     """The report from the saved file, or from the service (HTTP code imported only then)."""
     if settings.report_file:
         return report_from_payload(
@@ -73,8 +82,9 @@ def load_report(settings: Settings) -> Report:
         )
     from gate.client import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
 
-    log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
-    return fetch_report(settings)
+    with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
+        log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
+        return fetch_report(settings)
 
 
 def read_report_file(path: str) -> bytes:
@@ -98,6 +108,7 @@ def finish(verdict: Verdict, outputs: OutputPaths, verbosity: int, out: TextIO, 
             if code is ExitCode.PASSED:  # a pass whose report is lost must not look green
                 code = ExitCode.USAGE
     print_result(verdict, verbosity, out, err)
+    github.publish(verdict, outputs, out, exit_code=int(code))
     return int(code)
 
 
