@@ -1,0 +1,996 @@
+"""A faithful fake of the CodeArts Check refresh API and of IAM password login.
+
+The fake follows ../shared/codearts-api.md: the refresh call
+``PUT /v1/jobs/{job_id}/result/refresh?task_id=..&async=false`` behind an API-gateway
+that checks ``X-Auth-Token`` or an ``SDK-HMAC-SHA256`` signature (recomputed here
+independently from the bytes received), and ``POST /v3/auth/tokens``.
+
+What the refresh call answers is driven by a *scenario*: a sequence of steps (response
+recipes) of which the last one repeats. Pick a named one from ``SCENARIOS`` or pass a
+list of steps built with the ``*_step`` helpers, at construction or at any time later::
+
+    with FakeCodeArts(scenario="flaky_503_then_pass") as api:
+        run_gate("--endpoint", api.url, ...)
+        api.scenario = [json_step(429, {...}), report_step(PASS_REPORT)]
+
+Standard library only. Every blocking behaviour (``hang``, ``sleep``, ``trickle``)
+waits on an event that ``stop()`` sets, and never longer than ``MAX_WAIT`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import hmac
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
+
+MAX_WAIT = 60.0
+"""Upper bound, in seconds, of any wait inside a handler (hang, sleep, trickle)."""
+
+CLOCK_SKEW = 15 * 60
+"""Largest accepted distance, in seconds, between X-Sdk-Date and the server clock."""
+
+BAD_SIGNATURE_LOCK = 5
+"""Bad signatures in a row after which the AK is locked (the gateway's documented rule)."""
+
+LOCK_SECONDS = 5 * 60
+
+OTHER_ORIGIN = "127.0.0.2"
+"""Another origin: 127.0.0.0/8 is all loopback, but a socket bound to 127.0.0.1 does not
+answer 127.0.0.2, so for a client ``http://127.0.0.2:PORT`` is a different host. The fake
+also listens there (same port, when free) and records what arrives, so a test can see
+whether a client followed a cross-origin redirect and what credentials it carried."""
+
+JSON_TYPE = "application/json;charset=UTF-8"
+HTML_TYPE = "text/html; charset=utf-8"
+REFRESH_PATH = re.compile(r"/v1/jobs/([^/]+)/result/refresh")
+IAM_PATH = "/v3/auth/tokens"
+SEVERITIES = ("critical", "major", "minor", "suggestion")
+LEGACY_SEVERITIES = ("FATAL", "CRITICAL", "GENERAL", "PROMPT")
+
+EXAMPLE_REPORT: dict[str, Any] = {
+    "CODE_SIZE": 991,
+    "UCC_NBNC": 803,
+    "FILE_TOTAL": 41,
+    "FATAL": 0,
+    "CRITICAL": 4,
+    "GENERAL": 108,
+    "PROMPT": 10,
+    "NEW": 122,
+    "UNRESOLVED": 122,
+    "UNRESOLVED_ADD": 122,
+    "STANDARD_NEW": 122,
+    "STANDARD_FIXED": 0,
+    "STANDARD_DISMISSED": 0,
+    "RESOLVED": 0,
+    "FIX": 0,
+    "IGNORE": 0,
+    "COMFIRM": 0,
+    "DELAYSTATUS_COUNT": 0,
+    "critical": 0,
+    "major": 4,
+    "minor": 108,
+    "suggestion": 10,
+    "delay_critical": 0,
+    "delay_major": 0,
+    "delay_minor": 0,
+    "delay_suggestion": 0,
+    "REPORT_URL": (
+        "https://devcloud.cn-north-4.huaweicloud.com/codecheck/project/x/codecheck/task/y/detail"
+    ),
+    "TOOL_LIST": ["fixbotengine-cxx", "clangtidy", "codemars"],
+}
+"""The documented example: FAILS default limits (CRITICAL 4 is the legacy name of major)."""
+
+_NO_ISSUES = dict.fromkeys(
+    (*SEVERITIES, *LEGACY_SEVERITIES, "NEW", "UNRESOLVED", "UNRESOLVED_ADD", "STANDARD_NEW"), 0
+)
+PASS_REPORT: dict[str, Any] = {**EXAMPLE_REPORT, **_NO_ISSUES}
+"""A report within default limits: every severity 0 and UNRESOLVED_ADD 0."""
+
+LEGACY_ONLY_REPORT: dict[str, Any] = {
+    k: v for k, v in EXAMPLE_REPORT.items() if k not in SEVERITIES and not k.startswith("delay_")
+}
+"""The example with only the upper-case legacy names (CRITICAL 4 means major 4)."""
+
+MISSING_COUNT_REPORT: dict[str, Any] = {
+    k: v for k, v in PASS_REPORT.items() if k not in ("critical", "FATAL")
+}
+"""A passing report that lacks the critical count under both namings: cannot be judged."""
+
+STRING_COUNTS_REPORT: dict[str, Any] = {
+    k: str(v) if isinstance(v, int) else v for k, v in EXAMPLE_REPORT.items()
+}
+"""The example with every count as a decimal string ("4")."""
+
+BAD_COUNT_REPORT: dict[str, Any] = {**PASS_REPORT, "major": -1, "CRITICAL": -1}
+"""A passing report except a negative major count (both namings)."""
+
+FRACTIONAL_COUNT_REPORT: dict[str, Any] = {**PASS_REPORT, "major": 0.5, "CRITICAL": 0.5}
+"""A passing report except a fractional major count (both namings)."""
+
+
+# --------------------------------------------------------------------------- signing
+
+
+def canonical_uri(path: str) -> str:
+    """Canonical URI: each segment ``quote(seg, safe="~")``, always ending in ``/``."""
+    uri = "/".join(quote(unquote(seg), safe="~") for seg in path.split("/"))
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def canonical_query(raw_query: str) -> str:
+    """Canonical query: (key, value) pairs as decoded, sorted, re-encoded, ``&``-joined."""
+    pairs = sorted(parse_qsl(raw_query, keep_blank_values=True))
+    return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
+
+
+def canonical_request(
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    signed_headers: str,
+) -> str:
+    """Canonical request of section 4, built from what the server received."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    names = signed_headers.split(";")
+    lines = "".join(f"{name}:{lower.get(name, '').strip()}\n" for name in names)
+    payload = hashlib.sha256(body).hexdigest()
+    query = canonical_query(raw_query)
+    return f"{method.upper()}\n{canonical_uri(path)}\n{query}\n{lines}\n{signed_headers}\n{payload}"
+
+
+def string_to_sign(canonical: str, sdk_date: str) -> str:
+    """``SDK-HMAC-SHA256\\n{X-Sdk-Date}\\n{hex sha256(canonical request)}``."""
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return f"SDK-HMAC-SHA256\n{sdk_date}\n{digest}"
+
+
+def expected_signature(
+    sk: str,
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    signed_headers: str,
+) -> str:
+    """The signature the server expects for a request, as hex HMAC-SHA256 keyed by ``sk``.
+
+    ``path`` and ``raw_query`` are as received (percent-encoded), ``headers`` the received
+    headers (any case), ``signed_headers`` the ``SignedHeaders=`` list (``a;b;c``).
+    """
+    sdk_date = {k.lower(): v for k, v in headers.items()}.get("x-sdk-date", "")
+    canonical = canonical_request(method, path, raw_query, headers, body, signed_headers)
+    to_sign = string_to_sign(canonical, sdk_date.strip())
+    return hmac.new(sk.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value: str) -> dict[str, str] | None:
+    """Split ``SDK-HMAC-SHA256 Access=.., SignedHeaders=.., Signature=..``; None if malformed."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme != "SDK-HMAC-SHA256":
+        return None
+    parts = dict(part.strip().partition("=")[::2] for part in rest.split(","))
+    wanted = ("Access", "SignedHeaders", "Signature")
+    if not all(parts.get(key) for key in wanted):
+        return None
+    return {key: parts[key].strip() for key in wanted}
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class Step:
+    """One response recipe of a scenario.
+
+    kind: ``report`` (the envelope around ``report``, or the server's ``report`` when
+    None), ``json`` (``body`` serialised), ``raw`` (``body`` bytes as ``content_type``),
+    ``hang`` (never answer until stop, at most MAX_WAIT) or ``redirect`` (``status`` with
+    ``Location`` = ``location`` formatted with ``port`` and ``target``, the request target).
+    delivery: ``normal``, ``reset`` (half the body then RST), ``truncated`` (half the body
+    under the full Content-Length, then FIN) or ``trickle`` (one byte every ``interval``).
+    delay: seconds to sleep before answering. auth: check credentials (and, for
+    ``report``, the request shape) first, as the gateway and the service would.
+    """
+
+    kind: str = "report"
+    status: int = 200
+    body: Any = None
+    content_type: str = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+    report: Mapping[str, Any] | None = None
+    http_status: Any = "OK"
+    delay: float = 0.0
+    delivery: str = "normal"
+    interval: float = 0.5
+    location: str = ""
+    auth: bool = True
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Steps served one per refresh request, the last one repeating; ``iam`` drives login."""
+
+    steps: tuple[Step, ...]
+    iam: str = "ok"
+    doc: str = ""
+    name: str = "custom"
+
+    def step(self, index: int) -> Step:
+        """The step for the ``index``-th refresh request (0-based)."""
+        return self.steps[min(index, len(self.steps) - 1)]
+
+
+def report_step(report: Mapping[str, Any] | None = None, **kw: Any) -> Step:
+    """Serve the success envelope around ``report`` (None: the server's ``report``)."""
+    return Step(kind="report", report=report, **kw)
+
+
+def json_step(
+    status: int, body: Any, *, headers: Mapping[str, str] | None = None, **kw: Any
+) -> Step:
+    """Serve ``body`` as JSON; a ``request_id`` key set to None is filled with the request id."""
+    return Step(kind="json", status=status, body=body, headers=tuple((headers or {}).items()), **kw)
+
+
+def raw_step(status: int, body: bytes, content_type: str, **kw: Any) -> Step:
+    """Serve raw bytes with a content type."""
+    return Step(kind="raw", status=status, body=body, content_type=content_type, **kw)
+
+
+def hang_step() -> Step:
+    """Accept the request and never answer (until stop, or MAX_WAIT, then close)."""
+    return Step(kind="hang", auth=False)
+
+
+def sleep_step(seconds: float, then: Step | None = None) -> Step:
+    """Sleep ``seconds`` (stop-aware), then answer as ``then`` (default: the server's report)."""
+    return replace(then or report_step(), delay=seconds)
+
+
+def reset_step(then: Step | None = None) -> Step:
+    """Send the headers and half the body of ``then``, then reset the connection (RST)."""
+    return replace(then or report_step(), delivery="reset")
+
+
+def truncated_step(then: Step | None = None) -> Step:
+    """Announce the full Content-Length, send half the body of ``then``, then close."""
+    return replace(then or report_step(), delivery="truncated")
+
+
+def trickle_step(interval: float = 0.5, then: Step | None = None) -> Step:
+    """Send the body of ``then`` one byte every ``interval`` seconds (at most MAX_WAIT)."""
+    return replace(then or report_step(), delivery="trickle", interval=interval)
+
+
+def redirect_step(status: int, location: str) -> Step:
+    """Redirect; ``location`` may use ``{port}`` and ``{target}`` (path and query)."""
+    return Step(kind="redirect", status=status, location=location, auth=False)
+
+
+def _apigw_body(code: str, msg: str) -> dict[str, Any]:
+    return {"error_code": code, "error_msg": msg, "request_id": None}
+
+
+def _cc_body(code: str, msg: str, *, failed: bool = True) -> dict[str, Any]:
+    body = {"error_code": code, "error_msg": msg}
+    return {"status": "failed", **body} if failed else body
+
+
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Huawei Cloud</title></head>"
+    b"<body><div id='app'>Loading console...</div></body></html>"
+)
+_PROXY_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_UNAVAILABLE = json_step(503, _apigw_body("APIGW.0202", "Backend unavailable"), auth=False)
+_THROTTLED = json_step(
+    429,
+    _apigw_body(
+        "APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit"
+    ),
+    headers={"Retry-After": "1"},
+    auth=False,
+)
+_PASS = report_step(PASS_REPORT)
+
+
+def _scenario(name: str, doc: str, *steps: Step, iam: str = "ok") -> tuple[str, Scenario]:
+    return name, Scenario(steps=steps, iam=iam, doc=doc, name=name)
+
+
+SCENARIOS: dict[str, Scenario] = dict(
+    [
+        _scenario("pass", "report within default limits", _PASS),
+        _scenario(
+            "fail", "the documented example (major 4, minor 108, ...)", report_step(EXAMPLE_REPORT)
+        ),
+        _scenario("report", "the server's current `report` attribute", report_step()),
+        _scenario(
+            "legacy_only",
+            "only FATAL/CRITICAL/GENERAL/PROMPT names",
+            report_step(LEGACY_ONLY_REPORT),
+        ),
+        _scenario("int_http_status", "httpStatus 200 (integer)", report_step(http_status=200)),
+        _scenario(
+            "expired_token_401",
+            "token expired",
+            json_step(
+                401,
+                _cc_body("CC.00000003", "Authentication information expired.", failed=False),
+                auth=False,
+            ),
+        ),
+        _scenario(
+            "bad_request_400",
+            "parameter validation failed",
+            json_step(
+                400, _cc_body("CC.00050000", "Verify request parameter failed", failed=False)
+            ),
+        ),
+        _scenario(
+            "error_envelope_200",
+            "HTTP 200 carrying an error",
+            json_step(200, _cc_body("CC.00050006", "service inner error")),
+        ),
+        _scenario(
+            "no_permission_200",
+            "HTTP 200 with error_code and no status",
+            json_step(200, _cc_body("CC.00050010", "no permission", failed=False)),
+        ),
+        _scenario(
+            "non_json", "200 text/html page", raw_step(200, _HTML_PAGE, HTML_TYPE, auth=False)
+        ),
+        _scenario("missing_count", "no critical/FATAL count", report_step(MISSING_COUNT_REPORT)),
+        _scenario("string_counts", "counts as decimal strings", report_step(STRING_COUNTS_REPORT)),
+        _scenario("bad_count", "negative major count", report_step(BAD_COUNT_REPORT)),
+        _scenario(
+            "fractional_count", "fractional major count", report_step(FRACTIONAL_COUNT_REPORT)
+        ),
+        _scenario("flaky_503_then_pass", "503 twice, then pass", _UNAVAILABLE, _UNAVAILABLE, _PASS),
+        _scenario(
+            "retry_later_then_pass",
+            "200 CC.00050012 once, then pass",
+            json_step(200, _cc_body("CC.00050012", "Please retry later.")),
+            _PASS,
+        ),
+        _scenario("rate_limited_429", "429 APIGW.0308 Retry-After 1, then pass", _THROTTLED, _PASS),
+        _scenario("always_503", "503 forever", _UNAVAILABLE),
+        _scenario("slow", "sleep 30 s, then the server's report", sleep_step(30.0)),
+        _scenario("hang", "never answer", hang_step()),
+        _scenario("reset_mid_body", "RST after half the body", reset_step()),
+        _scenario("truncated_json", "Content-Length larger than the body sent", truncated_step()),
+        _scenario("trickle", "one byte every 0.5 s", trickle_step(0.5)),
+        _scenario("empty_body", "200 with an empty body", raw_step(200, b"", JSON_TYPE)),
+        _scenario(
+            "html_proxy_502",
+            "502 HTML page from a proxy",
+            raw_step(502, _PROXY_502, HTML_TYPE, auth=False),
+        ),
+        _scenario(
+            "redirect_other_host",
+            f"302 to {OTHER_ORIGIN} (another origin, see OTHER_ORIGIN)",
+            redirect_step(302, f"http://{OTHER_ORIGIN}:{{port}}{{target}}"),
+        ),
+        _scenario(
+            "redirect_https",
+            "301 to the https:// form of the same URL",
+            redirect_step(301, "https://127.0.0.1:{port}{target}"),
+        ),
+        _scenario(
+            "apigw_0303",
+            "signature expired, whatever the request",
+            json_step(
+                401,
+                _apigw_body(
+                    "APIGW.0303", "Incorrect IAM authentication information: signature expired"
+                ),
+                auth=False,
+            ),
+        ),
+        _scenario("apigw_0308_always", "throttled forever", _THROTTLED),
+        _scenario("mfa_required", "refresh passes; IAM login needs MFA", _PASS, iam="mfa_required"),
+        _scenario("user_locked", "refresh passes; IAM user locked", _PASS, iam="user_locked"),
+    ]
+)
+"""Named scenarios. Gateway, proxy and transport failures skip the auth check;
+service answers (report, CC.* errors) come after it."""
+
+ScenarioSpec = str | Scenario | Step | Sequence[Step]
+
+
+def as_scenario(spec: ScenarioSpec) -> Scenario:
+    """A Scenario from a name in SCENARIOS, a Scenario, a Step or a sequence of Steps."""
+    if isinstance(spec, str):
+        if spec not in SCENARIOS:
+            raise KeyError(f"unknown scenario {spec!r}; known: {', '.join(sorted(SCENARIOS))}")
+        return SCENARIOS[spec]
+    if isinstance(spec, Scenario):
+        return spec
+    steps = (spec,) if isinstance(spec, Step) else tuple(spec)
+    if not steps or not all(isinstance(s, Step) for s in steps):
+        raise ValueError("a scenario needs at least one Step")
+    return Scenario(steps=steps)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as received: raw path and query, parsed query, headers, body bytes."""
+
+    method: str
+    path: str
+    raw_query: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    origin: str = "127.0.0.1"
+    request_id: str = ""
+    target: str = ""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header value by case-insensitive name."""
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return default
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class RequestLog(Sequence[RecordedRequest]):
+    """A thread-safe, append-only list of RecordedRequest (indexing reads a snapshot)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def append(self, item: RecordedRequest) -> None:
+        """Add one record."""
+        with self._lock:
+            self._items.append(item)
+
+    def clear(self) -> None:
+        """Forget every record."""
+        with self._lock:
+            self._items.clear()
+
+    def snapshot(self) -> list[RecordedRequest]:
+        """A copy of the records so far."""
+        with self._lock:
+            return list(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.snapshot()[index]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(self.snapshot())
+
+
+@dataclass
+class Reply:
+    """A response to write: status, body, content type, extra headers, delivery mode."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = JSON_TYPE
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    delivery: str = "normal"
+    interval: float = 0.5
+
+
+def _json_reply(status: int, obj: Any, headers: Sequence[tuple[str, str]] = ()) -> Reply:
+    return Reply(status, json.dumps(obj).encode("utf-8"), JSON_TYPE, list(headers))
+
+
+# --------------------------------------------------------------------------- server
+
+
+class FakeCodeArts:
+    """The fake API on 127.0.0.1 (and 127.0.0.2, see OTHER_ORIGIN), serving from creation.
+
+    Attributes: ``url``, ``port``, ``requests`` (RequestLog), ``report`` (served by report
+    steps without their own report), ``scenario`` (settable: name, steps or Scenario),
+    ``login_count``, ``token``, ``ak``, ``sk``, ``project_id``, ``iam_user``,
+    ``iam_password``, ``iam_domain``. Use as a context manager or call ``stop()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-token-0123456789",
+        ak: str = "HPUAFAKEAK0000000001",
+        sk: str = "FakeSecretKey0123456789abcdefghijKLMNOP",
+        project_id: str | None = None,
+        iam_user: str = "ci-bot",
+        iam_password: str = "fake-password-!@#",
+        iam_domain: str = "acme",
+        report: Mapping[str, Any] | None = None,
+        scenario: ScenarioSpec = "pass",
+    ) -> None:
+        self.token, self.ak, self.sk, self.project_id = token, ak, sk, project_id
+        self.iam_user, self.iam_password, self.iam_domain = iam_user, iam_password, iam_domain
+        self.report: dict[str, Any] = copy.deepcopy(dict(report or EXAMPLE_REPORT))
+        self.requests = RequestLog()
+        self.login_count = 0
+        self.bad_signature_streak = 0
+        self._locked_until = 0.0
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._scenario_spec: ScenarioSpec = scenario
+        self._scenario = as_scenario(scenario)
+        self._index = 0
+        self._main = _Server(("127.0.0.1", 0), self, "127.0.0.1")
+        self.port: int = self._main.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._servers = [self._main, *self._other_origin()]
+        self._threads: list[threading.Thread] = []
+        self._stopped = False
+        self.start()
+
+    def _other_origin(self) -> list[_Server]:
+        try:
+            return [_Server((OTHER_ORIGIN, self.port), self, OTHER_ORIGIN, _PASS)]
+        except OSError:
+            return []
+
+    @property
+    def other_origin_url(self) -> str | None:
+        """``http://127.0.0.2:PORT`` when that listener could be bound, else None."""
+        return f"http://{OTHER_ORIGIN}:{self.port}" if len(self._servers) > 1 else None
+
+    # -- lifecycle
+
+    def start(self) -> FakeCodeArts:
+        """Serve in daemon threads (idempotent; the constructor already calls it)."""
+        if not self._threads:
+            for srv in self._servers:
+                thread = threading.Thread(
+                    target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Release every waiting handler, abort open connections, close the sockets."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stop_event.set()
+        for srv in self._servers:
+            srv.shutdown()
+        for srv in self._servers:
+            srv.abort_connections(timeout=5.0)
+            srv.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5.0)
+
+    def __enter__(self) -> FakeCodeArts:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scenario
+
+    @property
+    def scenario(self) -> ScenarioSpec:
+        """What was last set: a name from SCENARIOS, a Scenario, a Step or a list of Steps."""
+        return self._scenario_spec
+
+    @scenario.setter
+    def scenario(self, spec: ScenarioSpec) -> None:
+        parsed = as_scenario(spec)
+        with self._lock:
+            self._scenario_spec, self._scenario, self._index = spec, parsed, 0
+
+    @property
+    def refresh_count(self) -> int:
+        """Refresh requests served under the current scenario."""
+        return self._index
+
+    def _next_step(self) -> Step:
+        with self._lock:
+            step = self._scenario.step(self._index)
+            self._index += 1
+            return step
+
+    def wait_stopped(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` (capped at MAX_WAIT); True when stop() was called."""
+        return self._stop_event.wait(min(seconds, MAX_WAIT))
+
+    # -- refresh
+
+    def step_reply(self, step: Step, rec: RecordedRequest) -> Reply:
+        """The reply for one non-hanging step, credentials and request shape checked first."""
+        if step.kind == "redirect":
+            location = step.location.format(port=self.port, target=rec.target)
+            return Reply(step.status, b"", None, [("Location", location)])
+        if step.auth:
+            error = self.check_auth(rec) or (step.kind == "report" and self.check_shape(rec))
+            if error:
+                return error
+        reply = self._payload(step, rec)
+        reply.delivery, reply.interval = step.delivery, step.interval
+        return reply
+
+    def _payload(self, step: Step, rec: RecordedRequest) -> Reply:
+        if step.kind == "report":
+            report = copy.deepcopy(dict(step.report if step.report is not None else self.report))
+            body = {"status": "success", "httpStatus": step.http_status, "result": report}
+            return _json_reply(200, body)
+        if step.kind == "json":
+            body = step.body
+            if isinstance(body, dict) and "request_id" in body and body["request_id"] is None:
+                body = {**body, "request_id": rec.request_id}
+            return _json_reply(step.status, body, step.headers)
+        return Reply(step.status, bytes(step.body or b""), step.content_type, list(step.headers))
+
+    def _apigw(self, status: int, code: str, msg: str, rec: RecordedRequest) -> Reply:
+        return _json_reply(
+            status, {"error_code": code, "error_msg": msg, "request_id": rec.request_id}
+        )
+
+    def _auth_failed(self, rec: RecordedRequest, why: str) -> Reply:
+        return self._apigw(
+            401, "APIGW.0301", f"Incorrect IAM authentication information: {why}", rec
+        )
+
+    def check_auth(self, rec: RecordedRequest) -> Reply | None:
+        """None when the request carries valid credentials, else the gateway's 401."""
+        token = rec.header("X-Auth-Token")
+        if token is not None:
+            return self._check_token(rec, token)
+        authorization = rec.header("Authorization")
+        if authorization:
+            return self._check_aksk(rec, authorization)
+        return self._auth_failed(rec, "x-auth-token or authorization not found")
+
+    def _check_token(self, rec: RecordedRequest, token: str) -> Reply | None:
+        if not hmac.compare_digest(token.encode(), self.token.encode()):
+            return self._auth_failed(rec, "decrypt token fail")
+        project = rec.header("X-Project-Id")
+        if self.project_id and project is not None and project != self.project_id:
+            return self._auth_failed(rec, "token project does not match X-Project-Id")
+        return None
+
+    def _check_aksk(self, rec: RecordedRequest, authorization: str) -> Reply | None:
+        parts = parse_authorization(authorization)
+        if parts is None:
+            return self._auth_failed(rec, "Authorization header format invalid")
+        if parts["Access"] != self.ak:
+            return self._auth_failed(rec, "access key not found")
+        if time.monotonic() < self._locked_until:
+            return self._auth_failed(rec, "access key locked after repeated signature failures")
+        signed = parts["SignedHeaders"].split(";")
+        if "host" not in signed or "x-sdk-date" not in signed:
+            return self._auth_failed(rec, "host and x-sdk-date must be signed headers")
+        return self._check_date(rec) or self._check_project(rec) or self._verify(rec, parts)
+
+    def _check_date(self, rec: RecordedRequest) -> Reply | None:
+        raw = (rec.header("X-Sdk-Date") or "").strip()
+        try:
+            when = datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return self._auth_failed(rec, "x-sdk-date missing or malformed")
+        if abs(time.time() - when.timestamp()) > CLOCK_SKEW:
+            msg = "Incorrect IAM authentication information: signature expired"
+            return self._apigw(401, "APIGW.0303", msg, rec)
+        return None
+
+    def _check_project(self, rec: RecordedRequest) -> Reply | None:
+        if self.project_id and rec.header("X-Project-Id") != self.project_id:
+            return self._auth_failed(rec, "X-Project-Id missing or not the configured project")
+        return None
+
+    def _verify(self, rec: RecordedRequest, parts: Mapping[str, str]) -> Reply | None:
+        wanted = expected_signature(
+            self.sk,
+            rec.method,
+            rec.path,
+            rec.raw_query,
+            rec.headers,
+            rec.body,
+            parts["SignedHeaders"],
+        )
+        if hmac.compare_digest(wanted, parts["Signature"].lower()):
+            with self._lock:
+                self.bad_signature_streak = 0
+            return None
+        with self._lock:
+            self.bad_signature_streak += 1
+            if self.bad_signature_streak >= BAD_SIGNATURE_LOCK:
+                self._locked_until = time.monotonic() + LOCK_SECONDS
+        return self._auth_failed(rec, "verify aksk signature fail")
+
+    def check_shape(self, rec: RecordedRequest) -> Reply | None:
+        """The documented query: task_id present (<= 32 chars), async=false.
+
+        Without ``async=false`` the real service refreshes in the background and answers
+        ``{"status": "success", "httpStatus": "OK"}`` with no result: so does the fake.
+        """
+        task_ids = rec.query.get("task_id")
+        if task_ids is None or len(task_ids[-1]) > 32:
+            msg = "Verify request parameter failed: task_id missing or longer than 32 characters"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        mode = rec.query.get("async", ["true"])[-1]
+        if mode == "true":
+            return _json_reply(200, {"status": "success", "httpStatus": "OK"})
+        if mode != "false":
+            msg = "Verify request parameter failed: async must be true or false"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        return None
+
+    # -- IAM
+
+    def iam_reply(self, rec: RecordedRequest) -> Reply:
+        """``POST /v3/auth/tokens``: 201 with X-Subject-Token, or IAM's 400/401 answers."""
+        with self._lock:
+            self.login_count += 1
+        creds = _parse_login(rec)
+        if creds is None:
+            return _iam_error(400, "Request body is invalid.", "Bad Request")
+        user, password, domain = creds
+        mode = self._scenario.iam
+        if mode == "user_locked":
+            return _iam_error(401, "The account is locked.", "Unauthorized")
+        if domain != self.iam_domain:
+            return _iam_error(
+                401, "The account (domain name) does not exist or is wrong.", "Unauthorized"
+            )
+        ok_user = hmac.compare_digest(user.encode(), self.iam_user.encode())
+        if not (ok_user and hmac.compare_digest(password.encode(), self.iam_password.encode())):
+            return _iam_error(401, "The username or password is wrong.", "Unauthorized")
+        if mode == "mfa_required":
+            # Unverified: a user with virtual-MFA login protection must log in with methods
+            # ["password", "totp"]; IAM.0101 and this wording are a plausible stand-in.
+            msg = "Login protection is enabled: a virtual MFA (totp) verification code is required."
+            return _json_reply(401, {"error_code": "IAM.0101", "error_msg": msg})
+        return self._token_reply()
+
+    def _token_reply(self) -> Reply:
+        now = datetime.now(timezone.utc)
+        stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
+        token = {
+            "expires_at": (now + timedelta(hours=24)).strftime(stamp),
+            "issued_at": now.strftime(stamp),
+            "methods": ["password"],
+        }
+        return _json_reply(201, {"token": token}, [("X-Subject-Token", self.token)])
+
+
+def _iam_error(status: int, message: str, title: str) -> Reply:
+    return _json_reply(status, {"error": {"code": status, "message": message, "title": title}})
+
+
+def _exact(obj: Any, keys: set[str]) -> bool:
+    return isinstance(obj, dict) and set(obj) == keys
+
+
+def _parse_login(rec: RecordedRequest) -> tuple[str, str, str] | None:
+    """(user, password, domain) when the body is exactly the documented shape, else None."""
+    content_type = (rec.header("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return None
+    try:
+        body = json.loads(rec.body)
+        auth = body["auth"]
+        identity, scope = auth["identity"], auth["scope"]
+        user = identity["password"]["user"]
+        shape = (
+            _exact(body, {"auth"}),
+            _exact(auth, {"identity", "scope"}),
+            _exact(identity, {"methods", "password"}) and identity["methods"] == ["password"],
+            _exact(identity["password"], {"user"}),
+            _exact(user, {"name", "password", "domain"}) and _exact(user["domain"], {"name"}),
+            _exact(scope, {"project"}) and _exact(scope["project"], {"name"}),
+        )
+        values = (user["name"], user["password"], user["domain"]["name"], scope["project"]["name"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not all(shape) or not all(isinstance(v, str) and v for v in values):
+        return None
+    return values[0], values[1], values[2]
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that tracks its connections and handler threads for stop()."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], fake: FakeCodeArts, origin: str, fixed: Step | None = None
+    ) -> None:
+        self.fake, self.origin, self.fixed_step = fake, origin, fixed
+        self._conn_lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+        self._workers: list[threading.Thread] = []
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        worker = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True
+        )
+        with self._conn_lock:
+            self._conns.add(request)
+            self._workers = [w for w in self._workers if w.is_alive()]
+            self._workers.append(worker)
+        worker.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def abort_connections(self, timeout: float) -> None:
+        """Shut down every open connection and wait for handler threads to end."""
+        with self._conn_lock:
+            conns, workers = list(self._conns), list(self._workers)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Peers that vanish are part of the game; anything else is reported."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes requests to FakeCodeArts and writes its replies with the chosen delivery."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeCodeArts/1.0"
+    sys_version = ""
+    timeout = MAX_WAIT + 10
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def handle_one_request(self) -> None:
+        """Drop TLS hellos (a client following redirect_https) and vanished peers."""
+        try:
+            if self.rfile.peek(1)[:1] == b"\x16":
+                self.close_connection = True
+                return
+            super().handle_one_request()
+        except OSError:
+            self.close_connection = True
+
+    def do_GET(self) -> None:
+        """Every method goes through the same router."""
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def _dispatch(self) -> None:
+        fake = self.server.fake
+        rec = self._record(self._read_body())
+        fake.requests.append(rec)
+        if rec.path == IAM_PATH and rec.method == "POST" and self.server.fixed_step is None:
+            self._send(fake.iam_reply(rec), rec)
+        elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
+            self._run_step(self.server.fixed_step or fake._next_step(), rec)
+        else:
+            msg = "The API does not exist or has not been published in the environment"
+            self._send(fake._apigw(404, "APIGW.0101", msg, rec), rec)
+
+    def _record(self, body: bytes) -> RecordedRequest:
+        split = urlsplit(self.path)
+        return RecordedRequest(
+            method=self.command,
+            path=split.path,
+            raw_query=split.query,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=dict(self.headers.items()),
+            body=body,
+            origin=self.server.origin,
+            request_id=uuid.uuid4().hex,
+            target=self.path,
+        )
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        return b"".join(chunks)
+
+    def _run_step(self, step: Step, rec: RecordedRequest) -> None:
+        fake = self.server.fake
+        if step.delay and fake.wait_stopped(step.delay):
+            self.close_connection = True
+            return
+        if step.kind == "hang":
+            fake.wait_stopped(MAX_WAIT)
+            self.close_connection = True
+            return
+        self._send(fake.step_reply(step, rec), rec)
+
+    def _send(self, reply: Reply, rec: RecordedRequest) -> None:
+        if reply.delivery != "normal":
+            self.close_connection = True
+        self.send_response(reply.status)
+        if reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in [("X-Request-Id", rec.request_id), *reply.headers]:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        getattr(self, f"_deliver_{reply.delivery}")(reply)
+
+    def _deliver_normal(self, reply: Reply) -> None:
+        self.wfile.write(reply.body)
+
+    def _deliver_truncated(self, reply: Reply) -> None:
+        self.wfile.write(reply.body[: len(reply.body) // 2])
+
+    def _deliver_reset(self, reply: Reply) -> None:
+        self.wfile.write(reply.body[: len(reply.body) // 2])
+        self.server.fake.wait_stopped(0.1)
+        self._reset()
+
+    def _deliver_trickle(self, reply: Reply) -> None:
+        deadline = time.monotonic() + MAX_WAIT
+        for i in range(len(reply.body)):
+            if self.server.fake.wait_stopped(reply.interval) or time.monotonic() > deadline:
+                self._reset()
+                return
+            self.wfile.write(reply.body[i : i + 1])
+
+    def _reset(self) -> None:
+        """Close abruptly: SO_LINGER 0 makes close() send RST instead of FIN."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        self.rfile.close()
+        self.connection.close()
