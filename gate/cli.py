@@ -37,7 +37,7 @@ Metrics for --max NAME=N (N is a whole number, or 'off'):
 """ + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
 
 
-def _option(*names: str, envvar: str | None = None, **kwargs: Any) -> Any:
+def _option(*names: str, envvar: str | list[str] | None = None, **kwargs: Any) -> Any:
     return click.option(*names, envvar=envvar, show_envvar=envvar is not None, **kwargs)
 
 
@@ -57,11 +57,52 @@ OPTIONS = [
     ),
     _option(
         "--region",
-        envvar="CODEARTS_REGION",
-        help="Region for the default endpoint [default: cn-north-4].",
+        envvar=["CODEARTS_REGION", "HUAWEI_CLOUD_REGION"],
+        help="Region for the default endpoints [default: cn-north-4].",
     ),
     _option(
         "--token", envvar="CODEARTS_TOKEN", help="IAM token (X-Auth-Token). Prefer the variable."
+    ),
+    _option(
+        "--token-file", envvar="CODEARTS_TOKEN_FILE", metavar="PATH", help="File holding the token."
+    ),
+    _option(
+        "--ak",
+        envvar=["CODEARTS_AK", "HUAWEI_CLOUD_ACCESS_KEY_ID"],
+        help="Access key id: sign requests with AK/SK (SDK-HMAC-SHA256).",
+    ),
+    _option(
+        "--sk",
+        envvar=["CODEARTS_SK", "HUAWEI_CLOUD_SECRET_ACCESS_KEY"],
+        help="Secret access key. Prefer the variable or --sk-file.",
+    ),
+    _option("--sk-file", envvar="CODEARTS_SK_FILE", metavar="PATH", help="File holding the SK."),
+    _option(
+        "--project-id",
+        envvar=["CODEARTS_PROJECT_ID", "HUAWEI_CLOUD_PROJECT_ID"],
+        help="IAM project id, sent as X-Project-Id with AK/SK.",
+    ),
+    _option(
+        "--iam-user", envvar="CODEARTS_IAM_USER", help="IAM user name: log in with a password."
+    ),
+    _option(
+        "--iam-password",
+        envvar="CODEARTS_IAM_PASSWORD",
+        help="IAM user's password. Prefer the variable or --iam-password-file.",
+    ),
+    _option(
+        "--iam-password-file",
+        envvar="CODEARTS_IAM_PASSWORD_FILE",
+        metavar="PATH",
+        help="File holding the IAM password.",
+    ),
+    _option(
+        "--iam-domain", envvar="CODEARTS_IAM_DOMAIN", help="Account (domain) name of the IAM user."
+    ),
+    _option(
+        "--iam-endpoint",
+        envvar="CODEARTS_IAM_ENDPOINT",
+        help="IAM base URL [default: https://iam.{region}.myhuaweicloud.com].",
     ),
     _option(
         "--max-critical",

@@ -8,29 +8,35 @@ Redirects are refused: following one would carry the credentials to another orig
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from gate import __version__
 from gate.errors import (
+    CredentialsError,
     DeadlineError,
     GateError,
     NetworkError,
+    ServiceError,
     TransientNetworkError,
     TransientServiceError,
 )
 from gate.report import Report, decode_json, envelope_error, is_error_envelope, report_from_payload
 from gate.service_errors import ServiceAnswer, classify
-from gate.settings import Settings
+from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
+from gate.signing import SdkHmacAuth
 from gate.text import one_line
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time, jittered
@@ -71,14 +77,18 @@ class Answer:
     request_id: str | None
     retry_after: float | None
     location: str | None
+    subject_token: str | None = None
 
 
 def build_session(settings: Settings) -> requests.Session:
-    """The one place a session is built: identity, credentials, no redirects."""
+    """The one place a session is built: identity and credentials (redirects never followed)."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    if settings.credentials is not None:
-        session.headers["X-Auth-Token"] = settings.credentials.token.reveal()
+    creds = settings.credentials
+    if isinstance(creds, TokenCredentials):
+        session.headers["X-Auth-Token"] = creds.token.reveal()
+    elif isinstance(creds, AkSkCredentials):
+        session.auth = SdkHmacAuth(creds.ak, creds.sk.reveal(), creds.project_id)
     return session
 
 
@@ -99,12 +109,14 @@ def fetch_report(
     url = refresh_url(settings.endpoint, settings.job_id)
     params = {"task_id": settings.task_id, "async": "false"}
     with session or build_session(settings) as http:
+        creds = settings.credentials
+        if isinstance(creds, IamPasswordCredentials):
+            token = with_retries(lambda: login(http, creds, deadline), deadline, sleep)
+            http.headers["X-Auth-Token"] = token
         return with_retries(lambda: refresh_once(http, url, params, deadline), deadline, sleep)
 
 
-def with_retries(
-    call: Callable[[], Report], deadline: Deadline, sleep: Callable[[float], None]
-) -> Report:
+def with_retries(call: Callable[[], T], deadline: Deadline, sleep: Callable[[float], None]) -> T:
     """Run ``call``, retrying transient errors while attempts and time remain."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -136,18 +148,21 @@ def refresh_once(
 ) -> Report:
     """One PUT: send, read the answer (bounded), interpret it."""
     deadline.check()
-    answer = send(http, url, params, deadline)
+    answer = send(http, url, deadline, params=params)
     log.debug(
         "HTTP %d, %d bytes, request id %s", answer.status, len(answer.body), answer.request_id
     )
     return interpret(answer)
 
 
-def send(http: requests.Session, url: str, params: dict[str, str], deadline: Deadline) -> Answer:
-    """Send the PUT and read the whole answer, mapping transport failures to ``GateError``."""
+def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
+    """Send a PUT (or ``method``) and read the whole answer; transport failures -> ``GateError``."""
     timeout = (min(CONNECT_TIMEOUT, deadline.remaining()), deadline.remaining())
+    method = kwargs.pop("method", "PUT")
     try:
-        with http.put(url, params=params, timeout=timeout, stream=True, allow_redirects=False) as r:
+        with http.request(
+            method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs
+        ) as r:
             return Answer(
                 status=r.status_code,
                 body=read_bounded(r, deadline),
@@ -155,6 +170,7 @@ def send(http: requests.Session, url: str, params: dict[str, str], deadline: Dea
                 request_id=r.headers.get("X-Request-Id"),
                 retry_after=parse_retry_after(r.headers.get("Retry-After")),
                 location=r.headers.get("Location"),
+                subject_token=r.headers.get("X-Subject-Token"),
             )
     except requests.RequestException as err:
         raise transport_error(err, url, deadline) from None
@@ -234,3 +250,74 @@ def error_of(answer: Answer) -> GateError:
     return classify(
         ServiceAnswer(answer.status, request_id=answer.request_id, retry_after=answer.retry_after)
     )
+
+
+def login_body(creds: IamPasswordCredentials) -> bytes:
+    """The documented password-login body, scoped to the region's project. Never logged."""
+    user = {
+        "name": creds.user,
+        "password": creds.password.reveal(),
+        "domain": {"name": creds.domain},
+    }
+    identity = {"methods": ["password"], "password": {"user": user}}
+    body = {"auth": {"identity": identity, "scope": {"project": {"name": creds.project}}}}
+    return json.dumps(body).encode("utf-8")
+
+
+def login(http: requests.Session, creds: IamPasswordCredentials, deadline: Deadline) -> str:
+    """One IAM password login: the token is the ``X-Subject-Token`` header of a 201."""
+    deadline.check()
+    log.info("logging in to IAM at %s as %s", creds.endpoint, creds.user)
+    answer = send(
+        http,
+        f"{creds.endpoint}/v3/auth/tokens",
+        deadline,
+        method="POST",
+        data=login_body(creds),
+        headers={"Content-Type": "application/json;charset=utf8"},
+    )
+    if answer.status == 201 and answer.subject_token:
+        return answer.subject_token
+    raise login_error(answer)
+
+
+def login_error(answer: Answer) -> GateError:
+    """What a failed login means, saying which of user / password / domain / MFA to check."""
+    if answer.status not in (400, 401, 403):
+        return (
+            error_of(answer)
+            if answer.status >= 300
+            else ServiceError(f"IAM answered HTTP {answer.status} without a token")
+        )
+    text = iam_message(answer.body)
+    lowered = text.lower()
+    hint = next((h for words, h in IAM_HINTS if any(w in lowered for w in words)), IAM_DEFAULT_HINT)
+    shown = f": {one_line(text)}" if text else ""
+    return CredentialsError(f"IAM login refused (HTTP {answer.status}){shown}", hint=hint)
+
+
+IAM_HINTS = (
+    (
+        ("mfa", "totp", "verification code", "login protection"),
+        "the IAM user has login protection (MFA): use an AK/SK pair, or a CI user without MFA",
+    ),
+    (("locked", "frozen", "disabled"), "the IAM user is locked or disabled: ask an administrator"),
+    (("domain", "account"), "check --iam-domain: the account name, not the IAM user name"),
+    (("username", "password", "user name"), "check --iam-user and --iam-password"),
+)
+IAM_DEFAULT_HINT = "check --iam-user, --iam-password and --iam-domain"
+
+
+def iam_message(body: bytes) -> str:
+    """The message of an IAM error body, in either of its two shapes."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    error = payload.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    message = payload.get("error_msg")
+    return message if isinstance(message, str) else ""

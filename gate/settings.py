@@ -6,9 +6,11 @@ default); everything is checked here, before anything is sent.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from gate.errors import UsageError
@@ -20,6 +22,7 @@ DEFAULT_REGION = "cn-north-4"
 DEFAULT_TIMEOUT = 300.0
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_PROJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -32,6 +35,16 @@ class RawOptions:
     endpoint: str | None = None
     region: str | None = None
     token: str | None = None
+    token_file: str | None = None
+    ak: str | None = None
+    sk: str | None = None
+    sk_file: str | None = None
+    project_id: str | None = None
+    iam_user: str | None = None
+    iam_password: str | None = None
+    iam_password_file: str | None = None
+    iam_domain: str | None = None
+    iam_endpoint: str | None = None
     max_critical: str | None = None
     max_major: str | None = None
     max_new: str | None = None
@@ -55,8 +68,40 @@ class TokenCredentials:
 
     token: Secret
 
+    def secrets(self) -> tuple[str, ...]:
+        """The values to keep out of every output."""
+        return (self.token.reveal(),)
 
-Credentials = TokenCredentials
+
+@dataclass(frozen=True)
+class AkSkCredentials:
+    """An access key pair: every request is signed with SDK-HMAC-SHA256."""
+
+    ak: str
+    sk: Secret
+    project_id: str | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values to keep out of every output (the AK too: it names the account)."""
+        return (self.ak, self.sk.reveal())
+
+
+@dataclass(frozen=True)
+class IamPasswordCredentials:
+    """An IAM user's password, exchanged for a token by one login per run."""
+
+    user: str
+    password: Secret
+    domain: str
+    endpoint: str
+    project: str
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values to keep out of every output."""
+        return (self.password.reveal(),)
+
+
+Credentials = TokenCredentials | AkSkCredentials | IamPasswordCredentials
 
 
 @dataclass(frozen=True)
@@ -90,9 +135,16 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
-        if self.credentials is None:
-            return ()
-        return (self.credentials.token.reveal(),)
+        return () if self.credentials is None else self.credentials.secrets()
+
+
+def raw_secrets(raw: RawOptions) -> tuple[str, ...]:
+    """Every non-empty secret as given, before validation: masked before anything prints."""
+    values = [raw.token, raw.ak, raw.sk, raw.iam_password]
+    for path in (raw.token_file, raw.sk_file, raw.iam_password_file):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            values.append(_strip_newline(Path(path).read_text(encoding="utf-8")) if path else None)
+    return tuple(value for value in values if value)
 
 
 def outputs_of(raw: RawOptions) -> OutputPaths:
@@ -109,7 +161,7 @@ def build_settings(raw: RawOptions) -> Settings:
         job_id=None if offline else job_id_of(raw.job_id),
         task_id=task_id_of(raw.task_id),
         endpoint="" if offline else endpoint_of(raw.endpoint, raw.region),
-        credentials=None if offline else credentials_of(raw),
+        credentials=None if offline else credentials_of(raw, region_of(raw.region)),
         report_file=raw.report_file or None,
         timeout=timeout_of(raw.timeout),
         warn_on_error=on_error_of(raw.on_error),
@@ -147,22 +199,27 @@ def task_id_of(text: str | None) -> str:
 def endpoint_of(endpoint: str | None, region: str | None) -> str:
     """The base URL: given, or derived from the region; plain http only for loopback."""
     if not endpoint:
-        region = region or DEFAULT_REGION
-        if not _REGION.fullmatch(region):
-            raise UsageError(f"--region is not a region name: {region!r}")
-        return f"https://codearts-check.{region}.myhuaweicloud.com"
-    return _checked_endpoint(endpoint.strip().rstrip("/"))
+        return f"https://codearts-check.{region_of(region)}.myhuaweicloud.com"
+    return _checked_endpoint(endpoint.strip().rstrip("/"), option="--endpoint")
 
 
-def _checked_endpoint(url: str) -> str:
+def region_of(region: str | None) -> str:
+    """A region name such as ``cn-north-4`` (the default)."""
+    region = region or DEFAULT_REGION
+    if not _REGION.fullmatch(region):
+        raise UsageError(f"--region is not a region name: {region!r}")
+    return region
+
+
+def _checked_endpoint(url: str, option: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(f"--endpoint must be an https:// URL, got {url!r}")
+        raise UsageError(f"{option} must be an https:// URL, got {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError("--endpoint must not carry a query, a fragment or user info")
+        raise UsageError(f"{option} must not carry a query, a fragment or user info")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
-            f"--endpoint {url!r} is plain http: credentials would travel in clear; "
+            f"{option} {url!r} is plain http: credentials would travel in clear; "
             "use https:// (http is allowed for loopback only)"
         )
     return url
@@ -178,11 +235,100 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def credentials_of(raw: RawOptions) -> Credentials:
-    """The one credential method configured."""
-    if raw.token:
-        return TokenCredentials(Secret(raw.token))
-    raise UsageError("no credentials: set CODEARTS_TOKEN (preferred over --token)")
+# Each method and the options that configure it (names only: never values).
+METHOD_OPTIONS = {
+    "token": ("token", "token_file"),
+    "AK/SK": ("ak", "sk", "sk_file"),
+    "IAM password": ("iam_user", "iam_password", "iam_password_file", "iam_domain"),
+}
+OPTION_NAMES = {
+    "token": "--token/CODEARTS_TOKEN",
+    "token_file": "--token-file/CODEARTS_TOKEN_FILE",
+    "ak": "--ak/CODEARTS_AK/HUAWEI_CLOUD_ACCESS_KEY_ID",
+    "sk": "--sk/CODEARTS_SK/HUAWEI_CLOUD_SECRET_ACCESS_KEY",
+    "sk_file": "--sk-file/CODEARTS_SK_FILE",
+    "iam_user": "--iam-user/CODEARTS_IAM_USER",
+    "iam_password": "--iam-password/CODEARTS_IAM_PASSWORD",
+    "iam_password_file": "--iam-password-file/CODEARTS_IAM_PASSWORD_FILE",
+    "iam_domain": "--iam-domain/CODEARTS_IAM_DOMAIN",
+}
+
+
+def credentials_of(raw: RawOptions, region: str) -> Credentials:
+    """The one credential method configured; none or several is a usage error."""
+    found = {m: [o for o in opts if getattr(raw, o)] for m, opts in METHOD_OPTIONS.items()}
+    found = {method: options for method, options in found.items() if options}
+    if not found:
+        raise UsageError(
+            "no credentials: set CODEARTS_TOKEN, or CODEARTS_AK and CODEARTS_SK, or "
+            "CODEARTS_IAM_USER, CODEARTS_IAM_PASSWORD and CODEARTS_IAM_DOMAIN"
+        )
+    if len(found) > 1:
+        listed = "; ".join(
+            f"{m}: {', '.join(OPTION_NAMES[o] for o in opts)}" for m, opts in found.items()
+        )
+        raise UsageError(f"more than one credential method is configured ({listed}): keep one")
+    builders = {"token": _token, "AK/SK": _aksk, "IAM password": _iam}
+    [method] = found
+    return builders[method](raw, region)
+
+
+def _token(raw: RawOptions, _region: str) -> Credentials:
+    return TokenCredentials(Secret(secret_of(raw, "token", "token_file")))
+
+
+def _aksk(raw: RawOptions, _region: str) -> Credentials:
+    sk = secret_of(raw, "sk", "sk_file")
+    if not raw.ak:
+        raise UsageError(f"AK/SK needs the access key id too: set {OPTION_NAMES['ak']}")
+    if raw.project_id and not _PROJECT_ID.fullmatch(raw.project_id):
+        raise UsageError("--project-id must be 1 to 64 of A-Z a-z 0-9 _ -")
+    return AkSkCredentials(raw.ak.strip(), Secret(sk), raw.project_id or None)
+
+
+def _iam(raw: RawOptions, region: str) -> Credentials:
+    password = secret_of(raw, "iam_password", "iam_password_file")
+    missing = [OPTION_NAMES[o] for o in ("iam_user", "iam_domain") if not getattr(raw, o)]
+    if missing:
+        raise UsageError(f"IAM password login needs {' and '.join(missing)}")
+    assert raw.iam_user and raw.iam_domain
+    endpoint = iam_endpoint_of(raw.iam_endpoint, region)
+    return IamPasswordCredentials(raw.iam_user, Secret(password), raw.iam_domain, endpoint, region)
+
+
+def secret_of(raw: RawOptions, value_name: str, file_name: str) -> str:
+    """A secret given directly or in a file (Docker and Jenkins secrets are files)."""
+    value, path = getattr(raw, value_name), getattr(raw, file_name)
+    if value and path:
+        raise UsageError(f"set {OPTION_NAMES[value_name]} or {OPTION_NAMES[file_name]}, not both")
+    if not path:
+        if not value:
+            raise UsageError(f"{OPTION_NAMES[value_name]} is missing")
+        return str(value)
+    return read_secret_file(path, OPTION_NAMES[file_name])
+
+
+def read_secret_file(path: str, option: str) -> str:
+    """A secret file's content without its trailing newline; never echoed in errors."""
+    try:
+        value = _strip_newline(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or "not UTF-8 text"
+        raise UsageError(f"cannot read {option} {path!r}: {reason}") from None
+    if not value:
+        raise UsageError(f"{option} {path!r} is empty")
+    return value
+
+
+def _strip_newline(text: str) -> str:
+    return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+
+
+def iam_endpoint_of(endpoint: str | None, region: str) -> str:
+    """The IAM base URL: given, or ``https://iam.{region}.myhuaweicloud.com``."""
+    if endpoint:
+        return _checked_endpoint(endpoint.strip().rstrip("/"), option="--iam-endpoint")
+    return f"https://iam.{region}.myhuaweicloud.com"
 
 
 def timeout_of(text: str | None) -> float:
