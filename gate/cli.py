@@ -159,6 +159,22 @@ OPTIONS = [
         metavar="fail|warn",
         help="warn: exit 0 with a loud warning when no verdict is reached [default: fail].",
     ),
+    _option(
+        "--ca-bundle",
+        envvar="CODEARTS_CA_BUNDLE",
+        metavar="PATH",
+        help="PEM file of extra CA certificates (a corporate CA), added to the default ones.",
+    ),
+    _option(
+        "--insecure",
+        is_flag=True,
+        help="Do not verify TLS certificates (token only, or loopback). Warns on every run.",
+    ),
+    _option(
+        "--check",
+        is_flag=True,
+        help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -183,10 +199,12 @@ def raw_options(params: dict[str, Any]) -> RawOptions:
         json=_text(params["json_"]),
         verbose=params["verbose"],
         quiet=params["quiet"],
+        insecure=params["insecure"],
+        check=params["check"],
     )
 
 
-_NON_TEXT = frozenset({"max_", "json_", "verbose", "quiet"})
+_NON_TEXT = frozenset({"max_", "json_", "verbose", "quiet", "insecure", "check"})
 
 
 @click.command(

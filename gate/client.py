@@ -11,6 +11,8 @@ import email.utils
 import json
 import logging
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 from gate import __version__
 from gate.errors import (
@@ -28,12 +32,13 @@ from gate.errors import (
     ServiceError,
     TransientNetworkError,
     TransientServiceError,
+    UsageError,
 )
 from gate.report import Report, decode_json, envelope_error, is_error_envelope, report_from_payload
 from gate.service_errors import ServiceAnswer, classify
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
 from gate.signing import SdkHmacAuth
-from gate.text import one_line
+from gate.text import one_line, preview
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +48,7 @@ BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time, jittere
 BACKOFF_CAP = 30.0
 CONNECT_TIMEOUT = 10.0
 MAX_BODY = 10 * 1024 * 1024
+DEADLINE_GRACE = 0.5  # seconds the worker gets past the deadline to report its own error
 CHUNK = 64 * 1024
 USER_AGENT = f"codearts-gate/{__version__} (+https://github.com/codearts-gate/codearts-gate)"
 
@@ -78,12 +84,47 @@ class Answer:
     retry_after: float | None
     location: str | None
     subject_token: str | None = None
+    url: str = ""
+
+
+class TrustAdapter(HTTPAdapter):
+    """An adapter whose TLS context trusts the default CAs *and* the ones configured."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, ssl_context=self.context, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        return super().proxy_manager_for(proxy, ssl_context=self.context, **kwargs)
+
+
+def trust_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The system's default trust store (``SSL_CERT_FILE`` honoured) plus ``ca_bundle``.
+
+    requests still adds its own bundle (or ``REQUESTS_CA_BUNDLE``) on top: trust only grows.
+    """
+    context = ssl.create_default_context()
+    if not ca_bundle:
+        return context
+    try:
+        context.load_verify_locations(cafile=ca_bundle)
+    except (OSError, ssl.SSLError, ValueError):
+        raise UsageError(f"--ca-bundle {ca_bundle!r} holds no readable PEM certificate") from None
+    return context
 
 
 def build_session(settings: Settings) -> requests.Session:
-    """The one place a session is built: identity and credentials (redirects never followed)."""
+    """The one place a session is built: identity, credentials, trust (no redirects followed)."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    if settings.insecure:
+        session.verify = False
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # we warn once, loudly
+    else:
+        session.mount("https://", TrustAdapter(trust_context(settings.ca_bundle)))
     creds = settings.credentials
     if isinstance(creds, TokenCredentials):
         session.headers["X-Auth-Token"] = creds.token.reveal()
@@ -103,11 +144,46 @@ def fetch_report(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Report:
-    """Refresh the job's report synchronously and return it; ``GateError`` otherwise."""
-    assert settings.job_id is not None
+    """Refresh the job's report synchronously and return it; ``GateError`` otherwise.
+
+    ``--timeout`` is a hard bound: the exchange runs in a worker thread that is abandoned
+    (the process ends soon after) if a server trickles bytes or stalls mid-body.
+    """
     deadline = Deadline(settings.timeout, clock)
+    return within(deadline, lambda: exchange(settings, deadline, session, sleep))
+
+
+def within(deadline: Deadline, call: Callable[[], T]) -> T:
+    """Run ``call`` in a daemon thread; ``DeadlineError`` if it outlives the deadline."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # handed to the caller's thread below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=target, name="codearts-gate-http", daemon=True)
+    worker.start()
+    worker.join(deadline.remaining() + DEADLINE_GRACE)
+    if worker.is_alive():
+        raise DeadlineError(f"no report within --timeout {deadline.seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def exchange(
+    settings: Settings,
+    deadline: Deadline,
+    session: requests.Session | None,
+    sleep: Callable[[float], None],
+) -> Report:
+    """Log in if needed, then refresh, each with its retries."""
+    assert settings.job_id is not None
     url = refresh_url(settings.endpoint, settings.job_id)
     params = {"task_id": settings.task_id, "async": "false"}
+    log_proxy(url)
     with session or build_session(settings) as http:
         creds = settings.credentials
         if isinstance(creds, IamPasswordCredentials):
@@ -160,8 +236,15 @@ def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) ->
     timeout = (min(CONNECT_TIMEOUT, deadline.remaining()), deadline.remaining())
     method = kwargs.pop("method", "PUT")
     try:
+        # verify per request: a session-level False loses to REQUESTS_CA_BUNDLE in requests
         with http.request(
-            method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs
+            method,
+            url,
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+            verify=http.verify,
+            **kwargs,
         ) as r:
             return Answer(
                 status=r.status_code,
@@ -171,6 +254,7 @@ def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) ->
                 retry_after=parse_retry_after(r.headers.get("Retry-After")),
                 location=r.headers.get("Location"),
                 subject_token=r.headers.get("X-Subject-Token"),
+                url=url,
             )
     except requests.RequestException as err:
         raise transport_error(err, url, deadline) from None
@@ -192,20 +276,51 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
     host = urlsplit(url).netloc
     if deadline.remaining() <= 0:
         return DeadlineError(f"no report from {host} within --timeout {deadline.seconds:g} s")
+    if isinstance(err, requests.exceptions.ProxyError):
+        return proxy_error(url, err)
     if isinstance(err, requests.exceptions.SSLError):
         return NetworkError(
             f"TLS verification of {host} failed",
-            hint="if a corporate proxy re-signs TLS, point REQUESTS_CA_BUNDLE at its CA",
-        )
-    if isinstance(err, requests.exceptions.ProxyError):
-        return NetworkError(
-            f"the proxy refused or failed the call to {host}", hint="check HTTPS_PROXY / NO_PROXY"
+            hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
         )
     if isinstance(err, requests.exceptions.Timeout):
         return TransientNetworkError(f"{host} did not answer in time")
     if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         return TransientNetworkError(f"connection to {host} failed ({type(err).__name__})")
     return NetworkError(f"the call to {host} failed ({type(err).__name__})")
+
+
+def proxy_error(url: str, err: Exception) -> GateError:
+    """A proxy failure, naming the proxy without its credentials. ``err`` is never shown:
+    its text can hold the proxy URL with a password."""
+    proxy = redacted_proxy(url) or "the proxy"
+    if "407" in str(err):
+        return NetworkError(
+            f"{proxy} asked for authentication (HTTP 407)",
+            hint="put the proxy's user and password in HTTPS_PROXY (http://user:password@host:port)",
+        )
+    host = urlsplit(url).netloc
+    return NetworkError(
+        f"cannot reach {host} through {proxy}", hint="check HTTPS_PROXY and NO_PROXY"
+    )
+
+
+def redacted_proxy(url: str) -> str | None:
+    """The proxy the environment picks for ``url``, with any user and password replaced."""
+    proxies = requests.utils.get_environ_proxies(url)
+    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    netloc = parts.hostname or ""
+    netloc += f":{parts.port}" if parts.port else ""
+    credentials = "***@" if parts.username or parts.password else ""
+    return f"proxy {parts.scheme}://{credentials}{netloc}"
+
+
+def log_proxy(url: str) -> None:
+    """At ``-v``, say which proxy (if any) the call goes through."""
+    log.info("connecting through %s", redacted_proxy(url) or "no proxy")
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -247,9 +362,16 @@ def error_of(answer: Answer) -> GateError:
         if isinstance(err, TransientServiceError):
             err.retry_after = answer.retry_after
         return err
-    return classify(
+    if answer.status == 407:
+        return proxy_error(answer.url, Exception("407"))
+    err = classify(
         ServiceAnswer(answer.status, request_id=answer.request_id, retry_after=answer.retry_after)
     )
+    if answer.body and payload is None:  # say what came instead, e.g. a proxy's HTML page
+        err.message += (
+            f" with a {one_line(answer.content_type or 'untyped', 60)} body: {preview(answer.body)}"
+        )
+    return err
 
 
 def login_body(creds: IamPasswordCredentials) -> bytes:

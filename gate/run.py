@@ -53,6 +53,13 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
 
 def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
+    if settings.insecure:
+        print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
+    if settings.check:
+        from gate.doctor import check  # noqa: PLC0415 - only for --check
+
+        with interrupts_as_errors():
+            return check(settings, out)
     started = time.monotonic()
     verdict = reach_verdict(settings, out)
     verdict = replace(

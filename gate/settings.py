@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,9 @@ class RawOptions:
     json: str | None = None
     timeout: str | None = None
     on_error: str | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    check: bool = False
     verbose: int = 0
     quiet: bool = False
 
@@ -132,6 +136,9 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     warn_on_error: bool = False
     verbosity: int = 0
+    ca_bundle: str | None = None
+    insecure: bool = False
+    check: bool = False
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -154,8 +161,8 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
 
 def build_settings(raw: RawOptions) -> Settings:
     """Validate ``raw`` into ``Settings``; ``UsageError`` names the first bad option."""
-    offline = bool(raw.report_file)
-    return Settings(
+    offline = bool(raw.report_file) and not raw.check
+    settings = Settings(
         policy=policy_of(raw),
         outputs=outputs_of(raw),
         job_id=None if offline else job_id_of(raw.job_id),
@@ -166,7 +173,34 @@ def build_settings(raw: RawOptions) -> Settings:
         timeout=timeout_of(raw.timeout),
         warn_on_error=on_error_of(raw.on_error),
         verbosity=-1 if raw.quiet else raw.verbose,
+        ca_bundle=ca_bundle_of(raw.ca_bundle),
+        insecure=raw.insecure,
+        check=raw.check,
     )
+    refuse_insecure_secrets(settings)
+    return settings
+
+
+def ca_bundle_of(path: str | None) -> str | None:
+    """A readable PEM file of extra CA certificates, added to the default trust store."""
+    if path and not (Path(path).is_file() and os.access(path, os.R_OK)):
+        raise UsageError(f"--ca-bundle {path!r} is not a readable file")
+    return path or None
+
+
+def refuse_insecure_secrets(settings: Settings) -> None:
+    """``--insecure`` may not carry an AK/SK signature or a password to a host not on loopback."""
+    creds = settings.credentials
+    if not settings.insecure or creds is None or isinstance(creds, TokenCredentials):
+        return
+    hosts = [settings.endpoint] + (
+        [creds.endpoint] if isinstance(creds, IamPasswordCredentials) else []
+    )
+    if not all(is_loopback(urlsplit(url).hostname or "") for url in hosts):
+        raise UsageError(
+            "--insecure is refused with AK/SK or IAM password credentials: an unverified "
+            "host could collect them. Add your CA with --ca-bundle instead"
+        )
 
 
 def policy_of(raw: RawOptions) -> Policy:

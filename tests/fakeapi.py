@@ -26,6 +26,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -536,6 +537,7 @@ class FakeCodeArts:
         iam_domain: str = "acme",
         report: Mapping[str, Any] | None = None,
         scenario: ScenarioSpec = "pass",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.token, self.ak, self.sk, self.project_id = token, ak, sk, project_id
         self.iam_user, self.iam_password, self.iam_domain = iam_user, iam_password, iam_domain
@@ -552,6 +554,11 @@ class FakeCodeArts:
         self._main = _Server(("127.0.0.1", 0), self, "127.0.0.1")
         self.port: int = self._main.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:  # handshake in the handler thread, so a refused one blocks nothing
+            self._main.socket = tls.wrap_socket(
+                self._main.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.url = f"https://127.0.0.1:{self.port}"
         self._servers = [self._main, *self._other_origin()]
         self._threads: list[threading.Thread] = []
         self._stopped = False
