@@ -5,9 +5,12 @@ Every exit code of the contract is produced here by a real process talking HTTP.
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 from fakeapi import FakeCodeArts, json_step
-from gaterun import JOB, GateRun, clean_env, run_gate
+from gaterun import GATE, JOB, GateRun, clean_env, run_gate
 
 
 def gate_against(api: FakeCodeArts, tmp_path, *args: str, **env: str) -> GateRun:
@@ -177,3 +180,16 @@ def test_token_never_appears_at_any_verbosity(fake_api_factory, tmp_path):
         run = gate_against(api, folder, *flags)
         assert run.code == 1
         assert api.token not in run.everything()
+
+
+def test_unwritable_output_is_exit_2_before_any_request(fake_api, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
+    args = [str(GATE), "--job-id", JOB, f"--junit={blocker}/junit.xml", f"--json={tmp_path}/r.json"]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "cannot create the folder" in proc.stderr
+    assert len(fake_api.requests) == 0
+    result = json.loads((tmp_path / "r.json").read_text())  # what can be written still is
+    assert result["error"]["kind"] == "output"
