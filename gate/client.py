@@ -143,14 +143,18 @@ def fetch_report(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_secret: Callable[[str], None] = lambda _secret: None,
 ) -> Report:
     """Refresh the job's report synchronously and return it; ``GateError`` otherwise.
+
+    ``on_secret`` is told of every secret learnt on the way (the token an IAM login
+    returns), so that the caller can mask it.
 
     ``--timeout`` is a hard bound: the exchange runs in a worker thread that is abandoned
     (the process ends soon after) if a server trickles bytes or stalls mid-body.
     """
     deadline = Deadline(settings.timeout, clock)
-    return within(deadline, lambda: exchange(settings, deadline, session, sleep))
+    return within(deadline, lambda: exchange(settings, deadline, session, sleep, on_secret))
 
 
 def within(deadline: Deadline, call: Callable[[], T]) -> T:
@@ -178,6 +182,7 @@ def exchange(
     deadline: Deadline,
     session: requests.Session | None,
     sleep: Callable[[float], None],
+    on_secret: Callable[[str], None],
 ) -> Report:
     """Log in if needed, then refresh, each with its retries."""
     assert settings.job_id is not None
@@ -188,6 +193,7 @@ def exchange(
         creds = settings.credentials
         if isinstance(creds, IamPasswordCredentials):
             token = with_retries(lambda: login(http, creds, deadline), deadline, sleep)
+            on_secret(token)
             http.headers["X-Auth-Token"] = token
         return with_retries(lambda: refresh_once(http, url, params, deadline), deadline, sleep)
 

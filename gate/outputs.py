@@ -27,8 +27,16 @@ def preflight(paths: OutputPaths) -> None:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place.
+
+    A special file such as ``/dev/stdout`` is written directly: renaming over it would
+    replace it (as root, even the device link itself).
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

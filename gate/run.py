@@ -91,7 +91,16 @@ def load_report(settings: Settings, out: TextIO) -> Report:
 
     with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
         log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
-        return fetch_report(settings)
+        return fetch_report(settings, on_secret=lambda secret: protect(secret, out))
+
+
+def protect(secret: str, out: TextIO) -> None:
+    """Hide a secret learnt during the run (an IAM token) like the configured ones."""
+    github.begin([secret], out)
+    for handler in log.handlers:
+        for redactor in handler.filters:
+            if isinstance(redactor, RedactSecrets):
+                redactor.secrets += (secret,)
 
 
 def read_report_file(path: str) -> bytes:

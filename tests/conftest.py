@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fakeapi import FakeCodeArts
+from validators import unavailable
 
 
 @pytest.fixture
@@ -29,3 +33,41 @@ def fake_api_factory() -> Iterator[Callable[..., FakeCodeArts]]:
     yield make
     for api in made:
         api.stop()
+
+
+# --------------------------------------------------------------------------- CI tools
+
+
+def tool_path(name: str) -> str | None:
+    """A command from this interpreter's bin folder (the venv), else from PATH."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+@pytest.fixture
+def require_tool() -> Callable[[str], str]:
+    """``require_tool(name)``: the tool's path; skip when it is missing, or fail when
+    CODEARTS_GATE_REQUIRE_VALIDATORS=1 (CI) says validators must run."""
+
+    def require(name: str) -> str:
+        path = tool_path(name)
+        if path is None:
+            unavailable(f"{name} not found next to {sys.executable} nor on PATH")
+        assert path is not None
+        return path
+
+    return require
+
+
+# --------------------------------------------------------------------------- reliability
+# Owned by tests/test_faults.py: its results become docs/reliability.md at session end.
+
+
+@pytest.fixture(scope="session")
+def reliability_log() -> Iterator[Any]:
+    """Collects the fault-scenario rows of this session; writes docs/reliability.md at
+    the end, only when every scenario ran (a ``-k`` subset leaves the file alone)."""
+    import reliability
+
+    log = reliability.ReliabilityLog()
+    yield log
+    log.publish()

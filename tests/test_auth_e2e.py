@@ -158,3 +158,21 @@ def test_no_secret_anywhere_at_any_verbosity(fake_api_factory, tmp_path, mode, s
         text = run.everything()
         for secret in (api.token, api.sk, api.iam_password):
             assert secret not in text, (mode, level, secret[:3])
+
+
+def test_token_from_iam_login_is_masked_in_github_actions(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "gh-output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "gh-summary"),
+    }
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_gate(out, env=iam_env(api, **github))
+    assert run.code == 1, run.stderr
+    masks = [line for line in run.stdout.splitlines() if line.startswith("::add-mask::")]
+    assert f"::add-mask::{api.iam_password}" in masks
+    assert f"::add-mask::{api.token}" in masks  # learnt at run time, masked all the same
+    rest = [line for line in run.stdout.splitlines() if not line.startswith("::add-mask::")]
+    assert api.token not in "\n".join(rest)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from fakeapi import FakeCodeArts, json_step
@@ -193,3 +194,12 @@ def test_unwritable_output_is_exit_2_before_any_request(fake_api, tmp_path):
     assert len(fake_api.requests) == 0
     result = json.loads((tmp_path / "r.json").read_text())  # what can be written still is
     assert result["error"]["kind"] == "output"
+
+
+def test_special_file_outputs_are_written_not_replaced(tmp_path):
+    report = Path(__file__).resolve().parents[1] / "examples" / "reports" / "clean.json"
+    args = [str(GATE), "--report-file", str(report), "--json", "/dev/stdout", "-q"]
+    proc = subprocess.run(args, env=clean_env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert '"verdict": "passed"' in proc.stdout
+    assert Path("/dev/stdout").is_symlink() or not Path("/dev/stdout").is_file()

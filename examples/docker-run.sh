@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run the CodeArts Check gate from any CI system (or a terminal) that can start containers.
+#
+#   CODEARTS_AK=... CODEARTS_SK=... CODEARTS_JOB_ID=... ./docker-run.sh [more options]
+#
+# Recommended credentials: an access key pair (CODEARTS_AK, CODEARTS_SK), which does not
+# expire like a token (CODEARTS_TOKEN works too). Credentials pass by name
+# (-e CODEARTS_SK), never by value on the command line.
+# The reports are written to the current folder, owned by the calling user.
+# Exit codes: 0 pass, 1 gate failed, 2 usage, 3 credentials refused, 4 no verdict;
+# 4 is retried (transient), 1 is not (the same report gives the same verdict).
+set -euo pipefail
+
+image="${CODEARTS_GATE_IMAGE:-ghcr.io/OWNER/codearts-gate:v1}"
+attempts=3
+
+run_gate() {
+    docker run --rm \
+        -e CODEARTS_TOKEN -e CODEARTS_AK -e CODEARTS_SK -e CODEARTS_PROJECT_ID \
+        -e CODEARTS_IAM_USER -e CODEARTS_IAM_PASSWORD -e CODEARTS_IAM_DOMAIN -e CODEARTS_IAM_ENDPOINT \
+        -e CODEARTS_JOB_ID -e CODEARTS_TASK_ID -e CODEARTS_ENDPOINT -e CODEARTS_REGION \
+        -e CODEARTS_MAX_CRITICAL -e CODEARTS_MAX_MAJOR -e CODEARTS_MAX_NEW -e CODEARTS_MAX \
+        -e CODEARTS_TIMEOUT -e CODEARTS_ON_ERROR \
+        -v "$PWD:/work" -w /work --user "$(id -u):$(id -g)" \
+        "$image" \
+        --junit codearts-gate-junit.xml --summary codearts-gate-summary.md \
+        --json codearts-gate.json "$@"
+}
+
+status=0
+for attempt in $(seq 1 "$attempts"); do
+    status=0
+    run_gate "$@" || status=$?
+    if [ "$status" -ne 4 ] || [ "$attempt" -eq "$attempts" ]; then
+        break
+    fi
+    echo "codearts-gate: no verdict (exit 4); retrying in $((attempt * 15)) s" >&2
+    sleep "$((attempt * 15))"
+done
+exit "$status"

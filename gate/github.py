@@ -1,0 +1,190 @@
+"""GitHub Actions: the one module that knows the runner's variables and workflow commands.
+
+Everything here is a no-op unless ``GITHUB_ACTIONS`` is ``"true"``. Pure helpers build
+the text (escaping, ``$GITHUB_OUTPUT`` blocks, annotations, the bounded summary); the
+three public calls ``begin``, ``group`` and ``publish`` print or append it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets as random_source
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from gate.core import Verdict
+from gate.formats import render
+from gate.settings import OutputPaths
+from gate.text import one_line
+
+SUMMARY_LIMIT = 1024 * 1024
+"""GitHub rejects a step summary over 1 MiB (bytes, the whole file of the step)."""
+
+TRUNCATED_NOTE = (
+    "\n\n> [!NOTE]\n> This summary was truncated to stay under GitHub's 1 MiB step-summary limit.\n"
+)
+TITLE = "CodeArts Check gate"
+
+
+def active(env: Mapping[str, str]) -> bool:
+    """True when running as a GitHub Actions step."""
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: the message escapes plus ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str) -> str:
+    """One workflow command line, ``::name key=value,...::message``, everything escaped."""
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def mask_lines(secrets: Iterable[str]) -> list[str]:
+    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one."""
+    values: list[str] = []
+    for secret in secrets:
+        for part in [secret, *secret.splitlines()]:
+            if part.strip() and part not in values:
+                values.append(part)
+    return [command("add-mask", value) for value in values]
+
+
+def begin(secrets: Iterable[str], out: TextIO, env: Mapping[str, str] = os.environ) -> None:
+    """Register every secret with the runner's masker; call before anything else is printed."""
+    if active(env):
+        for line in mask_lines(secrets):
+            print(line, file=out, flush=True)
+
+
+@contextlib.contextmanager
+def group(title: str, out: TextIO, env: Mapping[str, str] = os.environ) -> Iterator[None]:
+    """Fold what is printed inside into a collapsible group of the job log."""
+    if not active(env):
+        yield
+        return
+    print(command("group", title), file=out, flush=True)
+    try:
+        yield
+    finally:
+        print("::endgroup::", file=out, flush=True)
+
+
+def output_values(
+    verdict: Verdict, outputs: OutputPaths, exit_code: int | None = None
+) -> dict[str, str]:
+    """The action's outputs; a count that could not be read is the empty string."""
+    counts = {name: verdict.counts.get(name) for name in ("critical", "major", "new")}
+    return {
+        "verdict": verdict.outcome.value,
+        "exit-code": str(int(verdict.exit_code) if exit_code is None else exit_code),
+        **{name: "" if value is None else str(value) for name, value in counts.items()},
+        "report-url": verdict.report_url or "",
+        "junit-path": outputs.junit or "",  # as given: the runner resolves it in the workspace
+    }
+
+
+def new_delimiter(value: str) -> str:
+    """A random heredoc delimiter that does not occur in ``value``."""
+    while True:
+        delimiter = f"ghadelimiter_{random_source.token_hex(16)}"
+        if delimiter not in value:
+            return delimiter
+
+
+def output_block(name: str, value: str, delimiter: str) -> str:
+    """One ``$GITHUB_OUTPUT`` entry in heredoc form, safe for any value."""
+    if delimiter in value or delimiter in name:
+        raise ValueError("the delimiter must not occur in the name or the value")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def output_lines(values: Mapping[str, str]) -> str:
+    """Every output as a heredoc block, each with its own random delimiter."""
+    return "".join(output_block(k, v, new_delimiter(k + v)) for k, v in values.items())
+
+
+def fit_summary(text: str, budget: int) -> str:
+    """``text`` whole if its UTF-8 fits ``budget`` bytes, else cut at a line and noted."""
+    data = text.encode("utf-8")
+    if len(data) <= budget:
+        return text
+    room = budget - len(TRUNCATED_NOTE.encode("utf-8"))
+    if room <= 0:
+        return ""
+    head = data[:room].decode("utf-8", errors="ignore")  # drops a cut multi-byte character
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else head) + TRUNCATED_NOTE
+
+
+def annotation_lines(verdict: Verdict) -> list[str]:
+    """``::error`` per failed check; ``::error`` or ``::warning`` when there is no verdict."""
+    lines = [
+        command(
+            "error",
+            f"{check.description}: {check.actual}, allowed at most {check.maximum}",
+            title=f"{TITLE}: {check.metric} over its maximum",
+        )
+        for check in verdict.failed_checks
+    ]
+    if verdict.error is not None:
+        kind = "warning" if verdict.warned else "error"
+        message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
+        lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
+    return lines
+
+
+def append_file(path: str, text: str) -> None:
+    """Append UTF-8 text to a runner file (``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``)."""
+    with Path(path).open("a", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def summary_budget(path: str) -> int:
+    """Bytes still free in the step summary file."""
+    try:
+        return max(0, SUMMARY_LIMIT - Path(path).stat().st_size)
+    except OSError:
+        return SUMMARY_LIMIT
+
+
+def publish(
+    verdict: Verdict,
+    outputs: OutputPaths,
+    out: TextIO,
+    env: Mapping[str, str] = os.environ,
+    *,
+    exit_code: int | None = None,
+) -> None:
+    """Set the step outputs, append the summary, print the annotations (Actions only).
+
+    ``exit_code`` is the code the process ends with, when it differs from the verdict's.
+    """
+    if not active(env):
+        return
+    if output_path := env.get("GITHUB_OUTPUT"):
+        values = output_values(verdict, outputs, exit_code)
+        _append_or_warn("GITHUB_OUTPUT", output_path, output_lines(values), out)
+    if summary_path := env.get("GITHUB_STEP_SUMMARY"):
+        summary = fit_summary(render("summary", verdict), summary_budget(summary_path))
+        _append_or_warn("GITHUB_STEP_SUMMARY", summary_path, summary, out)
+    for line in annotation_lines(verdict):
+        print(line, file=out, flush=True)
+
+
+def _append_or_warn(variable: str, path: str, text: str, out: TextIO) -> None:
+    """Append to a runner file; a failure is a warning annotation, not a crash."""
+    try:
+        append_file(path, text)
+    except OSError as error:
+        message = f"cannot write ${variable} ({path}): {error.strerror}"
+        print(command("warning", message, title=TITLE), file=out, flush=True)

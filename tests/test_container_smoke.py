@@ -1,0 +1,230 @@
+"""Smoke test of the container image without a Docker engine.
+
+A fresh venv is built exactly as the Dockerfile builds the image's (its ``python -m venv``
+and ``pip install`` lines, read from the Dockerfile, with the same flags and the same
+requirements.lock), then its ``codearts-gate`` entrypoint runs as the GitHub runner
+would start the action: ``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and
+``$GITHUB_STEP_SUMMARY`` files, the workspace as working directory, and the
+``CODEARTS_*`` variables that action.yml's ``runs.env`` makes of the step's inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gaterun import JOB, clean_env
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parents[1]
+INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([a-z0-9-]+)\s*\}\}")
+
+pytestmark = pytest.mark.slow
+
+
+def run_lines(dockerfile: Path) -> list[str]:
+    """The build stage's RUN commands, continuation lines joined."""
+    text = dockerfile.read_text(encoding="utf-8").replace("\\\n", " ")
+    build = text.split("\nFROM ")[1]  # the first stage: the final one only copies the venv
+    return [line.split(None, 1)[1] for line in build.splitlines() if line.startswith("RUN ")]
+
+
+def image_install_steps(dockerfile: Path, venv: Path) -> list[list[str]]:
+    """The Dockerfile's venv and pip commands, with its venv path replaced by ``venv``."""
+    commands = [shlex.split(line) for line in run_lines(dockerfile)]
+    (create,) = [c for c in commands if c[1:3] == ["-m", "venv"]]
+    image_venv = create[3]
+    steps = [[sys.executable, "-m", "venv", str(venv)]]
+    for command in commands:
+        if command[0] == f"{image_venv}/bin/pip":
+            steps.append([str(venv / "bin" / "pip"), *command[1:]])
+    assert len(steps) >= 3, f"expected venv creation and pip installs in {dockerfile}"
+    return steps
+
+
+@pytest.fixture(scope="session")
+def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv installed the way the Dockerfile installs the image's (once per session)."""
+    venv = tmp_path_factory.mktemp("image") / "venv"
+    for step in image_install_steps(REPO / "Dockerfile", venv):
+        env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.run(
+            step, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert proc.returncode == 0, f"{shlex.join(step)}\n{proc.stdout}\n{proc.stderr}"
+    return venv
+
+
+def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
+    pip = str(image_venv / "bin" / "pip")
+    check = subprocess.run([pip, "check"], capture_output=True, text=True, timeout=120, check=False)
+    assert check.returncode == 0, f"requirements.lock misses a dependency:\n{check.stdout}"
+    frozen = subprocess.run(
+        [pip, "freeze", "--exclude", "codearts-gate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").splitlines()
+    pins = [line for line in lock if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", pin) for pin in pins), pins
+    assert sorted(frozen, key=str.lower) == sorted(pins, key=str.lower)
+
+
+# ---------------------------------------------------------------- the runner's side
+
+
+def action_env(inputs: dict[str, str]) -> dict[str, str]:
+    """What the runner sets for the step: INPUT_* plus runs.env, inputs substituted."""
+    action = YAML(typ="safe").load((REPO / "action.yml").read_text(encoding="utf-8"))
+    unknown = set(inputs) - set(action["inputs"])
+    assert not unknown, f"not inputs of action.yml: {unknown}"
+    values = {
+        name: inputs.get(name, str(spec.get("default", "")))
+        for name, spec in action["inputs"].items()
+    }
+    env = {f"INPUT_{name.upper()}": value for name, value in values.items()}
+    for variable, template in action["runs"]["env"].items():
+        env[variable] = INPUT_REF.sub(lambda m: values[m[1]], str(template))
+    return env
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it (heredoc entries only)."""
+    lines, values, i = text.split("\n"), {}, 0
+    while i < len(lines) and lines[i]:
+        name, sep, delimiter = lines[i].partition("<<")
+        assert sep, f"not a heredoc entry: {lines[i]!r}"
+        end = lines.index(delimiter, i + 1)
+        values[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return values
+
+
+@dataclass
+class StepRun:
+    """One run of the action's entrypoint."""
+
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    workspace: Path
+
+    def files_text(self) -> str:
+        files = [p for p in self.workspace.parent.rglob("*") if p.is_file()]
+        return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
+
+
+def run_step(venv: Path, tmp_path: Path, inputs: dict[str, str]) -> StepRun:
+    """Start the entrypoint as the runner starts a container action."""
+    workspace, commands = tmp_path / "workspace", tmp_path / "file_commands"
+    workspace.mkdir()
+    commands.mkdir()
+    output, summary = commands / "set_output", commands / "step_summary"
+    output.touch()
+    summary.touch()
+    env = clean_env(
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_WORKSPACE=str(workspace),
+        **action_env(inputs),
+    )
+    proc = subprocess.run(
+        [str(venv / "bin" / "codearts-gate")],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    outputs = parse_output_file(output.read_text(encoding="utf-8"))
+    text = summary.read_text(encoding="utf-8")
+    return StepRun(proc.returncode, proc.stdout, proc.stderr, outputs, text, workspace)
+
+
+def gate_inputs(fake, **extra: str) -> dict[str, str]:
+    return {
+        "job-id": JOB,
+        "endpoint": fake.url,
+        "token": fake.token,
+        "json": "reports/result.json",
+        **extra,
+    }
+
+
+def assert_token_only_masked(step: StepRun, token: str) -> None:
+    """The mask is the very first line, and the token appears nowhere else."""
+    first, *rest = step.stdout.splitlines()
+    assert first == f"::add-mask::{token}"
+    everything = "\n".join([*rest, step.stderr, step.files_text()])
+    assert token not in everything
+
+
+# ---------------------------------------------------------------- the action in its image
+
+
+def test_a_passing_report_passes_the_step_with_outputs_and_summary(
+    image_venv, tmp_path, fake_api_factory
+):
+    fake = fake_api_factory(scenario="pass")
+    step = run_step(image_venv, tmp_path, gate_inputs(fake))
+    assert step.code == 0, step.stdout + step.stderr
+    assert step.outputs == {
+        "verdict": "passed",
+        "exit-code": "0",
+        "critical": "0",
+        "major": "0",
+        "new": "0",
+        "report-url": fake.report["REPORT_URL"],
+        "junit-path": "codearts-gate-junit.xml",
+    }
+    assert (step.workspace / "codearts-gate-junit.xml").is_file()
+    assert json.loads((step.workspace / "reports/result.json").read_text())["verdict"] == "passed"
+    assert step.summary.startswith("## ✅ CodeArts Check gate passed")
+    assert "::group::" in step.stdout and "::endgroup::" in step.stdout
+    assert "::error" not in step.stdout
+    assert_token_only_masked(step, fake.token)
+    assert [r.header("X-Auth-Token") for r in fake.requests] == [fake.token]
+
+
+def test_a_failing_report_fails_the_step_with_annotations(image_venv, tmp_path, fake_api_factory):
+    fake = fake_api_factory(scenario="fail")
+    inputs = gate_inputs(fake, **{"max-critical": "0", "max": "minor=200", "junit": "out/j.xml"})
+    step = run_step(image_venv, tmp_path, inputs)
+    assert step.code == 1, step.stdout + step.stderr
+    assert (step.outputs["verdict"], step.outputs["exit-code"]) == ("failed", "1")
+    assert (step.outputs["major"], step.outputs["new"]) == ("4", "122")
+    assert step.outputs["junit-path"] == "out/j.xml"
+    assert "<failure" in (step.workspace / "out/j.xml").read_text(encoding="utf-8")
+    titles = re.findall(r"^::error title=([^:]*)::", step.stdout, flags=re.MULTILINE)
+    assert titles == [
+        "CodeArts Check gate%3A major over its maximum",
+        "CodeArts Check gate%3A new over its maximum",
+    ]
+    assert step.summary.startswith("## ❌ CodeArts Check gate failed")
+    assert_token_only_masked(step, fake.token)
+
+
+def test_no_verdict_with_on_error_warn_passes_the_step_with_a_warning(
+    image_venv, tmp_path, fake_api_factory
+):
+    fake = fake_api_factory(scenario="hang")
+    inputs = gate_inputs(fake, **{"on-error": "warn", "timeout": "1"})
+    step = run_step(image_venv, tmp_path, inputs)
+    assert step.code == 0, step.stdout + step.stderr
+    assert (step.outputs["verdict"], step.outputs["exit-code"]) == ("error", "0")
+    assert step.outputs["critical"] == ""
+    assert re.search(r"^::warning title=[^:]*no verdict::timeout: ", step.stdout, re.MULTILINE)
+    assert "::error" not in step.stdout
+    assert_token_only_masked(step, fake.token)
