@@ -62,3 +62,15 @@ def run_gate(folder: Path, *args: str, env: dict[str, str], timeout: float = 60)
         check=False,
     )
     return GateRun(proc.returncode, proc.stdout, proc.stderr, folder)
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: ``name<<DELIM`` blocks (heredoc entries only)."""
+    lines, values, i = text.split("\n"), {}, 0
+    while i < len(lines) and lines[i]:
+        name, sep, delimiter = lines[i].partition("<<")
+        assert sep, f"not a heredoc entry: {lines[i]!r}"
+        end = lines.index(delimiter, i + 1)
+        values[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return values

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from gaterun import JOB, clean_env
+from gaterun import JOB, clean_env, parse_output_file
 from ruamel.yaml import YAML
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,18 +94,6 @@ def action_env(inputs: dict[str, str]) -> dict[str, str]:
     for variable, template in action["runs"]["env"].items():
         env[variable] = INPUT_REF.sub(lambda m: values[m[1]], str(template))
     return env
-
-
-def parse_output_file(text: str) -> dict[str, str]:
-    """$GITHUB_OUTPUT as the runner reads it (heredoc entries only)."""
-    lines, values, i = text.split("\n"), {}, 0
-    while i < len(lines) and lines[i]:
-        name, sep, delimiter = lines[i].partition("<<")
-        assert sep, f"not a heredoc entry: {lines[i]!r}"
-        end = lines.index(delimiter, i + 1)
-        values[name] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return values
 
 
 @dataclass

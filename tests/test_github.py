@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from gaterun import parse_output_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,18 +62,6 @@ def parse_command(line: str) -> tuple[str, dict[str, str], str]:
         key, _, value = pair.partition("=")
         props[key] = unescape_property(value)
     return match["name"], props, unescape_data(match["data"])
-
-
-def parse_output_file(text: str) -> dict[str, str]:
-    """$GITHUB_OUTPUT as the runner reads it: ``name<<DELIM`` blocks (or ``name=value``)."""
-    lines, values, i = text.split("\n"), {}, 0
-    while i < len(lines) and lines[i]:
-        name, sep, delimiter = lines[i].partition("<<")
-        assert sep, f"not a heredoc entry: {lines[i]!r}"
-        end = lines.index(delimiter, i + 1)
-        values[name] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return values
 
 
 def printed(run) -> list[str]:
