@@ -333,7 +333,7 @@ def parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable."""
     if not value:
         return None
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdigit():  # not "²", which isdigit() admits
         return float(value.strip())
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.text import encodable, redact
 
 
 class Outcome(enum.Enum):
@@ -50,7 +51,7 @@ class ErrorInfo:
     @classmethod
     def from_error(cls, err: GateError) -> ErrorInfo:
         """The summary of a ``GateError`` that the outputs show."""
-        return cls(kind=err.kind, message=str(err), exit_code=err.exit_code)
+        return cls(kind=err.kind, message=encodable(str(err)), exit_code=err.exit_code)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,16 @@ class Verdict:
     def warned(self) -> bool:
         """True when an error was turned into exit 0 by ``--on-error warn``."""
         return self.error is not None and self.exit_code is ExitCode.PASSED
+
+    def redacted(self, secrets: tuple[str, ...]) -> Verdict:
+        """This verdict with every secret removed from the text the service supplied."""
+        error = self.error and replace(self.error, message=redact(self.error.message, secrets))
+        url = self.report_url and redact(self.report_url, secrets)
+        tools = tuple(redact(t, secrets) for t in self.tools)
+        checks = tuple(
+            replace(c, problem=c.problem and redact(c.problem, secrets)) for c in self.checks
+        )
+        return replace(self, error=error, report_url=url, tools=tools, checks=checks)
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:

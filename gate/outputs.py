@@ -34,13 +34,13 @@ def write_atomic(path: str, text: str) -> None:
     """
     target = Path(path)
     if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8") as handle:
+        with target.open("w", encoding="utf-8", errors="replace") as handle:
             handle.write(text)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)  # readable by the CI agent that collects it, like a plain file
         os.replace(tmp, target)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gate.errors import GateError, ReportError
 from gate.metrics import METRICS
 from gate.service_errors import ServiceAnswer, classify
-from gate.text import one_line, preview
+from gate.text import encodable, one_line, preview
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,26 @@ class Report:
     def report_url(self) -> str | None:
         """The console link to the report, when the service gave a string."""
         url = self.fields.get("REPORT_URL")
-        return url if isinstance(url, str) and url else None
+        return encodable(url) if isinstance(url, str) and url else None
 
     @property
     def tools(self) -> tuple[str, ...]:
         """The engines the scan used (``TOOL_LIST``), strings only."""
         tools = self.fields.get("TOOL_LIST")
-        return tuple(t for t in tools if isinstance(t, str)) if isinstance(tools, list) else ()
+        if not isinstance(tools, list):
+            return ()
+        return tuple(encodable(t) for t in tools if isinstance(t, str))
+
+
+# No count has this many digits; longer strings would also trip int()'s own limit.
+MAX_DIGITS = 30
 
 
 def _as_count(value: object, metric: str, field: str) -> int:
     """A non-negative integer, or an integer-valued decimal string such as ``"3"``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS:
         return int(value)
     shown = one_line(repr(value), 60)
     raise ReportError(

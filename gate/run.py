@@ -46,6 +46,7 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
         settings = build_settings(raw)
     except UsageError as error:
         verdict = replace(error_verdict(error, raw.job_id), duration=time.monotonic() - started)
+        verdict = verdict.redacted(raw_secrets(raw))
         return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
     configure_logging(settings, err)
     return run(settings, out, err)
@@ -61,27 +62,28 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
         with interrupts_as_errors():
             return check(settings, out)
     started = time.monotonic()
-    verdict = reach_verdict(settings, out)
+    secrets = list(settings.secrets())  # grows with secrets learnt on the way
+    verdict = reach_verdict(settings, out, secrets)
     verdict = replace(
         verdict,
         job_id=settings.job_id,
         duration=time.monotonic() - started,
         warn_on_error=settings.warn_on_error,
-    )
+    ).redacted(tuple(secrets))
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
 
 
-def reach_verdict(settings: Settings, out: TextIO) -> Verdict:
+def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
     """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
     try:
         with interrupts_as_errors():
             preflight(settings.outputs)
-            return evaluate(load_report(settings, out), settings.policy)
+            return evaluate(load_report(settings, out, secrets), settings.policy)
     except GateError as error:
         return error_verdict(error, settings.job_id)
 
 
-def load_report(settings: Settings, out: TextIO) -> Report:
+def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
     """The report from the saved file, or from the service (HTTP code imported only then)."""
     if settings.report_file:
         return report_from_payload(
@@ -91,11 +93,12 @@ def load_report(settings: Settings, out: TextIO) -> Report:
 
     with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
         log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
-        return fetch_report(settings, on_secret=lambda secret: protect(secret, out))
+        return fetch_report(settings, on_secret=lambda secret: protect(secret, out, secrets))
 
 
-def protect(secret: str, out: TextIO) -> None:
+def protect(secret: str, out: TextIO, secrets: list[str]) -> None:
     """Hide a secret learnt during the run (an IAM token) like the configured ones."""
+    secrets.append(secret)
     github.begin([secret], out)
     for handler in log.handlers:
         for redactor in handler.filters:

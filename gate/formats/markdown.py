@@ -24,7 +24,11 @@ def md_escape(text: str) -> str:
 
 def md_link(url: str, label: str) -> str:
     """A link only for an http(s) URL, its risky characters percent-encoded; else plain text."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:  # e.g. "http://[": not a URL a reader could follow anyway
+        scheme = ""
+    if scheme not in ("http", "https"):
         return md_escape(url)
     safe = quote(one_line(url, 2000), safe=":/?#@!$&'*+,;=%-._~")
     return f"[{md_escape(label)}](<{safe}>)"
