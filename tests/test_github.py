@@ -313,3 +313,43 @@ def test_execute_reports_a_usage_error_to_github_too(tmp_path, monkeypatch):
     assert name == "error" and message.startswith("usage: no job id")
     outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
     assert outputs["exit-code"] == "2" and outputs["verdict"] == "error"
+
+
+HOSTILE_REPORTS = [
+    {
+        "critical": 1,
+        "major": 0,
+        "UNRESOLVED_ADD": 0,
+        "REPORT_URL": "::set-env name=NODE_OPTIONS::--require=/tmp/x\n::add-mask::x",
+        "TOOL_LIST": ["a\n::stop-commands::t", "\r::error::forged"],
+    },
+    {"status": "failed", "error_code": "CC.00050006", "error_msg": "x\n::set-output name=v::1"},
+]
+
+
+@pytest.mark.parametrize("report", HOSTILE_REPORTS, ids=["report", "error"])
+def test_service_text_never_starts_a_workflow_command(tmp_path, report):
+    import json as jsonlib
+
+    from click.testing import CliRunner
+
+    from gate.cli import main
+
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    result = CliRunner().invoke(
+        main, ["--report-file", "-", "-vv"], input=jsonlib.dumps(report), env=env
+    )
+    assert result.exit_code in (1, 4)
+    ours = ("::add-mask::", "::error", "::warning", "::group::", "::endgroup::")
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.startswith("::"):
+            assert line.startswith(ours), line
+            assert "\n" not in line and "::set-" not in line.split("::", 2)[1]
+    assert not any(
+        line.lstrip("\r").startswith(("::set-", "::stop-commands", "::add-mask::x"))
+        for line in (result.stdout + result.stderr).splitlines()
+    )
