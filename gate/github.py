@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets as random_source
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -96,7 +95,7 @@ def output_values(
 def new_delimiter(value: str) -> str:
     """A random heredoc delimiter that does not occur in ``value``."""
     while True:
-        delimiter = f"ghadelimiter_{random_source.token_hex(16)}"
+        delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
         if delimiter not in value:
             return delimiter
 

@@ -118,8 +118,8 @@ def test_every_value_gets_its_own_random_delimiter():
 
 
 def test_new_delimiter_never_returns_one_found_in_the_value(monkeypatch):
-    tokens = iter(["aa", "bb"])
-    monkeypatch.setattr(github.random_source, "token_hex", lambda _n: next(tokens))
+    tokens = iter([b"\xaa", b"\xbb"])
+    monkeypatch.setattr(github.os, "urandom", lambda _n: next(tokens))
     assert github.new_delimiter("value with ghadelimiter_aa inside") == "ghadelimiter_bb"
 
 
