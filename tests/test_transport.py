@@ -108,8 +108,8 @@ def test_insecure_allowed_for_aksk_on_loopback(tls_api, tmp_path):
 def test_insecure_refused_for_aksk_elsewhere(tmp_path):
     env = clean_env(
         CODEARTS_ENDPOINT="https://codearts-check.example.invalid",
-        CODEARTS_AK="a",
-        CODEARTS_SK="s",
+        CODEARTS_AK="HPUAEXAMPLEAK0000001",
+        CODEARTS_SK="ExampleSecretKey0123456789",
         CODEARTS_JOB_ID=JOB,
     )
     run = run_gate(tmp_path, "--insecure", env=env)
