@@ -81,7 +81,7 @@ class TokenCredentials:
 class AkSkCredentials:
     """An access key pair: every request is signed with SDK-HMAC-SHA256."""
 
-    ak: str
+    ak: str = field(repr=False)  # masked like the SK: it names the account
     sk: Secret
     project_id: str | None = None
 
