@@ -7,6 +7,7 @@ missing ``result`` is an error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,16 +58,13 @@ class Report:
         return tuple(encodable(t) for t in tools if isinstance(t, str))
 
 
-# No count has this many digits; longer strings would also trip int()'s own limit.
-MAX_DIGITS = 30
-
-
 def _as_count(value: object, metric: str, field: str) -> int:
     """A non-negative integer, or an integer-valued decimal string such as ``"3"``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS:
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        with contextlib.suppress(ValueError):  # past int()'s digit limit: not a count either
+            return int(value)
     shown = one_line(repr(value), 60)
     raise ReportError(
         f"the count for {metric!r} (field {field!r}) is not a whole number >= 0: {shown}"

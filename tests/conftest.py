@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fakeapi import FakeCodeArts
-from validators import unavailable
+from validators import shared_schema, unavailable
 
 
 @pytest.fixture
@@ -33,6 +33,18 @@ def fake_api_factory() -> Iterator[Callable[..., FakeCodeArts]]:
     yield make
     for api in made:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def junit_xsd() -> Any:
+    """Jenkins' JUnit XSD from ../shared, or None when absent, so that only the XSD part of
+    a broader test is left out (the schema tests themselves skip visibly, or fail in CI)."""
+    import xmlschema
+
+    try:
+        return xmlschema.XMLSchema(str(shared_schema("junit-10.xsd")))
+    except pytest.skip.Exception:
+        return None
 
 
 # --------------------------------------------------------------------------- CI tools

@@ -283,15 +283,6 @@ def _estimate(item: Fault) -> float:
     return max(backoff, item.min_wall + 1)
 
 
-@pytest.fixture(scope="module")
-def junit_xsd() -> xmlschema.XMLSchema | None:
-    """Jenkins' JUnit XSD from ../shared, or None when absent (CI requires it)."""
-    try:
-        return xmlschema.XMLSchema(str(shared_schema("junit-10.xsd")))
-    except pytest.skip.Exception:
-        return None
-
-
 def _scenario_of(item: pytest.Item) -> Fault | None:
     """The scenario a collected test item runs, if it is one of this table's."""
     callspec = getattr(item, "callspec", None)

@@ -303,15 +303,6 @@ def check_renders(verdict: Verdict, xsd: xmlschema.XMLSchema | None) -> None:
 # --------------------------------------------------------------------------- properties
 
 
-@pytest.fixture(scope="module")
-def junit_xsd() -> xmlschema.XMLSchema | None:
-    """Jenkins' JUnit XSD from ../shared, or None (then only the XSD part is left out)."""
-    try:
-        return xmlschema.XMLSchema(str(shared_schema("junit-10.xsd")))
-    except pytest.skip.Exception:
-        return None
-
-
 def judge_body(body: bytes, policy: Policy, xsd: xmlschema.XMLSchema | None) -> None:
     """The whole pure path for one body, with every property checked."""
     try:
