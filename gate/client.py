@@ -50,7 +50,7 @@ CONNECT_TIMEOUT = 10.0
 MAX_BODY = 10 * 1024 * 1024
 DEADLINE_GRACE = 0.5  # seconds the worker gets past the deadline to report its own error
 CHUNK = 64 * 1024
-USER_AGENT = f"codearts-gate/{__version__} (+https://github.com/codearts-gate/codearts-gate)"
+USER_AGENT = f"codearts-gate/{__version__} python-requests/{requests.__version__}"
 
 
 @dataclass
