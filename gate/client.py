@@ -29,6 +29,7 @@ from gate.errors import (
     DeadlineError,
     GateError,
     NetworkError,
+    ReportError,
     ServiceError,
     TransientNetworkError,
     TransientServiceError,
@@ -283,7 +284,8 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
     if deadline.remaining() <= 0:
         return DeadlineError(f"no report from {host} within --timeout {deadline.seconds:g} s")
     if isinstance(err, requests.exceptions.ProxyError):
-        return proxy_error(url, err)
+        # err's text is only searched, never shown: it can hold the proxy's password
+        return proxy_error(url, auth_required="407" in str(err))
     if isinstance(err, requests.exceptions.SSLError):
         return NetworkError(
             f"TLS verification of {host} failed",
@@ -296,11 +298,10 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
     return NetworkError(f"the call to {host} failed ({type(err).__name__})")
 
 
-def proxy_error(url: str, err: Exception) -> GateError:
-    """A proxy failure, naming the proxy without its credentials. ``err`` is never shown:
-    its text can hold the proxy URL with a password."""
+def proxy_error(url: str, *, auth_required: bool) -> GateError:
+    """A proxy failure, naming the proxy without its credentials."""
     proxy = redacted_proxy(url) or "the proxy"
-    if "407" in str(err):
+    if auth_required:
         return NetworkError(
             f"{proxy} asked for authentication (HTTP 407)",
             hint="put the proxy's user and password in HTTPS_PROXY (http://user:password@host:port)",
@@ -369,7 +370,7 @@ def error_of(answer: Answer) -> GateError:
             err.retry_after = answer.retry_after
         return err
     if answer.status == 407:
-        return proxy_error(answer.url, Exception("407"))
+        return proxy_error(answer.url, auth_required=True)
     err = classify(
         ServiceAnswer(answer.status, request_id=answer.request_id, retry_after=answer.retry_after)
     )
@@ -411,12 +412,10 @@ def login(http: requests.Session, creds: IamPasswordCredentials, deadline: Deadl
 
 def login_error(answer: Answer) -> GateError:
     """What a failed login means, saying which of user / password / domain / MFA to check."""
+    if answer.status < 300:
+        return ServiceError(f"IAM answered HTTP {answer.status} without a token")
     if answer.status not in (400, 401, 403):
-        return (
-            error_of(answer)
-            if answer.status >= 300
-            else ServiceError(f"IAM answered HTTP {answer.status} without a token")
-        )
+        return error_of(answer)
     text = iam_message(answer.body)
     lowered = text.lower()
     hint = next((h for words, h in IAM_HINTS if any(w in lowered for w in words)), IAM_DEFAULT_HINT)
@@ -439,8 +438,8 @@ IAM_DEFAULT_HINT = "check --iam-user, --iam-password and --iam-domain"
 def iam_message(body: bytes) -> str:
     """The message of an IAM error body, in either of its two shapes."""
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = decode_json(body)
+    except ReportError:
         return ""
     if not isinstance(payload, dict):
         return ""

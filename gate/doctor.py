@@ -70,10 +70,10 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     """The same trust as the client: system store, requests' bundle, ``--ca-bundle``."""
     import certifi  # noqa: PLC0415 - requests' own bundle
 
-    context = ssl.create_default_context()
+    from gate.client import trust_context  # noqa: PLC0415 - requests only when checking
+
+    context = trust_context(settings.ca_bundle)
     context.load_verify_locations(cafile=certifi.where())
-    if settings.ca_bundle:
-        context.load_verify_locations(cafile=settings.ca_bundle)
     return context
 
 

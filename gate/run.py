@@ -32,7 +32,7 @@ from gate.settings import (
     outputs_of,
     raw_secrets,
 )
-from gate.text import one_line
+from gate.text import one_line, redact
 
 log = logging.getLogger("gate")
 
@@ -155,10 +155,7 @@ class RedactSecrets(logging.Filter):
         self.secrets = tuple(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        record.msg, record.args = text, None
+        record.msg, record.args = redact(record.getMessage(), self.secrets), None
         return True
 
 
@@ -169,11 +166,15 @@ def configure_logging(settings: Settings, err: TextIO) -> None:
     handler.addFilter(RedactSecrets(settings.secrets()))
     log.handlers[:] = [handler]
     log.propagate = False
-    levels = {0: logging.WARNING, 1: logging.INFO}
-    log.setLevel(
-        levels.get(settings.verbosity, logging.DEBUG if settings.verbosity > 1 else logging.ERROR)
-    )
+    log.setLevel(log_level(settings.verbosity))
     log.debug("codearts-gate %s", __version__)
+
+
+def log_level(verbosity: int) -> int:
+    """``-q`` (-1): errors only; default: warnings; ``-v``: progress; ``-vv`` and more: debug."""
+    if verbosity < 0:
+        return logging.ERROR
+    return (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
 
 
 @contextlib.contextmanager
