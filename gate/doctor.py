@@ -6,6 +6,7 @@ works and the first thing that does not, with the fix. Exit codes are the gate's
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 from collections.abc import Callable
@@ -67,13 +68,15 @@ def connect_step(settings: Settings) -> str:
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
-    """The same trust as the client: system store, requests' bundle, ``--ca-bundle``."""
+    """The same trust as the client: system store, ``--ca-bundle``, and the bundle requests
+    adds (``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when set, else its own)."""
     import certifi  # noqa: PLC0415 - requests' own bundle
 
     from gate.client import trust_context  # noqa: PLC0415 - requests only when checking
 
     context = trust_context(settings.ca_bundle)
-    context.load_verify_locations(cafile=certifi.where())
+    env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    context.load_verify_locations(cafile=env_bundle or certifi.where())
     return context
 
 

@@ -213,3 +213,9 @@ def test_check_reports_clock_skew(fake_api_factory, tmp_path):
     )
     run = run_gate(tmp_path, "--check", env=env)
     assert run.code == 3 and "clock" in run.stdout
+
+
+def test_check_trusts_requests_ca_bundle_like_the_client(tls_api, ca_file, tmp_path):
+    run = run_gate(tmp_path, "--check", env=env_for(tls_api, REQUESTS_CA_BUNDLE=str(ca_file)))
+    assert run.code == 0, run.stdout
+    assert "ok    tls       certificate of 127.0.0.1 verified" in run.stdout
