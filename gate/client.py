@@ -11,6 +11,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import ssl
 import threading
 import time
@@ -278,6 +279,11 @@ def read_bounded(response: requests.Response, deadline: Deadline) -> bytes:
     return bytes(body)
 
 
+# What http.client says when a proxy answers CONNECT with 407. A bare "407" is not
+# enough: the text also holds host ports, and port 34073 is not a proxy refusal.
+TUNNEL_AUTH_REQUIRED = re.compile(r"Tunnel connection failed: 407\b")
+
+
 def transport_error(err: requests.RequestException, url: str, deadline: Deadline) -> GateError:
     """A ``GateError`` for a transport failure, naming the host and not the credentials."""
     host = urlsplit(url).netloc
@@ -285,7 +291,7 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
         return DeadlineError(f"no report from {host} within --timeout {deadline.seconds:g} s")
     if isinstance(err, requests.exceptions.ProxyError):
         # err's text is only searched, never shown: it can hold the proxy's password
-        return proxy_error(url, auth_required="407" in str(err))
+        return proxy_error(url, auth_required=TUNNEL_AUTH_REQUIRED.search(str(err)) is not None)
     if isinstance(err, requests.exceptions.SSLError):
         return NetworkError(
             f"TLS verification of {host} failed",

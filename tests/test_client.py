@@ -121,6 +121,34 @@ def test_read_timeouts_are_retried_then_reported(requests_mock, sleeps):
     assert requests_mock.call_count == MAX_ATTEMPTS
 
 
+# The texts urllib3 gives for an unreachable proxy and for a CONNECT answered 407,
+# both with the API on a port that contains "407" (a CI run once drew port 34073).
+UNREACHABLE_PROXY = (
+    "HTTPSConnectionPool(host='127.0.0.1', port=34073): Max retries exceeded with url: /x "
+    "(Caused by ProxyError('Unable to connect to proxy', NewConnectionError(\"HTTPSConnection("
+    "host='127.0.0.1', port=9): Failed to establish a new connection: "
+    '[Errno 111] Connection refused")))'
+)
+PROXY_WANTS_AUTH = (
+    "HTTPSConnectionPool(host='127.0.0.1', port=34073): Max retries exceeded with url: /x "
+    "(Caused by ProxyError('Unable to connect to proxy', "
+    "OSError('Tunnel connection failed: 407 Proxy Authentication Required')))"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(UNREACHABLE_PROXY, "cannot reach"), (PROXY_WANTS_AUTH, "asked for authentication")],
+)
+def test_proxy_407_is_told_apart_from_a_port_number(
+    requests_mock, sleeps, monkeypatch, text, expected
+):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    requests_mock.put(URL, exc=requests.exceptions.ProxyError(text))
+    with pytest.raises(NetworkError, match=expected):
+        fetch(sleeps)
+
+
 def test_tls_failure_names_host_and_fix(requests_mock, sleeps):
     requests_mock.put(URL, exc=requests.exceptions.SSLError("bad cert"))
     with pytest.raises(NetworkError, match="TLS verification of codearts-check") as caught:
