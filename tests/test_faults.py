@@ -21,7 +21,6 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +49,7 @@ from fakeapi import (
 )
 from gaterun import JOB, GateRun, clean_env, run_gate
 from reliability import ReliabilityLog, Row, bucket
-from validators import shared_schema
+from validators import shared_schema, unsafe_text
 
 from gate.client import MAX_ATTEMPTS
 
@@ -311,17 +310,6 @@ def fault_outcomes(
 # --------------------------------------------------------------------------- judging
 
 
-def _unsafe_text(text: str) -> str | None:
-    """Why ``text`` could mislead a reader or a CI runner, or None."""
-    for line in text.split("\n"):
-        bad = [c for c in line if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
-        if bad:
-            return f"raw control character {bad[0]!r}"
-        if line.lstrip().startswith("::"):
-            return "a line starting with '::' (a workflow command)"
-    return None
-
-
 def _check_json(item: Fault, run: GateRun) -> list[str]:
     data = run.json
     problems = []
@@ -372,7 +360,7 @@ def check_outputs(item: Fault, run: GateRun, xsd: xmlschema.XMLSchema | None) ->
     if not summary.startswith("## "):
         problems.append("the summary has no headline")
     for name, text in (("summary", summary), ("stdout", run.stdout)):
-        unsafe = _unsafe_text(text)
+        unsafe = unsafe_text(text)
         if unsafe:
             problems.append(f"{name}: {unsafe}")
     return problems

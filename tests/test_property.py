@@ -15,7 +15,6 @@ import copy
 import json
 import os
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import xmlschema
 from click.testing import CliRunner
 from hypothesis import HealthCheck, currently_in_test_context, event, given, note, settings
 from hypothesis import strategies as st
-from validators import REPO, shared_schema
+from validators import REPO, shared_schema, unsafe_text
 
 from gate.cli import main
 from gate.core import Outcome, Verdict, error_verdict, evaluate
@@ -242,17 +241,6 @@ def check_verdict(verdict: Verdict, fields: dict[str, Any], policy: Policy) -> N
     assert all(type(v) is int and v >= 0 for v in verdict.counts.values())
 
 
-def unsafe_line(text: str) -> str | None:
-    """Why a console/Markdown text could mislead a terminal or a CI runner, else None."""
-    for line in text.split("\n"):
-        bad = [c for c in line if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
-        if bad:
-            return f"raw control character {bad[0]!r} in {line[:80]!r}"
-        if line.lstrip().startswith("::"):
-            return f"a line that GitHub would run as a workflow command: {line[:80]!r}"
-    return None
-
-
 def check_junit(text: str, verdict: Verdict, xsd: xmlschema.XMLSchema | None) -> None:
     root = ET.fromstring(text)
     cases = root.findall("testcase")
@@ -297,7 +285,7 @@ def check_renders(verdict: Verdict, xsd: xmlschema.XMLSchema | None) -> None:
         elif name == "json":
             check_json(text, verdict)
         else:
-            assert unsafe_line(text) is None, (name, unsafe_line(text))
+            assert unsafe_text(text) is None, (name, unsafe_text(text), text[:200])
 
 
 # --------------------------------------------------------------------------- properties
@@ -397,7 +385,7 @@ def test_cli_on_any_body_exits_0_1_or_4_without_traceback(body, cli_folder):
     ET.parse(cli_folder / "j.xml")
     summary = (cli_folder / "s.md").read_text(encoding="utf-8")
     for text in (summary, result.stdout):
-        assert unsafe_line(text) is None, unsafe_line(text)
+        assert unsafe_text(text) is None, (unsafe_text(text), text[:200])
     if result.exit_code in (3, 4):
         assert "codearts-gate: error:" in result.stderr
 

@@ -7,6 +7,7 @@ CODEARTS_GATE_REQUIRE_VALIDATORS=1, which turns every such skip into a failure.
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,17 @@ def shared_schema(name: str) -> Path:
     if not path.is_file():
         unavailable(f"schema {name} not found at {path}: validation against it skipped")
     return path
+
+
+def unsafe_text(text: str) -> str | None:
+    """Why a console or Markdown text could mislead a terminal or a CI runner, else None.
+
+    The answer is a short stable phrase: the fault suite publishes it in docs/reliability.md.
+    """
+    for line in text.split("\n"):
+        bad = [c for c in line if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
+        if bad:
+            return f"raw control character {bad[0]!r}"
+        if line.lstrip().startswith("::"):
+            return "a line starting with '::' (a workflow command)"
+    return None
