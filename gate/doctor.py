@@ -32,7 +32,7 @@ def endpoint_step(settings: Settings) -> str:
 
 def proxy_step(settings: Settings) -> str:
     """Which proxy the environment selects, credentials redacted."""
-    from gate.client import redacted_proxy  # noqa: PLC0415 - requests only when checking
+    from gate.api.transport import redacted_proxy  # noqa: PLC0415 - requests only when checking
 
     return redacted_proxy(settings.endpoint) or "none (direct connection)"
 
@@ -72,7 +72,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     adds (``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when set, else its own)."""
     import certifi  # noqa: PLC0415 - requests' own bundle
 
-    from gate.client import trust_context  # noqa: PLC0415 - requests only when checking
+    from gate.api.transport import trust_context  # noqa: PLC0415 - requests only when checking
 
     context = trust_context(settings.ca_bundle)
     env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
@@ -104,7 +104,7 @@ def tls_step(settings: Settings) -> str:
 
 def api_step(settings: Settings) -> str:
     """Authenticate and refresh the report once."""
-    from gate.client import fetch_report  # noqa: PLC0415 - requests only when checking
+    from gate.api.refresh import fetch_report  # noqa: PLC0415 - requests only when checking
 
     report = fetch_report(settings)
     counts = report.readable_counts()

@@ -89,7 +89,7 @@ def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
         return report_from_payload(
             decode_json(read_report_file(settings.report_file)), allow_bare=True
         )
-    from gate.client import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
+    from gate.api.refresh import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
 
     with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
         log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from gate import __version__
-from gate.client import MAX_ATTEMPTS, backoff, fetch_report, parse_retry_after
+from gate.api.refresh import fetch_report
+from gate.api.transport import MAX_ATTEMPTS, backoff, parse_retry_after
 from gate.errors import (
     CredentialsError,
     ExitCode,

@@ -51,7 +51,7 @@ from gaterun import JOB, GateRun, clean_env, run_gate
 from reliability import ReliabilityLog, Row, bucket
 from validators import shared_schema, unsafe_text
 
-from gate.client import MAX_ATTEMPTS
+from gate.api.transport import MAX_ATTEMPTS
 
 MARGIN = 15.0
 """Seconds a run may take beyond its --timeout before it counts as hung."""

@@ -1,14 +1,14 @@
-"""The one module that speaks HTTP: refresh a job's report, with retries, inside a deadline.
+"""HTTP transport: the one session builder, bounded reads, retries, all inside a deadline.
 
-The refresh call is idempotent, so transient failures are retried with exponential
-backoff and jitter, honouring ``Retry-After``, all inside the overall ``--timeout``.
-Redirects are refused: following one would carry the credentials to another origin.
+Every call of the gate goes through ``send`` (one request, answer read whole and bounded)
+and, where it is safe to repeat, ``with_retries`` (exponential backoff with jitter,
+honouring ``Retry-After``). Redirects are refused: following one would carry the
+credentials to another origin.
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import random
 import re
@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -26,19 +26,16 @@ from requests.adapters import HTTPAdapter
 
 from gate import __version__
 from gate.errors import (
-    CredentialsError,
     DeadlineError,
     GateError,
     NetworkError,
-    ReportError,
-    ServiceError,
     TransientNetworkError,
     TransientServiceError,
     UsageError,
 )
-from gate.report import Report, decode_json, envelope_error, is_error_envelope, report_from_payload
+from gate.report import decode_json, envelope_error, is_error_envelope
 from gate.service_errors import ServiceAnswer, classify
-from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
+from gate.settings import AkSkCredentials, Settings, TokenCredentials
 from gate.signing import SdkHmacAuth
 from gate.text import one_line, preview
 
@@ -135,30 +132,6 @@ def build_session(settings: Settings) -> requests.Session:
     return session
 
 
-def refresh_url(endpoint: str, job_id: str) -> str:
-    """The refresh URL; the job id is one path segment, whatever it holds."""
-    return f"{endpoint}/v1/jobs/{quote(job_id, safe='')}/result/refresh"
-
-
-def fetch_report(
-    settings: Settings,
-    session: requests.Session | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    on_secret: Callable[[str], None] = lambda _secret: None,
-) -> Report:
-    """Refresh the job's report synchronously and return it; ``GateError`` otherwise.
-
-    ``on_secret`` is told of every secret learnt on the way (the token an IAM login
-    returns), so that the caller can mask it.
-
-    ``--timeout`` is a hard bound: the exchange runs in a worker thread that is abandoned
-    (the process ends soon after) if a server trickles bytes or stalls mid-body.
-    """
-    deadline = Deadline(settings.timeout, clock)
-    return within(deadline, lambda: exchange(settings, deadline, session, sleep, on_secret))
-
-
 def within(deadline: Deadline, call: Callable[[], T]) -> T:
     """Run ``call`` in a daemon thread; ``DeadlineError`` if it outlives the deadline."""
     outcome: dict[str, Any] = {}
@@ -177,27 +150,6 @@ def within(deadline: Deadline, call: Callable[[], T]) -> T:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
-
-
-def exchange(
-    settings: Settings,
-    deadline: Deadline,
-    session: requests.Session | None,
-    sleep: Callable[[float], None],
-    on_secret: Callable[[str], None],
-) -> Report:
-    """Log in if needed, then refresh, each with its retries."""
-    assert settings.job_id is not None
-    url = refresh_url(settings.endpoint, settings.job_id)
-    params = {"task_id": settings.task_id, "async": "false"}
-    log_proxy(url)
-    with session or build_session(settings) as http:
-        creds = settings.credentials
-        if isinstance(creds, IamPasswordCredentials):
-            token = with_retries(lambda: login(http, creds, deadline), deadline, sleep)
-            on_secret(token)
-            http.headers["X-Auth-Token"] = token
-        return with_retries(lambda: refresh_once(http, url, params, deadline), deadline, sleep)
 
 
 def with_retries(call: Callable[[], T], deadline: Deadline, sleep: Callable[[float], None]) -> T:
@@ -225,18 +177,6 @@ def backoff(attempt: int, retry_after: float | None) -> float:
         return min(retry_after, BACKOFF_CAP * 4)
     ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def refresh_once(
-    http: requests.Session, url: str, params: dict[str, str], deadline: Deadline
-) -> Report:
-    """One PUT: send, read the answer (bounded), interpret it."""
-    deadline.check()
-    answer = send(http, url, deadline, params=params)
-    log.debug(
-        "HTTP %d, %d bytes, request id %s", answer.status, len(answer.body), answer.request_id
-    )
-    return interpret(answer)
 
 
 def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
@@ -349,21 +289,6 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def interpret(answer: Answer) -> Report:
-    """The report in an answer, or the error it stands for (errors can come with HTTP 200)."""
-    if 300 <= answer.status < 400:
-        where = one_line(answer.location or "(no Location)", 200)
-        raise NetworkError(
-            f"the service redirected (HTTP {answer.status}) to {where}; not followed, "
-            "so the credentials stay with the configured host",
-            hint="set --endpoint to the final https:// URL",
-        )
-    if answer.status >= 400:
-        raise error_of(answer)
-    payload = decode_json(answer.body, answer.content_type)
-    return report_from_payload(payload, status=answer.status, request_id=answer.request_id)
-
-
 def error_of(answer: Answer) -> GateError:
     """The error an HTTP error status stands for, with the body's code when it has one."""
     try:
@@ -387,70 +312,29 @@ def error_of(answer: Answer) -> GateError:
     return err
 
 
-def login_body(creds: IamPasswordCredentials) -> bytes:
-    """The documented password-login body, scoped to the region's project. Never logged."""
-    user = {
-        "name": creds.user,
-        "password": creds.password.reveal(),
-        "domain": {"name": creds.domain},
-    }
-    identity = {"methods": ["password"], "password": {"user": user}}
-    body = {"auth": {"identity": identity, "scope": {"project": {"name": creds.project}}}}
-    return json.dumps(body).encode("utf-8")
+def refuse_failure(answer: Answer) -> None:
+    """Raise what a redirect or an HTTP error status stands for; return on 1xx/2xx."""
+    if 300 <= answer.status < 400:
+        where = one_line(answer.location or "(no Location)", 200)
+        raise NetworkError(
+            f"the service redirected (HTTP {answer.status}) to {where}; not followed, "
+            "so the credentials stay with the configured host",
+            hint="set --endpoint to the final https:// URL",
+        )
+    if answer.status >= 400:
+        raise error_of(answer)
 
 
-def login(http: requests.Session, creds: IamPasswordCredentials, deadline: Deadline) -> str:
-    """One IAM password login: the token is the ``X-Subject-Token`` header of a 201."""
-    deadline.check()
-    log.info("logging in to IAM at %s as %s", creds.endpoint, creds.user)
-    answer = send(
-        http,
-        f"{creds.endpoint}/v3/auth/tokens",
-        deadline,
-        method="POST",
-        data=login_body(creds),
-        headers={"Content-Type": "application/json;charset=utf8"},
-    )
-    if answer.status == 201 and answer.subject_token:
-        return answer.subject_token
-    raise login_error(answer)
+def json_of(answer: Answer, *, allow_empty: bool = False) -> object:
+    """The decoded body of a successful answer; the error it stands for otherwise.
 
-
-def login_error(answer: Answer) -> GateError:
-    """What a failed login means, saying which of user / password / domain / MFA to check."""
-    if answer.status < 300:
-        return ServiceError(f"IAM answered HTTP {answer.status} without a token")
-    if answer.status not in (400, 401, 403):
-        return error_of(answer)
-    text = iam_message(answer.body)
-    lowered = text.lower()
-    hint = next((h for words, h in IAM_HINTS if any(w in lowered for w in words)), IAM_DEFAULT_HINT)
-    shown = f": {one_line(text)}" if text else ""
-    return CredentialsError(f"IAM login refused (HTTP {answer.status}){shown}", hint=hint)
-
-
-IAM_HINTS = (
-    (
-        ("mfa", "totp", "verification code", "login protection"),
-        "the IAM user has login protection (MFA): use an AK/SK pair, or a CI user without MFA",
-    ),
-    (("locked", "frozen", "disabled"), "the IAM user is locked or disabled: ask an administrator"),
-    (("domain", "account"), "check --iam-domain: the account name, not the IAM user name"),
-    (("username", "password", "user name"), "check --iam-user and --iam-password"),
-)
-IAM_DEFAULT_HINT = "check --iam-user, --iam-password and --iam-domain"
-
-
-def iam_message(body: bytes) -> str:
-    """The message of an IAM error body, in either of its two shapes."""
-    try:
-        payload = decode_json(body)
-    except ReportError:
-        return ""
-    if not isinstance(payload, dict):
-        return ""
-    error = payload.get("error")
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    message = payload.get("error_msg")
-    return message if isinstance(message, str) else ""
+    Every endpoint can answer an error with HTTP 200, so an object carrying an error
+    envelope raises too. ``allow_empty`` reads an empty body as ``None`` (the stop call).
+    """
+    refuse_failure(answer)
+    if allow_empty and not answer.body.strip():
+        return None
+    payload = decode_json(answer.body, answer.content_type)
+    if isinstance(payload, dict) and is_error_envelope(payload):
+        raise envelope_error(payload, answer.status, answer.request_id)
+    return payload
