@@ -251,4 +251,6 @@ def test_dockerfile_final_stage_runs_as_root_with_the_gate_as_exec_entrypoint():
     assert 'ENTRYPOINT ["codearts-gate"]' in final
     assert not re.search(r"^\s*(USER|WORKDIR)\b", final, flags=re.MULTILINE)
     assert "PYTHONUNBUFFERED=1" in final and "PYTHONDONTWRITEBYTECODE=1" in final
-    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.\d+-slim-\w+$", text, flags=re.MULTILINE)
+    bases = re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE)
+    assert len(bases) == 2 and bases[0] == bases[1], "both stages share one interpreter"
+    assert re.fullmatch(r"python:3\.\d+-slim-\w+@sha256:[0-9a-f]{64}", bases[0]), bases[0]

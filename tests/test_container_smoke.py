@@ -72,9 +72,12 @@ def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
         timeout=120,
         check=True,
     ).stdout.split()
-    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").splitlines()
-    pins = [line for line in lock if line and not line.startswith("#")]
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").replace("\\\n", " ")
+    entries = [line.split() for line in lock.splitlines() if line and line[0] not in "# "]
+    pins = [entry[0] for entry in entries]
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", pin) for pin in pins), pins
+    assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for e in entries for h in e[1:])
+    assert all(len(entry) > 1 for entry in entries), "every pin carries its hashes"
     assert sorted(frozen, key=str.lower) == sorted(pins, key=str.lower)
 
 
