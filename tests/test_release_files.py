@@ -133,7 +133,7 @@ def test_dependabot_keeps_actions_images_and_python_pins_fresh():
     assert {"github-actions", "docker", "pip"} <= set(ecosystems)
     assert ecosystems["github-actions"]["directory"] == "/"
     assert ecosystems["docker"]["directory"] == "/"
-    assert {"/", "/.github"} <= set(ecosystems["pip"]["directories"])
+    assert ecosystems["pip"]["directory"] == "/" and (REPO / "requirements-build.txt").is_file()
     assert ecosystems["npm"]["directory"] == "/.ci" and (REPO / ".ci/package-lock.json").is_file()
 
 
