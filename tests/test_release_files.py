@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from gaterun import clean_env
 from ruamel.yaml import YAML
+from test_ci_files import SCHEMAS
 from test_release_script import release
 
 import gate
@@ -67,6 +68,15 @@ def test_the_examples_pin_each_action_as_the_workflows_do():
                 pins.setdefault(value.split("@")[0], set()).add(value)
     differing = {action: found for action, found in pins.items() if len(found) > 1}
     assert not differing
+
+
+def test_every_workflow_and_the_dependabot_config_has_a_schema_check():
+    """tests/test_ci_files.py validates SCHEMAS' files: a new workflow must be listed."""
+    files = [*map(rel, ALL_WORKFLOWS), ".github/dependabot.yml"]
+    assert {name: SCHEMAS.get(name) for name in files} == {
+        name: "vendor.dependabot" if name.endswith("dependabot.yml") else "vendor.github-workflows"
+        for name in files
+    }
 
 
 def test_the_pin_check_does_reject_a_tag_reference():
