@@ -231,6 +231,17 @@ def test_release_checks_the_tag_before_building_anything():
 # ---------------------------------------------------------------- image and pip forms
 
 
+def test_the_self_test_installs_the_package_on_every_runner_os():
+    job = load_yaml(REPO / ".github" / "workflows" / "selftest.yml")["jobs"]["pip"]
+    assert set(job["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",
+        "windows-latest",
+        "macos-latest",
+    }
+    script = job["steps"][-1]["run"]
+    assert "pip install ." in script and "--report-file examples/reports/" in script
+
+
 def test_the_image_installs_its_locked_dependencies_by_hash():
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
     install = [line for line in text.splitlines() if "-r requirements.lock" in line]
