@@ -103,6 +103,23 @@ def runs_block(lines: list[str]) -> range:
     return range(starts[0] + 1, end)
 
 
+def dockerfile_image_line(lines: list[str]) -> tuple[int, str]:
+    """Index and indentation of the ``image: Dockerfile`` key directly under ``runs:``."""
+    block = runs_block(lines)
+    keys = [lines[i] for i in block if re.match(r"[ ]+[^\s#]", lines[i])]
+    depth = len(keys[0]) - len(keys[0].lstrip(" ")) if keys else 0
+    found = [
+        (i, m["indent"])
+        for i in block
+        if (m := DOCKERFILE_IMAGE.fullmatch(lines[i])) and len(m["indent"]) == depth
+    ]
+    if len(found) != 1:
+        raise ReleaseError(
+            "runs: in action.yml has no 'image: Dockerfile' line to pin (already pinned?)"
+        )
+    return found[0]
+
+
 def pin_action(text: str, reference: str, tag: str) -> str:
     """action.yml's text with ``runs.image: Dockerfile`` replaced by ``reference``.
 
@@ -111,20 +128,7 @@ def pin_action(text: str, reference: str, tag: str) -> str:
     """
     parse_tag(tag)
     lines = text.splitlines()
-    block = runs_block(lines)
-    keys = [lines[i] for i in block if re.match(r"[ ]+[^\s#]", lines[i])]
-    depth = len(keys[0]) - len(keys[0].lstrip(" ")) if keys else 0
-    found = [
-        (i, m)
-        for i in block
-        if (m := DOCKERFILE_IMAGE.fullmatch(lines[i])) and len(m["indent"]) == depth
-    ]
-    if len(found) != 1:
-        raise ReleaseError(
-            "runs: in action.yml has no 'image: Dockerfile' line to pin (already pinned?)"
-        )
-    index, match = found[0]
-    indent = match["indent"]
+    index, indent = dockerfile_image_line(lines)
     lines[index : index + 1] = [
         f"{indent}# Release {tag}: the prebuilt image by digest (scripts/release.py).",
         f"{indent}image: {reference}",
