@@ -222,6 +222,22 @@ def test_release_calls_the_script_as_it_parses_its_arguments():
         assert args.run in (release.plan, release.pin)
 
 
+def test_a_pinned_action_is_still_a_valid_action(require_tool, tmp_path):
+    action = tmp_path / "action.yml"
+    digest = "sha256:" + "ab" * 32
+    reference = release.image_reference("ghcr.io/owner/codearts-gate", digest)
+    original = (REPO / "action.yml").read_text(encoding="utf-8")
+    action.write_text(release.pin_action(original, reference, "v1.2.3"), encoding="utf-8")
+    proc = run_tool(
+        require_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(action)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert load_yaml(action)["runs"] == {
+        **load_yaml(REPO / "action.yml")["runs"],
+        "image": reference,
+    }
+
+
 def test_release_checks_the_tag_before_building_anything():
     jobs = release_workflow()["jobs"]
     assert jobs["dist"]["needs"] == "plan" and jobs["image"]["needs"] == "plan"
