@@ -1,26 +1,40 @@
 # codearts-gate container image: the GitHub Action (action.yml), a GitLab CI job image
 # (with `entrypoint: [""]`), a Jenkins `docker.image(...).inside` image, or `docker run`.
 #
-# tests/test_container_smoke.py repeats the `python -m venv` and `pip install` lines of
-# this file in a fresh venv and runs the entrypoint as GitHub would: keep one install
-# command per RUN line.
+# tests/test_container_smoke.py repeats the RUN lines of the build stage (venvs, pip,
+# build) outside Docker and runs the entrypoint as GitHub would: keep one command per
+# RUN line, with paths under /opt or /tmp.
 
-# Both stages use the same interpreter: the venv's python links to it.
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm
-
-FROM ${PYTHON_IMAGE} AS build
+# Both stages use the same interpreter (the venv's python links to it), pinned by the
+# digest of its multi-arch index (amd64, arm64, ...) so that a rebuild gets the same base.
+# python:3.12-slim-bookworm (Python 3.12.14, 2026-08-25), digest as published by
+# docker-library/repo-info (repos/python/remote/3.12-slim-bookworm.md). Dependabot
+# proposes updates; both FROM lines must name the same image (a test checks it).
+FROM python:3.12-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579 AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-RUN python -m venv /opt/codearts-gate
-# Pinned dependencies first: this layer is reused while only the code changes.
+# The wheel is built with hash-pinned tools (build, hatchling) in a venv of their own,
+# without build isolation, so nothing unpinned is downloaded; they stay in this stage.
+RUN python -m venv /opt/build-tools
+COPY requirements-build.txt ./
+RUN /opt/build-tools/bin/pip install --no-cache-dir --require-hashes -r requirements-build.txt
+# The gate's venv, dependencies first: this layer is reused while only the code changes.
+# Every file pip may download must match a hash in requirements.lock.
 COPY requirements.lock ./
-RUN /opt/codearts-gate/bin/pip install --no-cache-dir -r requirements.lock
+RUN python -m venv /opt/codearts-gate
+# One command per RUN line on purpose (the smoke test replays them); layers of a build
+# stage cost nothing in the image.
+# hadolint ignore=DL3059
+RUN /opt/codearts-gate/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY gate ./gate
-RUN /opt/codearts-gate/bin/pip install --no-cache-dir --no-deps .
+RUN /opt/build-tools/bin/python -m build --wheel --no-isolation --outdir /tmp/dist .
+# hadolint ignore=DL3059
+RUN /opt/codearts-gate/bin/pip install --no-cache-dir --no-deps --no-index --find-links /tmp/dist codearts-gate
 
-FROM ${PYTHON_IMAGE}
+# python:3.12-slim-bookworm, the same digest as the build stage.
+FROM python:3.12-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579
 LABEL org.opencontainers.image.title="codearts-gate" \
       org.opencontainers.image.description="Quality gate for Huawei Cloud CodeArts Check" \
       org.opencontainers.image.licenses="Apache-2.0"

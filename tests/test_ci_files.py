@@ -27,6 +27,8 @@ SCHEMAS = {
     ".github/workflows/release.yml": "vendor.github-workflows",
     "examples/github-workflow.yml": "vendor.github-workflows",
     "examples/gitlab-ci.yml": "vendor.gitlab-ci",
+    "examples/github-workflow-pip.yml": "vendor.github-workflows",
+    ".github/dependabot.yml": "vendor.dependabot",
 }
 INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([a-z0-9-]+)\s*\}\}")
 
@@ -68,6 +70,7 @@ def test_file_is_valid_against_its_schemastore_schema(require_tool, relative):
         ("vendor.github-actions", "name: x\ndescription: y\nruns:\n  using: dockr\n"),
         ("vendor.github-workflows", "on: push\njobs:\n  j:\n    runs-on: x\n    stepz: []\n"),
         ("vendor.gitlab-ci", "job:\n  script: [x]\n  artifacts:\n    when: sometimes\n"),
+        ("vendor.dependabot", "version: 2\nupdates:\n  - package-ecosystem: pipx\n"),
     ],
 )
 def test_the_schema_validators_do_reject_a_broken_file(require_tool, tmp_path, schema, broken):
@@ -137,7 +140,7 @@ def test_selftest_uses_the_local_action_on_bundled_reports():
 
 def test_release_builds_both_architectures_and_may_push_packages():
     workflow = load_yaml(REPO / ".github/workflows/release.yml")
-    assert workflow["on"]["push"]["tags"] == ["v*"]
+    assert workflow["on"]["push"]["tags"] == ["v[0-9]+.[0-9]+.[0-9]+"]
     job = workflow["jobs"]["image"]
     assert job["permissions"]["packages"] == "write"
     build = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("docker/build-push"))
@@ -251,4 +254,6 @@ def test_dockerfile_final_stage_runs_as_root_with_the_gate_as_exec_entrypoint():
     assert 'ENTRYPOINT ["codearts-gate"]' in final
     assert not re.search(r"^\s*(USER|WORKDIR)\b", final, flags=re.MULTILINE)
     assert "PYTHONUNBUFFERED=1" in final and "PYTHONDONTWRITEBYTECODE=1" in final
-    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.\d+-slim-\w+$", text, flags=re.MULTILINE)
+    bases = re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE)
+    assert len(bases) == 2 and bases[0] == bases[1], "both stages share one interpreter"
+    assert re.fullmatch(r"python:3\.\d+-slim-\w+@sha256:[0-9a-f]{64}", bases[0]), bases[0]

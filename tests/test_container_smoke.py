@@ -1,11 +1,12 @@
 """Smoke test of the container image without a Docker engine.
 
-A fresh venv is built exactly as the Dockerfile builds the image's (its ``python -m venv``
-and ``pip install`` lines, read from the Dockerfile, with the same flags and the same
-requirements.lock), then its ``codearts-gate`` entrypoint runs as the GitHub runner
-would start the action: ``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and
-``$GITHUB_STEP_SUMMARY`` files, the workspace as working directory, and the
-``CODEARTS_*`` variables that action.yml's ``runs.env`` makes of the step's inputs.
+A fresh venv is built exactly as the Dockerfile builds the image's (the build stage's
+RUN lines, read from the Dockerfile: its venvs, the hash-checked ``pip install`` of
+requirements-build.txt and requirements.lock, the wheel build, with the same flags), then
+its ``codearts-gate`` entrypoint runs as the GitHub runner would start the action:
+``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` files, the
+workspace as working directory, and the ``CODEARTS_*`` variables that action.yml's
+``runs.env`` makes of the step's inputs.
 """
 
 from __future__ import annotations
@@ -35,30 +36,49 @@ def run_lines(dockerfile: Path) -> list[str]:
     return [line.split(None, 1)[1] for line in build.splitlines() if line.startswith("RUN ")]
 
 
-def image_install_steps(dockerfile: Path, venv: Path) -> list[list[str]]:
-    """The Dockerfile's venv and pip commands, with its venv path replaced by ``venv``."""
-    commands = [shlex.split(line) for line in run_lines(dockerfile)]
-    (create,) = [c for c in commands if c[1:3] == ["-m", "venv"]]
-    image_venv = create[3]
-    steps = [[sys.executable, "-m", "venv", str(venv)]]
-    for command in commands:
-        if command[0] == f"{image_venv}/bin/pip":
-            steps.append([str(venv / "bin" / "pip"), *command[1:]])
+IMAGE_PATH = re.compile(r"/(opt|tmp)/")
+
+
+def local_path(word: str, root: Path) -> str:
+    """An image path under /opt or /tmp, moved under ``root``; other words unchanged."""
+    return str(root / word[1:]) if IMAGE_PATH.match(word) else word
+
+
+def image_install_steps(dockerfile: Path, root: Path) -> list[list[str]]:
+    """The build stage's commands (venvs, pip, build), with image paths moved under ``root``.
+
+    Every RUN line must be replayable here: a command this cannot map fails the test
+    rather than being skipped.
+    """
+    steps = []
+    for command in (shlex.split(line) for line in run_lines(dockerfile)):
+        if command[:3] == ["python", "-m", "venv"]:
+            steps.append([sys.executable, "-m", "venv", local_path(command[3], root)])
+        else:
+            assert IMAGE_PATH.match(command[0]), f"cannot replay outside the image: {command}"
+            steps.append([local_path(word, root) for word in command])
     assert len(steps) >= 3, f"expected venv creation and pip installs in {dockerfile}"
     return steps
+
+
+def runtime_venv(dockerfile: Path, root: Path) -> Path:
+    """Where the venv that the final stage copies from the build stage was replayed."""
+    text = dockerfile.read_text(encoding="utf-8")
+    (copied,) = re.findall(r"^COPY --from=build (\S+) ", text, flags=re.MULTILINE)
+    return Path(local_path(copied, root))
 
 
 @pytest.fixture(scope="session")
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv installed the way the Dockerfile installs the image's (once per session)."""
-    venv = tmp_path_factory.mktemp("image") / "venv"
-    for step in image_install_steps(REPO / "Dockerfile", venv):
+    root = tmp_path_factory.mktemp("image")
+    for step in image_install_steps(REPO / "Dockerfile", root):
         env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
         proc = subprocess.run(
             step, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
         )
         assert proc.returncode == 0, f"{shlex.join(step)}\n{proc.stdout}\n{proc.stderr}"
-    return venv
+    return runtime_venv(REPO / "Dockerfile", root)
 
 
 def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
@@ -72,9 +92,12 @@ def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
         timeout=120,
         check=True,
     ).stdout.split()
-    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").splitlines()
-    pins = [line for line in lock if line and not line.startswith("#")]
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").replace("\\\n", " ")
+    entries = [line.split() for line in lock.splitlines() if line and line[0] not in "# "]
+    pins = [entry[0] for entry in entries]
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", pin) for pin in pins), pins
+    assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for e in entries for h in e[1:])
+    assert all(len(entry) > 1 for entry in entries), "every pin carries its hashes"
     assert sorted(frozen, key=str.lower) == sorted(pins, key=str.lower)
 
 
