@@ -216,6 +216,32 @@ def test_docker_run_example_runs_and_retries_only_on_exit_4(tmp_path):
     assert lines[0].startswith("run --rm") and lines[0].endswith(f"gate:test {OUTPUT_ARGS}")
 
 
+def test_docker_run_example_passes_and_mounts_the_secret_files(tmp_path):
+    calls = tmp_path / "calls"
+    fake_docker = tmp_path / "docker"
+    fake_docker.write_text(f'#!/bin/sh\necho "$*" >> {shlex.quote(str(calls))}\n', encoding="utf-8")
+    fake_docker.chmod(0o755)
+    files = {
+        "CODEARTS_SK_FILE": "/run/secrets/codearts sk",
+        "CODEARTS_IAM_PASSWORD_FILE": "/run/secrets/pw",
+    }
+    env = clean_env(PATH=f"{tmp_path}:/usr/bin:/bin", CODEARTS_GATE_IMAGE="gate:test", **files)
+    proc = subprocess.run(
+        ["bash", str(EXAMPLES / "docker-run.sh")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [call] = calls.read_text(encoding="utf-8").splitlines()
+    for variable, path in files.items():
+        assert f"-e {variable} " in call and f"-v {path}:{path}:ro " in call
+    assert "-e CODEARTS_TOKEN_FILE " in call and call.count(":ro ") == 2
+
+
 OUTPUT_ARGS = (
     "--junit codearts-gate-junit.xml --summary codearts-gate-summary.md "
     "--json codearts-gate.json --max minor=5"
