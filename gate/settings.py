@@ -209,7 +209,7 @@ def build_settings(raw: RawOptions) -> Settings:
 def ca_bundle_of(path: str | None) -> str | None:
     """A readable PEM file of extra CA certificates, added to the default trust store."""
     if path and not is_readable_file(path):
-        raise UsageError(f"--ca-bundle {path!r} is not a readable file")
+        raise UsageError(f"--ca-bundle/CODEARTS_CA_BUNDLE {path!r} is not a readable file")
     return path or None
 
 

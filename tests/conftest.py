@@ -13,6 +13,16 @@ from fakeapi import FakeCodeArts
 from validators import shared_schema, unavailable
 
 
+@pytest.fixture(autouse=True)
+def _forget_run_secrets() -> Iterator[None]:
+    """A run declares its secrets process-wide (gate.text): none carry over between tests."""
+    from gate import text
+
+    text.use_secrets(())
+    yield
+    text.use_secrets(())
+
+
 @pytest.fixture
 def fake_api() -> Iterator[FakeCodeArts]:
     """A FakeCodeArts with default credentials and the ``pass`` scenario, stopped after."""

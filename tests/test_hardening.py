@@ -11,9 +11,11 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -47,14 +49,6 @@ AK = "HPUAEXAMPLEAK0000001"
 SK = "FakeSecretKey0123456789abcdefghijKLMNOP"
 PASS = {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0}
 CLEARED = {k: None for k in os.environ if k.startswith(("CODEARTS_", "GITHUB_", "HUAWEI_"))}
-
-
-@pytest.fixture(autouse=True)
-def _no_run_secrets() -> Iterator[None]:
-    """Each test declares its own secrets; none leak from one test to the next."""
-    text.use_secrets(())
-    yield
-    text.use_secrets(())
 
 
 @pytest.fixture(autouse=True)
@@ -489,26 +483,42 @@ def test_an_impossible_output_path_is_exit_2_with_the_other_outputs(tmp_path, wh
     assert json.loads(out.read_text())["exit_code"] == 2
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root enters every folder")
-def test_an_output_in_a_folder_the_user_cannot_enter_is_exit_2(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0)
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder every user can enter (tmp_path's parents are private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="gate-shared-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def as_ordinary_user() -> list[str]:
+    """A command prefix that drops root (root enters every folder), else nothing."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot test a folder root may not enter")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_an_output_in_a_folder_the_user_cannot_enter_is_exit_2(shared_folder):
+    locked = shared_folder / "locked"
+    locked.mkdir(mode=0o700)
+    locked.chmod(0o000 if os.geteuid() != 0 else 0o700)  # root owns it: 0700 shuts others out
+    report = Path(report_file(shared_folder, PASS))
+    report.chmod(0o644)
+    out = shared_folder / "r.json"
+    command = [*as_ordinary_user(), str(GATE), "--report-file", str(report)]
+    command += ["--junit", str(locked / "sub" / "j.xml"), "--json", str(out)]
     try:
-        out = tmp_path / "r.json"
-        result = cli(
-            [
-                "--report-file",
-                report_file(tmp_path, PASS),
-                "--junit",
-                str(locked / "j.xml"),
-                "--json",
-                str(out),
-            ]
-        )
-        assert result.exit_code == 2 and json.loads(out.read_text())["exit_code"] == 2
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     finally:
         locked.chmod(0o700)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("j.xml") == 1
+    assert "verdict: NO VERDICT (output)" in proc.stdout
+    assert json.loads(out.read_text())["exit_code"] == 2
 
 
 @pytest.mark.parametrize("option", ["--report-file", "--token-file"])
@@ -518,6 +528,17 @@ def test_a_fifo_nobody_writes_to_is_exit_2_not_a_hang(tmp_path, option):
     run = run_gate(tmp_path, option, str(path), env=env, timeout=30)  # a hang is killed here
     assert run.code == 2, run.stderr
     assert "empty" in run.stderr and run.json["exit_code"] == 2
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CODEARTS_CA_BUNDLE"])
+def test_a_ca_bundle_variable_naming_a_fifo_is_exit_2_not_a_hang(fake_api, tmp_path, variable):
+    env = clean_env(
+        CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token, CODEARTS_JOB_ID=JOB
+    )
+    env[variable] = str(fifo(tmp_path, "ca.pem"))
+    run = run_gate(tmp_path, env=env, timeout=30)  # a hang is killed here
+    assert run.code == 2, run.stderr
+    assert variable in run.stderr and len(fake_api.requests) == 0
 
 
 def test_a_report_file_from_process_substitution_still_works(tmp_path):

@@ -164,14 +164,20 @@ def bodies(draw: st.DrawFn) -> bytes:
 
 
 NUMBER = re.compile(rb"(?<=: )-?[0-9]+")
+FIRST_KEY = re.compile(rb'\{("[^"\\]*"): ')
 STRING = re.compile(rb'(?<=: )"[^"\\]*"')
 
 
 @st.composite
 def _text_mutation(draw: st.DrawFn, body: bytes) -> bytes:
     """A raw-text edit of a JSON body: NaN literals, cuts, lone surrogates, garbage."""
-    op = draw(st.sampled_from(["number", "surrogate", "truncate", "splice"]))
+    op = draw(st.sampled_from(["number", "surrogate", "truncate", "splice", "duplicate"]))
     numbers, strings = list(NUMBER.finditer(body)), list(STRING.finditer(body))
+    keys = list(FIRST_KEY.finditer(body))
+    if op == "duplicate" and keys:  # the same key again in the same object: ambiguous
+        m = draw(st.sampled_from(keys))
+        value = draw(st.sampled_from([b"0", b"7", b'"x"', b"null", b'"success"']))
+        return body[: m.start() + 1] + m.group(1) + b": " + value + b", " + body[m.start() + 1 :]
     if op == "number" and numbers:
         m = draw(st.sampled_from(numbers))
         return body[: m.start()] + draw(st.sampled_from(RAW_NUMBERS)).encode() + body[m.end() :]
@@ -294,8 +300,30 @@ def check_renders(verdict: Verdict, xsd: xmlschema.XMLSchema | None) -> None:
 # --------------------------------------------------------------------------- properties
 
 
+class _Repeated(Exception):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise _Repeated
+    return dict(pairs)
+
+
+def has_duplicate_keys(body: bytes) -> bool:
+    """True when the body is JSON with some object naming a key twice."""
+    try:
+        json.loads(body, object_pairs_hook=_unique)
+    except _Repeated:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
 def judge_body(body: bytes, policy: Policy, xsd: xmlschema.XMLSchema | None) -> None:
     """The whole pure path for one body, with every property checked."""
+    ambiguous = has_duplicate_keys(body)
     try:
         report = report_from_payload(decode_json(body), allow_bare=True)
         verdict = evaluate(report, policy)
@@ -306,6 +334,7 @@ def judge_body(body: bytes, policy: Policy, xsd: xmlschema.XMLSchema | None) -> 
         assert verdict.outcome is Outcome.ERROR and not verdict.checks
         assert verdict.exit_code in (ExitCode.CREDENTIALS_REFUSED, ExitCode.NO_VERDICT)
     else:
+        assert not ambiguous, "an answer with a key twice must not reach a verdict"
         check_verdict(verdict, dict(report.fields), policy)
     record("", f"outcome: {verdict.outcome.value}, exit {int(verdict.exit_code)}")
     check_renders(verdict, xsd)

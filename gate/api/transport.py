@@ -142,8 +142,10 @@ def check_environment(url: str, env: Mapping[str, str] = os.environ) -> None:
 
 
 def _exists(path: str) -> bool:
+    """A readable regular file or folder (a FIFO would block the TLS setup for ever)."""
     try:
-        return Path(path).exists() and os.access(path, os.R_OK)
+        target = Path(path)
+        return (target.is_file() or target.is_dir()) and os.access(path, os.R_OK)
     except (OSError, ValueError):
         return False
 
