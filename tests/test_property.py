@@ -65,6 +65,7 @@ COUNT_STRINGS = [
 ]
 TEXT_STRINGS = [
     "", "\x00", "\x1b[31m", "\u2028", "::set-env name=X::1", "\n::add-mask::x", "%0A::warning::x",
+    "x ##[set-env name=X;]1", "###[error]x",
     "<script>", "]]>", "javascript:alert(1)", "http://[", "https://a\uff03b/", "https://[::1",
     "https://ok.example/r?a=1&b=<2>", "\ud800", "a\udfffb", "x" * 3000,
 ]
