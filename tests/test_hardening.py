@@ -608,8 +608,12 @@ def test_any_malformed_environment_value_ends_by_the_contract(
         "CODEARTS_ENDPOINT": module_api.url,
         "CODEARTS_TOKEN": module_api.token,
         "CODEARTS_JOB_ID": JOB,
-        "CODEARTS_TIMEOUT": "5",
-        "NO_PROXY": "*",
+        "CODEARTS_TIMEOUT": "2",
+        # a hostile region or endpoint may name a real host: only loopback is reached
+        # directly, anything else goes to a proxy that refuses at once (no DNS, no network)
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
         variable: value,
     }
     if variable == "CODEARTS_TOKEN_FILE":
