@@ -57,7 +57,9 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
     if settings.insecure:
         print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
-    text.use_secrets([*text.run_secrets(), *settings.secrets()])
+    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
+    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
+    text.use_secrets([*text.run_secrets(), *unmasked])
     secrets = list(text.run_secrets())  # grows with secrets learnt on the way
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check

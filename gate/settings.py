@@ -159,7 +159,8 @@ def raw_secrets(raw: RawOptions) -> tuple[str, ...]:
     values += [p for p in paths if len(p) >= MIN_SECRET]
     for path in paths:
         with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
-            values.append(_strip_newline(read_text_nowait(path)))
+            if Path(path).is_file():  # a pipe (``<(pass show sk)``) can be read only once
+                values.append(_strip_newline(read_text_nowait(path)))
     return tuple(value for value in values if value)
 
 

@@ -550,6 +550,22 @@ def test_a_report_file_from_process_substitution_still_works(tmp_path):
     assert run.code == 0, run.stderr
 
 
+def test_a_token_file_from_process_substitution_is_read_once_and_masked(fake_api, tmp_path):
+    path = fifo(tmp_path, "token")
+    writer = threading.Thread(target=lambda: path.write_text(fake_api.token + "\n"))
+    writer.start()
+    env = clean_env(
+        CODEARTS_ENDPOINT=fake_api.url,
+        CODEARTS_JOB_ID=JOB,
+        CODEARTS_TOKEN_FILE=str(path),
+        GITHUB_ACTIONS="true",
+    )
+    run = run_gate(tmp_path, env=env, timeout=30)
+    writer.join()
+    assert run.code == 0, run.stderr
+    assert f"::add-mask::{fake_api.token}" in run.stdout.splitlines()
+
+
 HOSTILE = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
 ) | st.sampled_from(
