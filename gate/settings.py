@@ -187,7 +187,8 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
 
 def build_settings(raw: RawOptions) -> Settings:
     """Validate ``raw`` into ``Settings``; ``UsageError`` names the first bad option."""
-    offline = bool(raw.report_file) and not raw.check
+    report_file = report_file_of(raw)
+    offline = bool(report_file) and not raw.check
     settings = Settings(
         policy=policy_of(raw),
         outputs=outputs_of(raw),
@@ -195,7 +196,7 @@ def build_settings(raw: RawOptions) -> Settings:
         task_id=task_id_of(raw.task_id),
         endpoint="" if offline else endpoint_of(raw.endpoint, raw.region),
         credentials=None if offline else credentials_of(raw, region_of(raw.region)),
-        report_file=raw.report_file or None,
+        report_file=report_file or None,
         timeout=timeout_of(raw.timeout),
         warn_on_error=on_error_of(raw.on_error),
         verbosity=-1 if raw.quiet else raw.verbose,
@@ -205,6 +206,15 @@ def build_settings(raw: RawOptions) -> Settings:
     )
     refuse_insecure_secrets(settings)
     return settings
+
+
+def report_file_of(raw: RawOptions) -> str | None:
+    """The saved answer to judge: a ``--job-id`` flag beats a ``CODEARTS_REPORT_FILE``
+    variable (a flag beats a variable), and ``--report-file`` beats ``CODEARTS_JOB_ID``."""
+    env_file = "report_file" in raw.from_env
+    if raw.report_file and env_file and raw.job_id and "job_id" not in raw.from_env:
+        return None
+    return raw.report_file
 
 
 def ca_bundle_of(path: str | None) -> str | None:

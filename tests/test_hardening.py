@@ -372,6 +372,15 @@ def test_a_flag_beats_a_variable_and_max_name_beats_max_dash_name(tmp_path, args
     assert checks.get("major") == major_max
 
 
+def test_a_job_id_flag_beats_a_report_file_variable_and_the_other_way_round(fake_api, tmp_path):
+    saved = report_file(tmp_path, {"critical": 9, "major": 0, "UNRESOLVED_ADD": 0})
+    env = {"CODEARTS_ENDPOINT": fake_api.url, "CODEARTS_TOKEN": fake_api.token}
+    online = cli(["--job-id", JOB], env={**env, "CODEARTS_REPORT_FILE": saved})
+    assert online.exit_code == 0 and len(fake_api.requests) == 1, online.output
+    offline = cli(["--report-file", saved], env={**env, "CODEARTS_JOB_ID": JOB})
+    assert offline.exit_code == 1 and len(fake_api.requests) == 1, offline.output
+
+
 def test_a_credential_flag_beats_credential_variables(fake_api):
     env = {
         "CODEARTS_ENDPOINT": fake_api.url,
