@@ -5,7 +5,10 @@
 #
 # Recommended credentials: an access key pair (CODEARTS_AK, CODEARTS_SK), which does not
 # expire like a token (CODEARTS_TOKEN works too). Credentials pass by name
-# (-e CODEARTS_SK), never by value on the command line.
+# (-e CODEARTS_SK), never by value on the command line. Secrets in files (Docker or
+# Jenkins secrets) work too: CODEARTS_SK_FILE, CODEARTS_TOKEN_FILE and
+# CODEARTS_IAM_PASSWORD_FILE are passed on, and each file is mounted read-only at the
+# same path inside the container.
 # The reports are written to the current folder, owned by the calling user.
 # Exit codes: 0 pass, 1 gate failed, 2 usage, 3 credentials refused, 4 no verdict;
 # 4 is retried (transient), 1 is not (the same report gives the same verdict).
@@ -14,9 +17,19 @@ set -euo pipefail
 image="${CODEARTS_GATE_IMAGE:-ghcr.io/OWNER/codearts-gate:v1}"
 attempts=3
 
+# Mount each secret file the *_FILE variables name, read-only, where the gate will look.
+secret_files=()
+for file in "${CODEARTS_TOKEN_FILE:-}" "${CODEARTS_SK_FILE:-}" "${CODEARTS_IAM_PASSWORD_FILE:-}"; do
+    if [ -n "$file" ]; then
+        secret_files+=(-v "$file:$file:ro")
+    fi
+done
+
 run_gate() {
     docker run --rm \
         -e CODEARTS_TOKEN -e CODEARTS_AK -e CODEARTS_SK -e CODEARTS_PROJECT_ID \
+        -e CODEARTS_TOKEN_FILE -e CODEARTS_SK_FILE -e CODEARTS_IAM_PASSWORD_FILE \
+        ${secret_files[@]+"${secret_files[@]}"} \
         -e CODEARTS_IAM_USER -e CODEARTS_IAM_PASSWORD -e CODEARTS_IAM_DOMAIN -e CODEARTS_IAM_ENDPOINT \
         -e CODEARTS_JOB_ID -e CODEARTS_TASK_ID -e CODEARTS_ENDPOINT -e CODEARTS_REGION \
         -e CODEARTS_MAX_CRITICAL -e CODEARTS_MAX_MAJOR -e CODEARTS_MAX_NEW -e CODEARTS_MAX \

@@ -190,8 +190,8 @@ def _text(value: str | None) -> str | None:
     return value or None  # an empty variable counts as unset
 
 
-def raw_options(params: dict[str, Any]) -> RawOptions:
-    """The parsed values as ``RawOptions``."""
+def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) -> RawOptions:
+    """The parsed values as ``RawOptions``; ``from_env`` names those read from variables."""
     texts = {key: _text(value) for key, value in params.items() if key not in _NON_TEXT}
     return RawOptions(
         **texts,
@@ -201,6 +201,16 @@ def raw_options(params: dict[str, Any]) -> RawOptions:
         quiet=params["quiet"],
         insecure=params["insecure"],
         check=params["check"],
+        from_env=from_env,
+    )
+
+
+def options_from_env(params: dict[str, Any]) -> frozenset[str]:
+    """The ``RawOptions`` fields whose value came from an environment variable."""
+    context = click.get_current_context()
+    env = click.core.ParameterSource.ENVIRONMENT
+    return frozenset(
+        name.rstrip("_") for name in params if context.get_parameter_source(name) is env
     )
 
 
@@ -216,4 +226,4 @@ _NON_TEXT = frozenset({"max_", "json_", "verbose", "quiet", "insecure", "check"}
 def main(**params: Any) -> None:
     """Refresh a CodeArts Check report, judge its counts against maximums, write JUnit,
     Markdown and JSON reports, and exit with a code that says why."""
-    sys.exit(execute(raw_options(params)))
+    sys.exit(execute(raw_options(params, options_from_env(params))))

@@ -67,23 +67,35 @@ class Verdict:
     error: ErrorInfo | None = None
     duration: float = 0.0
     warn_on_error: bool = False
+    unwritten: tuple[str, ...] = ()
+    """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
 
     @property
     def exit_code(self) -> ExitCode:
-        """The exit code of the run, ``--on-error warn`` applied."""
-        return final_exit_code(self.verdict_exit_code, warn_on_error=self.warn_on_error)
+        """The exit code of the run, ``--on-error warn`` applied; a run that lost an output
+        it was asked for is a usage error rather than a pass."""
+        code = final_exit_code(self.verdict_exit_code, warn_on_error=self.warn_on_error)
+        return ExitCode.USAGE if self.unwritten and code is ExitCode.PASSED else code
 
     @property
     def verdict_exit_code(self) -> ExitCode:
-        """The exit code the outcome stands for, before ``--on-error warn``."""
+        """The exit code the outcome stands for, before ``--on-error warn``: a count known
+        to be over its maximum fails the gate even when another count is unreadable."""
+        if self.outcome is Outcome.FAILED:
+            return ExitCode.GATE_FAILED
         if self.error is not None:
             return self.error.exit_code
-        return ExitCode.PASSED if self.outcome is Outcome.PASSED else ExitCode.GATE_FAILED
+        return ExitCode.PASSED
 
     @property
     def warned(self) -> bool:
         """True when an error was turned into exit 0 by ``--on-error warn``."""
-        return self.error is not None and self.exit_code is ExitCode.PASSED
+        return (
+            self.error is not None
+            and self.verdict_exit_code is not ExitCode.PASSED
+            and final_exit_code(self.verdict_exit_code, warn_on_error=self.warn_on_error)
+            is ExitCode.PASSED
+        )
 
     def redacted(self, secrets: tuple[str, ...]) -> Verdict:
         """This verdict with every secret removed from the text the service supplied."""
@@ -110,14 +122,17 @@ def _apply(report: Report, threshold: Threshold) -> Check:
 
 
 def evaluate(report: Report, policy: Policy) -> Verdict:
-    """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass."""
+    """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass,
+    and a count over its maximum is a failure whatever the other counts are."""
     checks = tuple(_apply(report, t) for t in policy.thresholds)
     unreadable = [c.problem for c in checks if c.problem]
     error = ErrorInfo.from_error(ReportError("; ".join(unreadable))) if unreadable else None
-    if error:
+    if any(c.actual is not None and not c.passed for c in checks):
+        outcome = Outcome.FAILED
+    elif error:
         outcome = Outcome.ERROR
     else:
-        outcome = Outcome.PASSED if all(c.passed for c in checks) else Outcome.FAILED
+        outcome = Outcome.PASSED
     return Verdict(
         outcome, checks, report.readable_counts(), report.report_url, report.tools, error=error
     )

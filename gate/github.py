@@ -16,7 +16,7 @@ from typing import TextIO
 from gate.core import Verdict
 from gate.formats import render
 from gate.settings import OutputPaths
-from gate.text import one_line
+from gate.text import neutralize_commands, one_line
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub rejects a step summary over 1 MiB (bytes, the whole file of the step)."""
@@ -43,9 +43,12 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, message: str, **properties: str) -> str:
-    """One workflow command line, ``::name key=value,...::message``, everything escaped."""
-    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+    """One workflow command line, ``::name key=value,...::message``, everything escaped
+    (and no legacy ``##[command]`` left inside, which the runner finds anywhere in a line)."""
+    props = ",".join(
+        f"{key}={escape_property(neutralize_commands(value))}" for key, value in properties.items()
+    )
+    return f"::{name}{' ' + props if props else ''}::{escape_data(neutralize_commands(message))}"
 
 
 def mask_lines(secrets: Iterable[str]) -> list[str]:
@@ -55,7 +58,8 @@ def mask_lines(secrets: Iterable[str]) -> list[str]:
         for part in [secret, *secret.splitlines()]:
             if part.strip() and part not in values:
                 values.append(part)
-    return [command("add-mask", value) for value in values]
+    # not through command(): the value must reach the masker exactly as it will be printed
+    return [f"::add-mask::{escape_data(value)}" for value in values]
 
 
 def begin(secrets: Iterable[str], out: TextIO, env: Mapping[str, str] = os.environ) -> None:

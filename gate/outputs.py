@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -11,39 +13,62 @@ from gate.settings import OutputPaths
 
 
 def preflight(paths: OutputPaths) -> None:
-    """Create parent folders and make sure every output can be written, else exit 2."""
-    for name, path in paths.requested().items():
-        target = Path(path)
+    """Create parent folders and make sure every output can be written, else exit 2
+    (one error naming every output that cannot be)."""
+    problems = [p for name, path in paths.requested().items() if (p := output_problem(name, path))]
+    if problems:
+        raise OutputError("; ".join(problems))
+
+
+def output_problem(name: str, path: str) -> str | None:
+    """Why output ``name`` cannot be written at ``path``, or None."""
+    target = Path(path)
+    try:
         if target.is_dir():
-            raise OutputError(f"--{name} {path!r} is a folder, not a file")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OutputError(
-                f"--{name}: cannot create the folder of {path!r}: {err.strerror}"
-            ) from None
-        if not os.access(target.parent, os.W_OK | os.X_OK):
-            raise OutputError(f"--{name}: the folder of {path!r} is not writable")
+            return f"--{name} {path!r} is a folder, not a file"
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"--{name}: cannot create the folder of {path!r}: {err.strerror}"
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        return f"--{name}: the folder of {path!r} is not writable"
+    return None
 
 
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it into place.
 
     A special file such as ``/dev/stdout`` is written directly: renaming over it would
-    replace it (as root, even the device link itself).
+    replace it (as root, even the device link itself); a FIFO nobody reads is an error,
+    not a hang. The file keeps the mode it had; a new one gets the umask's.
     """
     target = Path(path)
     if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8", errors="replace") as handle:
-            handle.write(text)
+        write_special(path, text)
         return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~current_umask()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)  # readable by the CI agent that collects it, like a plain file
+        os.chmod(tmp, mode)  # mkstemp makes it 0600
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_special(path: str, text: str) -> None:
+    """Write to a device or FIFO; opening never blocks (no reader: ``ENXIO``)."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
+    with contextlib.suppress(OSError):
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
+        handle.write(text)
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

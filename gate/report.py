@@ -75,18 +75,43 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class DuplicateKeyError(ValueError):
+    """An object names the same key twice: which value counts is anyone's guess."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object whose keys are unique; a repeated key (a count twice) is an error."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise DuplicateKeyError(f"the key {one_line(repr(key), 60)} appears twice")
+            seen.add(key)
+    return obj
+
+
 def decode_json(body: bytes, content_type: str | None = None) -> object:
-    """Decode a JSON body strictly (no NaN/Infinity); ``ReportError`` naming what came instead."""
+    """Decode a JSON body strictly (no NaN/Infinity, no key twice in an object: an ambiguous
+    answer never passes); ``ReportError`` naming what came instead."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return json.loads(body, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except DuplicateKeyError as err:
+        raise ReportError(f"the answer is ambiguous: {err}") from err
     except (ValueError, RecursionError) as err:
         kind = f"a {one_line(content_type, 60)} body" if content_type else "a body"
         shown = preview(body) if body else "(empty)"
         raise ReportError(f"expected the report as JSON, got {kind} that is not: {shown}") from err
 
 
-def envelope_error(payload: Mapping[str, object], status: int, request_id: str | None) -> GateError:
-    """The error an envelope reports (HTTP 200 included)."""
+def envelope_error(
+    payload: Mapping[str, object],
+    status: int,
+    request_id: str | None,
+    source: str | None = None,
+) -> GateError:
+    """The error an envelope reports (HTTP 200 included); ``source`` says where it was read
+    when that was not the service's answer (a saved file)."""
     code, msg = payload.get("error_code"), payload.get("error_msg")
     rid = payload.get("request_id", request_id)
     return classify(
@@ -95,23 +120,30 @@ def envelope_error(payload: Mapping[str, object], status: int, request_id: str |
             error_code=code if isinstance(code, str) else None,
             error_msg=msg if isinstance(msg, str) else "status: failed",
             request_id=rid if isinstance(rid, str) else None,
+            source=source,
         )
     )
 
 
 def is_error_envelope(payload: Mapping[str, object]) -> bool:
-    """An answer that says it failed, whatever its HTTP status."""
-    return "error_code" in payload or payload.get("status") == "failed"
+    """An answer that says it failed, whatever its HTTP status. A success answer carrying
+    ``"error_code": null`` (or an empty code) does not."""
+    return payload.get("error_code") not in (None, "") or payload.get("status") == "failed"
 
 
 def report_from_payload(
-    payload: object, *, status: int = 200, request_id: str | None = None, allow_bare: bool = False
+    payload: object,
+    *,
+    status: int = 200,
+    request_id: str | None = None,
+    allow_bare: bool = False,
+    source: str | None = None,
 ) -> Report:
     """The report in a decoded body: its ``result``, or (from a file) a bare result object."""
     if not isinstance(payload, dict):
         raise ReportError(f"expected a JSON object, got {type(payload).__name__}")
     if is_error_envelope(payload):
-        raise envelope_error(payload, status, request_id)
+        raise envelope_error(payload, status, request_id, source)
     if "result" in payload:
         return _result_of(payload)
     if allow_bare and not ({"status", "httpStatus"} & payload.keys()):

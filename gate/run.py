@@ -13,13 +13,12 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from gate import __version__, github
+from gate import __version__, github, text
 from gate.core import Verdict, error_verdict, evaluate
-from gate.errors import ExitCode, GateError, Interrupted, UsageError
+from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight, write_atomic
@@ -31,8 +30,9 @@ from gate.settings import (
     build_settings,
     outputs_of,
     raw_secrets,
+    read_bytes_nowait,
 )
-from gate.text import one_line, redact
+from gate.text import one_line
 
 log = logging.getLogger("gate")
 
@@ -41,6 +41,7 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     """Validate the options and run; a usage error still writes the outputs asked for."""
     out, err = out or sys.stdout, err or sys.stderr
     started = time.monotonic()
+    text.use_secrets(raw_secrets(raw))  # every printer redacts them from now on
     github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
     try:
         settings = build_settings(raw)
@@ -56,13 +57,16 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
     if settings.insecure:
         print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
+    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
+    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
+    text.use_secrets([*text.run_secrets(), *unmasked])
+    secrets = list(text.run_secrets())  # grows with secrets learnt on the way
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
         with interrupts_as_errors():
-            return check(settings, out)
+            return check(settings, out, on_secret=lambda secret: protect(secret, out, secrets))
     started = time.monotonic()
-    secrets = list(settings.secrets())  # grows with secrets learnt on the way
     verdict = reach_verdict(settings, out, secrets)
     verdict = replace(
         verdict,
@@ -86,9 +90,7 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
 def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
     """The report from the saved file, or from the service (HTTP code imported only then)."""
     if settings.report_file:
-        return report_from_payload(
-            decode_json(read_report_file(settings.report_file)), allow_bare=True
-        )
+        return report_of_file(settings.report_file)
     from gate.api.refresh import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
 
     with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
@@ -99,6 +101,7 @@ def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
 def protect(secret: str, out: TextIO, secrets: list[str]) -> None:
     """Hide a secret learnt during the run (an IAM token) like the configured ones."""
     secrets.append(secret)
+    text.add_secret(secret)
     github.begin([secret], out)
     for handler in log.handlers:
         for redactor in handler.filters:
@@ -109,26 +112,56 @@ def protect(secret: str, out: TextIO, secrets: list[str]) -> None:
 def read_report_file(path: str) -> bytes:
     """The saved answer's bytes; ``-`` reads standard input."""
     try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read --report-file {path!r}: {error.strerror}") from None
+        return sys.stdin.buffer.read() if path == "-" else read_bytes_nowait(path)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or "not a readable path"
+        raise UsageError(f"cannot read --report-file {path!r}: {reason}") from None
+
+
+def report_of_file(path: str) -> Report:
+    """The report in a saved answer. A file that holds no report (empty, not JSON, not the
+    documented shape) is a usage error naming it: retrying would not help."""
+    name = "--report-file - (standard input)" if path == "-" else f"--report-file {path!r}"
+    data = read_report_file(path)
+    if not data.strip():
+        raise UsageError(f"{name} is empty: it holds no report")
+    try:
+        return report_from_payload(decode_json(data), allow_bare=True, source=name)
+    except ReportError as error:
+        raise UsageError(f"{name} holds no report: {error.message}") from None
 
 
 def finish(verdict: Verdict, outputs: OutputPaths, verbosity: int, out: TextIO, err: TextIO) -> int:
-    """Write every output asked for, print the result, return the exit code."""
-    code = verdict.exit_code
-    for name, path in outputs.requested().items():
+    """Write every output asked for, print the result, return the exit code.
+
+    When an output cannot be written, the others are written again so that every output,
+    the console and the exit code tell the same story; the problem is told once."""
+    told = verdict.error is not None and verdict.error.kind == "output"  # preflight said it
+    written, unwritten = write_outputs(verdict, outputs.requested(), err, quiet=told)
+    if unwritten:
+        verdict = replace(verdict, unwritten=tuple(f"--{name}" for name in unwritten))
+        write_outputs(verdict, written, err, quiet=True)
+    print_result(verdict, verbosity, out, err)
+    github.publish(verdict, outputs, out, exit_code=int(verdict.exit_code))
+    return int(verdict.exit_code)
+
+
+def write_outputs(
+    verdict: Verdict, paths: dict[str, str], err: TextIO, *, quiet: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Write each output; the ones written and the ones that could not be."""
+    written, unwritten = {}, {}
+    for name, path in paths.items():
         try:
             write_atomic(path, render(name, verdict))
-        except OSError as error:
-            print(
-                f"codearts-gate: error: cannot write --{name} {path!r}: {error.strerror}", file=err
-            )
-            if code is ExitCode.PASSED:  # a pass whose report is lost must not look green
-                code = ExitCode.USAGE
-    print_result(verdict, verbosity, out, err)
-    github.publish(verdict, outputs, out, exit_code=int(code))
-    return int(code)
+            written[name] = path
+        except (OSError, ValueError) as error:
+            unwritten[name] = path
+            reason = getattr(error, "strerror", None) or str(error)
+            if not quiet:
+                message = one_line(f"cannot write --{name} {path!r}: {reason}", 1000)
+                print(f"codearts-gate: error: {message}", file=err)
+    return written, unwritten
 
 
 def print_result(verdict: Verdict, verbosity: int, out: TextIO, err: TextIO) -> None:
@@ -143,7 +176,7 @@ def print_result(verdict: Verdict, verbosity: int, out: TextIO, err: TextIO) -> 
         )
     if verbosity >= 0:
         out.write(render("console", verdict))
-    elif verdict.error is None:
+    else:  # -q: the verdict line, whatever happened
         print(verdict_line(verdict), file=out)
 
 
@@ -155,7 +188,8 @@ class RedactSecrets(logging.Filter):
         self.secrets = tuple(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage(), self.secrets), None
+        message = text.neutralize_commands(text.redact(record.getMessage(), self.secrets))
+        record.msg, record.args = message, None
         return True
 
 

@@ -48,18 +48,22 @@ class ServiceAnswer:
     error_msg: str | None = None
     request_id: str | None = None
     retry_after: float | None = None
+    source: str | None = None  # where the answer was read, when not from the service
 
 
 def describe(answer: ServiceAnswer) -> str:
-    """One line naming the HTTP status, the error code and message, and the request id."""
-    parts = [f"HTTP {answer.status}"]
+    """One line naming the HTTP status, the error code and message, and the request id
+    (or, for an answer read from a file, the file instead of the status)."""
+    parts = [] if answer.source else [f"HTTP {answer.status}"]
     if answer.error_code:
         parts.append(one_line(answer.error_code, 40))
     text = ", ".join(parts)
     if answer.error_msg:
-        text += f": {one_line(answer.error_msg)}"
+        text += f"{': ' if text else ''}{one_line(answer.error_msg)}"
     if answer.request_id:
         text += f" (request id {one_line(answer.request_id, 80)})"
+    if answer.source:
+        return f"{answer.source} holds an error answer, not a report: {text}"
     return f"the service answered {text}"
 
 

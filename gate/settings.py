@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,6 +62,8 @@ class RawOptions:
     check: bool = False
     verbose: int = 0
     quiet: bool = False
+    from_env: frozenset[str] = frozenset()
+    """The options above whose value came from an environment variable: a flag beats them."""
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -146,12 +149,35 @@ class Settings:
 
 
 def raw_secrets(raw: RawOptions) -> tuple[str, ...]:
-    """Every non-empty secret as given, before validation: masked before anything prints."""
+    """Every non-empty secret as given, before validation: masked before anything prints.
+
+    The values of the ``*_FILE`` options count too: a secret pasted where its path was
+    expected must not be printed either (paths shorter than ``MIN_SECRET`` excepted: masking
+    them would garble every message, and no valid secret is that short)."""
     values = [raw.token, raw.ak, raw.sk, raw.iam_password]
-    for path in (raw.token_file, raw.sk_file, raw.iam_password_file):
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            values.append(_strip_newline(Path(path).read_text(encoding="utf-8")) if path else None)
+    paths = [p for p in (raw.token_file, raw.sk_file, raw.iam_password_file) if p]
+    values += [p for p in paths if len(p) >= MIN_SECRET]
+    for path in paths:
+        with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+            if Path(path).is_file():  # a pipe (``<(pass show sk)``) can be read only once
+                values.append(_strip_newline(read_text_nowait(path)))
     return tuple(value for value in values if value)
+
+
+def read_text_nowait(path: str) -> str:
+    """A file's UTF-8 text; a FIFO nobody writes to reads as empty instead of hanging."""
+    return read_bytes_nowait(path).decode("utf-8")
+
+
+def read_bytes_nowait(path: str) -> bytes:
+    """A file's bytes; opening never blocks (a FIFO without a writer is at its end at once).
+
+    Reading still waits for a writer that is there, so ``--report-file <(...)`` works."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with contextlib.suppress(OSError):
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def outputs_of(raw: RawOptions) -> OutputPaths:
@@ -161,15 +187,16 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
 
 def build_settings(raw: RawOptions) -> Settings:
     """Validate ``raw`` into ``Settings``; ``UsageError`` names the first bad option."""
-    offline = bool(raw.report_file) and not raw.check
+    report_file = report_file_of(raw)
+    offline = bool(report_file) and not raw.check
     settings = Settings(
         policy=policy_of(raw),
         outputs=outputs_of(raw),
-        job_id=None if offline else job_id_of(raw.job_id),
+        job_id=None if offline else job_id_of(raw.job_id, check=raw.check),
         task_id=task_id_of(raw.task_id),
         endpoint="" if offline else endpoint_of(raw.endpoint, raw.region),
         credentials=None if offline else credentials_of(raw, region_of(raw.region)),
-        report_file=raw.report_file or None,
+        report_file=report_file or None,
         timeout=timeout_of(raw.timeout),
         warn_on_error=on_error_of(raw.on_error),
         verbosity=-1 if raw.quiet else raw.verbose,
@@ -181,11 +208,29 @@ def build_settings(raw: RawOptions) -> Settings:
     return settings
 
 
+def report_file_of(raw: RawOptions) -> str | None:
+    """The saved answer to judge: a ``--job-id`` flag beats a ``CODEARTS_REPORT_FILE``
+    variable (a flag beats a variable), and ``--report-file`` beats ``CODEARTS_JOB_ID``."""
+    env_file = "report_file" in raw.from_env
+    if raw.report_file and env_file and raw.job_id and "job_id" not in raw.from_env:
+        return None
+    return raw.report_file
+
+
 def ca_bundle_of(path: str | None) -> str | None:
     """A readable PEM file of extra CA certificates, added to the default trust store."""
-    if path and not (Path(path).is_file() and os.access(path, os.R_OK)):
-        raise UsageError(f"--ca-bundle {path!r} is not a readable file")
+    if path and not is_readable_file(path):
+        raise UsageError(f"--ca-bundle/CODEARTS_CA_BUNDLE {path!r} is not a readable file")
     return path or None
+
+
+def is_readable_file(path: str) -> bool:
+    """True for a regular file this process can read; False for anything else, including
+    paths the system refuses to look at (too long, in a folder it cannot enter)."""
+    try:
+        return Path(path).is_file() and os.access(path, os.R_OK)
+    except (OSError, ValueError):
+        return False
 
 
 def refuse_insecure_secrets(settings: Settings) -> None:
@@ -204,18 +249,26 @@ def refuse_insecure_secrets(settings: Settings) -> None:
 
 
 def policy_of(raw: RawOptions) -> Policy:
-    """Defaults, then the named options, then ``--max NAME=N`` (later wins)."""
+    """Defaults, then variables, then flags (a flag beats a variable); at each level the
+    named options first, then ``--max NAME=N``, which wins over ``--max-NAME``."""
     pairs: list[tuple[str, int | None]] = list(DEFAULT_MAXIMUMS.items())
     named = {"critical": raw.max_critical, "major": raw.max_major, "new": raw.max_new}
-    for metric, text in named.items():
-        if text is not None:
-            pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
-    pairs += [parse_assignment(item, source="--max") for item in raw.max]
+    for from_env in (True, False):
+        for metric, text in named.items():
+            if text is not None and (f"max_{metric}" in raw.from_env) == from_env:
+                pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
+        if ("max" in raw.from_env) == from_env:
+            pairs += [parse_assignment(item, source="--max") for item in raw.max]
     return build_policy(pairs)
 
 
-def job_id_of(text: str | None) -> str:
+def job_id_of(text: str | None, *, check: bool = False) -> str:
     """A job id: required when calling the service; a safe, bounded identifier."""
+    if not text and check:
+        raise UsageError(
+            "--check calls the service, so it needs a job id: set --job-id or CODEARTS_JOB_ID "
+            "(a --report-file is not used by --check)"
+        )
     if not text:
         raise UsageError("no job id: set --job-id or CODEARTS_JOB_ID (or judge a --report-file)")
     if not _JOB_ID.fullmatch(text):
@@ -246,7 +299,11 @@ def region_of(region: str | None) -> str:
 
 
 def _checked_endpoint(url: str, option: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number in range raises here
+    except ValueError:
+        raise UsageError(f"{option} is not a URL: {url!r}") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"{option} must be an https:// URL, got {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
@@ -292,6 +349,9 @@ def credentials_of(raw: RawOptions, region: str) -> Credentials:
     """The one credential method configured; none or several is a usage error."""
     found = {m: [o for o in opts if getattr(raw, o)] for m, opts in METHOD_OPTIONS.items()}
     found = {method: options for method, options in found.items() if options}
+    flagged = {m: opts for m, opts in found.items() if set(opts) - raw.from_env}
+    if flagged:  # a flag beats a variable: methods set only by variables step aside
+        found = flagged
     if not found:
         raise UsageError(
             "no credentials: set CODEARTS_TOKEN, or CODEARTS_AK and CODEARTS_SK, or "
@@ -308,49 +368,110 @@ def credentials_of(raw: RawOptions, region: str) -> Credentials:
 
 
 def _token(raw: RawOptions, _region: str) -> Credentials:
-    return TokenCredentials(Secret(secret_of(raw, "token", "token_file")))
+    token, source = secret_of(raw, "token", "token_file")
+    check_format(token, source, TOKEN_FORMAT)
+    return TokenCredentials(Secret(token))
 
 
 def _aksk(raw: RawOptions, _region: str) -> Credentials:
-    sk = secret_of(raw, "sk", "sk_file")
+    sk, sk_source = secret_of(raw, "sk", "sk_file")
     if not raw.ak:
         raise UsageError(f"AK/SK needs the access key id too: set {OPTION_NAMES['ak']}")
+    check_format(raw.ak, OPTION_NAMES["ak"], AK_FORMAT)
+    check_format(sk, sk_source, SK_FORMAT)
     if raw.project_id and not _PROJECT_ID.fullmatch(raw.project_id):
         raise UsageError("--project-id must be 1 to 64 of A-Z a-z 0-9 _ -")
-    return AkSkCredentials(raw.ak.strip(), Secret(sk), raw.project_id or None)
+    return AkSkCredentials(raw.ak, Secret(sk), raw.project_id or None)
 
 
 def _iam(raw: RawOptions, region: str) -> Credentials:
-    password = secret_of(raw, "iam_password", "iam_password_file")
+    password, source = secret_of(raw, "iam_password", "iam_password_file")
     missing = [OPTION_NAMES[o] for o in ("iam_user", "iam_domain") if not getattr(raw, o)]
     if missing:
         raise UsageError(f"IAM password login needs {' and '.join(missing)}")
     assert raw.iam_user and raw.iam_domain
+    check_format(password, source, PASSWORD_FORMAT)
+    for option in ("iam_user", "iam_domain"):
+        check_format(getattr(raw, option), OPTION_NAMES[option], NAME_FORMAT)
     endpoint = iam_endpoint_of(raw.iam_endpoint, region)
     return IamPasswordCredentials(raw.iam_user, Secret(password), raw.iam_domain, endpoint, region)
 
 
-def secret_of(raw: RawOptions, value_name: str, file_name: str) -> str:
-    """A secret given directly or in a file (Docker and Jenkins secrets are files)."""
+@dataclass(frozen=True)
+class SecretFormat:
+    """What a credential may look like: checked before anything is sent."""
+
+    what: str
+    shortest: int
+    longest: int
+    ascii_only: bool = True  # printable ASCII without spaces (it travels in a header)
+    alphanumeric: bool = False
+
+
+MIN_SECRET = 6
+"""No secret is shorter (a placeholder such as ``x`` would otherwise garble every message
+once redacted)."""
+TOKEN_FORMAT = SecretFormat("an IAM token", 10, 100_000)
+AK_FORMAT = SecretFormat("an access key id (AK)", 16, 64, alphanumeric=True)
+SK_FORMAT = SecretFormat("a secret access key (SK)", 20, 128)
+PASSWORD_FORMAT = SecretFormat("an IAM password", MIN_SECRET, 128, ascii_only=False)
+NAME_FORMAT = SecretFormat("an IAM user or account name", 1, 128, ascii_only=False)
+
+
+def check_format(value: str, option: str, rule: SecretFormat) -> None:
+    """``UsageError`` naming ``option`` (never the value) when ``value`` cannot be ``rule``."""
+    problem = format_problem(value, rule)
+    if problem:
+        raise UsageError(f"{option} is not {rule.what}: {problem} (the value is not shown)")
+
+
+def format_problem(value: str, rule: SecretFormat) -> str | None:
+    """Why ``value`` cannot be a credential of ``rule``'s kind, in words without the value."""
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        return "it holds a control character (a line break, a tab, an escape?)"
+    if rule.ascii_only and any(c.isspace() for c in value):
+        return "it holds whitespace (copied with a space or a line break?)"
+    if rule.ascii_only and not value.isascii():
+        return "it holds a non-ASCII character (a typographic quote or dash?)"
+    if rule.alphanumeric and not value.isalnum():
+        return "it holds characters other than letters and digits"
+    if not rule.shortest <= len(value) <= rule.longest:
+        return f"it is {len(value)} characters long, not {rule.shortest} to {rule.longest}"
+    return None
+
+
+def secret_of(raw: RawOptions, value_name: str, file_name: str) -> tuple[str, str]:
+    """A secret given directly or in a file (Docker and Jenkins secrets are files), and
+    the name of where it came from. A flag beats a variable; two flags are an error."""
     value, path = getattr(raw, value_name), getattr(raw, file_name)
     if value and path:
-        raise UsageError(f"set {OPTION_NAMES[value_name]} or {OPTION_NAMES[file_name]}, not both")
+        from_env = {value_name, file_name} & raw.from_env
+        if len(from_env) != 1:
+            raise UsageError(
+                f"set {OPTION_NAMES[value_name]} or {OPTION_NAMES[file_name]}, not both"
+            )
+        value, path = (None, path) if value_name in from_env else (value, None)
     if not path:
         if not value:
             raise UsageError(f"{OPTION_NAMES[value_name]} is missing")
-        return str(value)
-    return read_secret_file(path, OPTION_NAMES[file_name])
+        return str(value), OPTION_NAMES[value_name]
+    option = OPTION_NAMES[file_name]
+    return read_secret_file(path, option), f"the content of {option}"
 
 
 def read_secret_file(path: str, option: str) -> str:
-    """A secret file's content without its trailing newline; never echoed in errors."""
+    """A secret file's content without its trailing newline. The path is not echoed in
+    errors: a secret pasted where the path belongs would be printed."""
     try:
-        value = _strip_newline(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
+        value = _strip_newline(read_text_nowait(path))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
         reason = getattr(err, "strerror", None) or "not UTF-8 text"
-        raise UsageError(f"cannot read {option} {path!r}: {reason}") from None
+        raise UsageError(
+            f"cannot read the file {option} names: {reason} (the path is not shown, in "
+            "case it is a secret given by mistake)"
+        ) from None
     if not value:
-        raise UsageError(f"{option} {path!r} is empty")
+        raise UsageError(f"the file {option} names is empty")
     return value
 
 

@@ -13,6 +13,16 @@ from fakeapi import FakeCodeArts
 from validators import shared_schema, unavailable
 
 
+@pytest.fixture(autouse=True)
+def _forget_run_secrets() -> Iterator[None]:
+    """A run declares its secrets process-wide (gate.text): none carry over between tests."""
+    from gate import text
+
+    text.use_secrets(())
+    yield
+    text.use_secrets(())
+
+
 @pytest.fixture
 def fake_api() -> Iterator[FakeCodeArts]:
     """A FakeCodeArts with default credentials and the ``pass`` scenario, stopped after."""
@@ -71,15 +81,26 @@ def require_tool() -> Callable[[str], str]:
 
 
 # --------------------------------------------------------------------------- reliability
-# Owned by tests/test_faults.py: its results become docs/reliability.md at session end.
+# Owned by tests/test_faults.py. docs/reliability.md is written only on demand:
+#   .venv/bin/python -m pytest tests/test_faults.py --write-reliability
+# A plain run checks that the committed file is up to date, and never writes it.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--write-reliability",
+        action="store_true",
+        help="rewrite docs/reliability.md from this run's fault scenarios (all must run)",
+    )
 
 
 @pytest.fixture(scope="session")
-def reliability_log() -> Iterator[Any]:
-    """Collects the fault-scenario rows of this session; writes docs/reliability.md at
-    the end, only when every scenario ran (a ``-k`` subset leaves the file alone)."""
+def reliability_log(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Collects the fault-scenario rows of this session; with ``--write-reliability``,
+    writes docs/reliability.md at the end (only when every scenario ran)."""
     import reliability
 
     log = reliability.ReliabilityLog()
     yield log
-    log.publish()
+    if request.config.getoption("--write-reliability"):
+        log.publish()

@@ -194,19 +194,22 @@ def test_docker_run_example_passes_secrets_by_name_and_runs_as_the_caller():
     assert syntax.returncode == 0, syntax.stderr
 
 
-def test_docker_run_example_runs_and_retries_only_on_exit_4(tmp_path):
+def run_docker_example(
+    tmp_path: Path, docker_exits: str, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run examples/docker-run.sh with a fake ``docker`` that logs its arguments and ends
+    with the shell code ``docker_exits``; the process and the logged calls."""
     calls = tmp_path / "calls"
     fake_docker = tmp_path / "docker"
+    log = shlex.quote(str(calls))
     fake_docker.write_text(
-        f'#!/bin/sh\necho "$*" >> {shlex.quote(str(calls))}\n'
-        f'n=$(wc -l < {shlex.quote(str(calls))})\n[ "$n" -lt 2 ] && exit 4\nexit 1\n',
-        encoding="utf-8",
+        f'#!/bin/sh\necho "$*" >> {log}\nn=$(wc -l < {log})\n{docker_exits}\n', encoding="utf-8"
     )
     fake_docker.chmod(0o755)
-    env = clean_env(PATH=f"{tmp_path}:/usr/bin:/bin", CODEARTS_GATE_IMAGE="gate:test")
+    env = clean_env(PATH=f"{tmp_path}:/usr/bin:/bin", CODEARTS_GATE_IMAGE="gate:test", **env)
     script = EXAMPLES / "docker-run.sh"
     proc = subprocess.run(
-        ["bash", "-c", f'sleep() {{ :; }}; export -f sleep; "{script}" --max minor=5'],
+        ["bash", "-c", f'sleep() {{ :; }}; export -f sleep; "{script}" "$@"', "-", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -214,9 +217,26 @@ def test_docker_run_example_runs_and_retries_only_on_exit_4(tmp_path):
         timeout=60,
         check=False,
     )
-    lines = calls.read_text(encoding="utf-8").splitlines()
+    return proc, calls.read_text(encoding="utf-8").splitlines()
+
+
+def test_docker_run_example_runs_and_retries_only_on_exit_4(tmp_path):
+    exits = '[ "$n" -lt 2 ] && exit 4\nexit 1'
+    proc, lines = run_docker_example(tmp_path, exits, "--max", "minor=5")
     assert proc.returncode == 1 and len(lines) == 2, proc.stderr
     assert lines[0].startswith("run --rm") and lines[0].endswith(f"gate:test {OUTPUT_ARGS}")
+
+
+def test_docker_run_example_passes_and_mounts_the_secret_files(tmp_path):
+    files = {
+        "CODEARTS_SK_FILE": "/run/secrets/codearts sk",
+        "CODEARTS_IAM_PASSWORD_FILE": "/run/secrets/pw",
+    }
+    proc, [call] = run_docker_example(tmp_path, "exit 0", **files)
+    assert proc.returncode == 0, proc.stderr
+    for variable, path in files.items():
+        assert f"-e {variable} " in call and f"-v {path}:{path}:ro " in call
+    assert "-e CODEARTS_TOKEN_FILE " in call and call.count(":ro ") == 2
 
 
 OUTPUT_ARGS = (

@@ -125,9 +125,10 @@ def test_report_from_stdin_bare_result(runner):
     assert result.exit_code == 0 and "verdict: PASSED" in result.output
 
 
-def test_non_json_report_is_exit_4(runner):
+def test_non_json_report_file_is_exit_2_naming_it(runner):
     result = invoke(runner, ["--report-file", "-"], input="<html>")
-    assert result.exit_code == 4 and "not" in result.stderr
+    assert result.exit_code == 2
+    assert "--report-file - (standard input) holds no report" in result.stderr
 
 
 def test_missing_count_is_exit_4(runner):
@@ -137,7 +138,7 @@ def test_missing_count_is_exit_4(runner):
 
 
 def test_on_error_warn_turns_no_verdict_into_0_loudly(runner):
-    result = invoke(runner, ["--report-file", "-", "--on-error", "warn"], input="[]")
+    result = invoke(runner, ["--report-file", "-", "--on-error", "warn"], input="{}")
     assert result.exit_code == 0
     assert "warning:" in result.stderr and "--on-error warn" in result.stderr
 

@@ -13,11 +13,14 @@ judged on the same universal checks, besides its own expectations:
 - no request reached another origin;
 - the run ended within ``--timeout`` + ``MARGIN`` seconds (a bound, not a benchmark).
 
-The results are published as ``docs/reliability.md`` (see ``tests/reliability.py``).
+The results are published as ``docs/reliability.md`` on demand (``--write-reliability``,
+see ``tests/reliability.py``); a plain run checks that the committed file is up to date.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import subprocess
 import time
@@ -27,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import xmlschema
@@ -77,6 +81,7 @@ class Fault:
     min_wall: float = 0.0  # the run must take at least this long (Retry-After honoured)
     bug: str | None = None  # a known gate bug: the scenario is a strict xfail
     token: str = ""  # the token of the run; empty: a random one
+    absent: tuple[str, ...] = ()  # texts that must appear in no output (pieces of the token)
 
     @property
     def expected(self) -> str:
@@ -139,6 +144,24 @@ TRANSIENTS: dict[str, tuple[Step, str]] = {
 ECHOED = "fault-token-echoed-by-the-server-0123456789"
 """The token of the scenarios whose server echoes it back (proxies' debug pages do)."""
 ECHO_PAGE = b"X-Auth-Token: " + ECHOED.encode() + b"\r\n<html><body>400 Bad Request</body></html>"
+ODD = 'fault/token+echoed"in=other&forms~0123456789'
+"""A token that every encoding changes: the scenarios echo it URL-encoded, base64, JSON-escaped."""
+B64 = base64.b64encode(f"gate:{ODD}".encode()).decode()
+CUT = "x" * 150 + " token " + ODD[:25]
+"""An error message that the service cut in the middle of the token."""
+OVER_AND_UNREADABLE = (
+    b'{"status": "success", "result": {"critical": 0, "major": 3, "UNRESOLVED_ADD": "n/a"}}'
+)
+DUPLICATE_COUNT = (
+    b'{"status": "success", "result": {"critical": 0, "major": 7, "major": 0, "UNRESOLVED_ADD": 0}}'
+)
+DUPLICATE_STATUS = (
+    b'{"status": "failed", "status": "success", '
+    b'"result": {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0}}'
+)
+NULL_ERROR = json_step(200, {"status": "success", "error_code": None, "error_msg": None,
+                             "result": {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0}})
+LEGACY_COMMANDS = "bad input ##[set-env name=EVIL;]pwned then ##[error]fake ::warning::x"
 
 
 def transient(label: str, failures: int) -> Any:
@@ -229,6 +252,44 @@ FAULTS = [
           json_step(401, apigw("APIGW.0301", f"token {ECHOED} is invalid"), auth=False),
           3, "credentials", "APIGW.0301", what="401 APIGW.0301 whose error_msg quotes the token",
           token=ECHOED),
+    # second hardening round (issue 10)
+    fault("refused-connection", PASS, 4, "network", "refused the connection", GAVE_UP,
+          attempts=0, args=("--endpoint", "http://127.0.0.1:9"),
+          what="nothing listens at the endpoint's port (connection refused)"),
+    fault("over-max-and-unreadable", raw_step(200, OVER_AND_UNREADABLE, JSON_TYPE), 1, "report",
+          "not a whole number", what="major over its maximum, the new count unreadable"),
+    fault("over-max-and-unreadable-warn", raw_step(200, OVER_AND_UNREADABLE, JSON_TYPE), 1,
+          "report", args=("--on-error", "warn"),
+          what="the same with --on-error warn (a known failure is never warned away)"),
+    fault("duplicate-count-key", raw_step(200, DUPLICATE_COUNT, JSON_TYPE), 4, "report",
+          "appears twice", what="200 whose result names major twice (7, then 0)"),
+    fault("duplicate-status-key", raw_step(200, DUPLICATE_STATUS, JSON_TYPE), 4, "report",
+          "appears twice", what="200 whose status is failed, then success"),
+    fault("error-code-null", NULL_ERROR, 0,
+          what="200 success answer carrying error_code: null, error_msg: null"),
+    fault("token-echoed-url-encoded",
+          json_step(401, apigw("APIGW.0301", f"token {quote(ODD, safe='')} is invalid"),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg quotes the token URL-encoded", token=ODD),
+    fault("token-echoed-base64",
+          json_step(401, apigw("APIGW.0301", f"Authorization: Basic {B64}"), auth=False),
+          3, "credentials", what="401 whose error_msg holds base64(user:token)", token=ODD,
+          absent=(B64[8:-8],)),
+    fault("token-echoed-json-escaped",
+          json_step(401, apigw("APIGW.0301", "header " + json.dumps({"X-Auth-Token": ODD})),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg holds the token JSON-escaped", token=ODD),
+    fault("token-cut-by-the-service",
+          json_step(401, apigw("APIGW.0301", CUT), auth=False), 3, "credentials",
+          what="401 whose error_msg ends in the first 25 characters of the token",
+          token=ODD, absent=(ODD[:25], ODD[:12])),
+    fault("token-cut-by-the-gate",
+          json_step(401, apigw("APIGW.0301", "y" * 290 + " " + ODD), auth=False), 3,
+          "credentials", what="401 whose error_msg holds the token across the 300-character cut",
+          token=ODD, absent=(ODD[:8],)),
+    fault("legacy-workflow-command-in-error-msg", failed("CC.00050006", LEGACY_COMMANDS), 4,
+          "service", "CC.00050006",
+          what="HTTP 200 CC.00050006 whose error_msg holds ##[set-env] and ##[error] mid-line"),
     fault("retry-after-superscript",
           [json_step(503, apigw("APIGW.0202", "x"), headers={"Retry-After": "\u00b2"}), PASS], 0,
           attempts=2, what="503 with Retry-After: \u00b2 (a superscript two), then a pass"),
@@ -359,7 +420,7 @@ def check_outputs(item: Fault, run: GateRun, xsd: xmlschema.XMLSchema | None) ->
         return [*problems, f"an output does not parse ({type(err).__name__})"]
     if not summary.startswith("## "):
         problems.append("the summary has no headline")
-    for name, text in (("summary", summary), ("stdout", run.stdout)):
+    for name, text in (("summary", summary), ("stdout", run.stdout), ("stderr", run.stderr)):
         unsafe = unsafe_text(text)
         if unsafe:
             problems.append(f"{name}: {unsafe}")
@@ -386,6 +447,10 @@ def judge(item: Fault, outcome: Outcome, xsd: xmlschema.XMLSchema | None) -> lis
         )
     if leaked:
         problems.append("the token appears in the output")
+    text = _everything(run)
+    forms = [*encoded_forms(outcome.token), *item.absent]
+    if any(form in text for form in forms):
+        problems.append("the token appears encoded or cut in the output")
     problems += check_outputs(item, run, xsd)
     problems += [f"stderr lacks {w!r}" for w in item.words if w not in run.stderr]
     if item.attempts is not None and outcome.attempts != item.attempts:
@@ -395,6 +460,20 @@ def judge(item: Fault, outcome: Outcome, xsd: xmlschema.XMLSchema | None) -> lis
     if outcome.wall < item.min_wall:
         problems.append(f"waited less than the {item.min_wall:g} s that Retry-After asked")
     return problems
+
+
+def encoded_forms(token: str) -> list[str]:
+    """The token as a service may echo it: URL-encoded, base64, JSON-escaped."""
+    forms = {quote(token, safe=""), quote_plus(token), json.dumps(token)[1:-1]}
+    forms.add(base64.b64encode(token.encode()).decode().rstrip("="))
+    return [form for form in forms if form != token]
+
+
+def _everything(run: GateRun) -> str:
+    files = [
+        p.read_bytes().decode("utf-8", "replace") for p in run.folder.rglob("*") if p.is_file()
+    ]
+    return "\n".join([run.stdout, run.stderr, *files])
 
 
 def _result(item: Fault, outcome: Outcome, problems: list[str]) -> str:
@@ -430,6 +509,24 @@ def test_fault_scenario(
     assert not problems, (
         f"{scenario.name}: {problems} (wall {outcome.wall:.1f} s)\n"
         f"stdout: {outcome.run.stdout[-2000:]}\nstderr: {outcome.run.stderr[-2000:]}"
+    )
+
+
+def test_reliability_document_is_up_to_date(
+    fault_outcomes: dict[str, Outcome],
+    reliability_log: ReliabilityLog,
+    request: pytest.FixtureRequest,
+) -> None:
+    """docs/reliability.md shows what this run found (read, never written, by a test run)."""
+    if request.config.getoption("--write-reliability"):
+        pytest.skip("--write-reliability: the document is rewritten at the end of this run")
+    if not reliability_log.complete():
+        pytest.skip("only some fault scenarios ran: the document cannot be compared")
+    stale = reliability_log.stale()
+    assert not stale, (
+        "docs/reliability.md is out of date; refresh it with "
+        "`.venv/bin/python -m pytest tests/test_faults.py --write-reliability`:\n"
+        + "\n".join(stale)
     )
 
 

@@ -23,6 +23,7 @@ from gate.policy import Policy, Threshold
 from gate.report import Report
 from gate.run import execute
 from gate.settings import OutputPaths, RawOptions
+from gate.text import neutralize_commands
 
 ACTIONS = {"GITHUB_ACTIONS": "true"}
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 5)))
@@ -88,11 +89,22 @@ def test_escaped_data_round_trips_and_stays_on_one_line(text):
     assert unescape_data(escaped) == text
 
 
-@given(st.text(), st.text())
+HOSTILE_TEXT = st.lists(st.sampled_from(["##[", "::", "%", "\n", ","]) | st.text(max_size=6)).map(
+    "".join
+)
+
+
+@given(HOSTILE_TEXT, HOSTILE_TEXT)
 def test_command_round_trips_hostile_title_and_message(title, message):
     line = github.command("error", message, title=title)
     assert "\n" not in line and "\r" not in line
-    assert parse_command(line) == ("error", {"title": title}, message)
+    assert "##[" not in line  # the runner reads a legacy command anywhere in a line
+    expected = ("error", {"title": neutralize_commands(title)}, neutralize_commands(message))
+    assert parse_command(line) == expected
+
+
+def test_add_mask_passes_a_secret_holding_a_legacy_command_unchanged():
+    assert github.mask_lines(["ab##[cd%"]) == ["::add-mask::ab##[cd%25"]
 
 
 # ---------------------------------------------------------------- $GITHUB_OUTPUT

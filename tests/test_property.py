@@ -16,6 +16,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ COUNT_STRINGS = [
 ]
 TEXT_STRINGS = [
     "", "\x00", "\x1b[31m", "\u2028", "::set-env name=X::1", "\n::add-mask::x", "%0A::warning::x",
+    "x ##[set-env name=X;]1", "###[error]x",
     "<script>", "]]>", "javascript:alert(1)", "http://[", "https://a\uff03b/", "https://[::1",
     "https://ok.example/r?a=1&b=<2>", "\ud800", "a\udfffb", "x" * 3000,
 ]
@@ -163,14 +165,20 @@ def bodies(draw: st.DrawFn) -> bytes:
 
 
 NUMBER = re.compile(rb"(?<=: )-?[0-9]+")
+FIRST_KEY = re.compile(rb'\{("[^"\\]*"): ')
 STRING = re.compile(rb'(?<=: )"[^"\\]*"')
 
 
 @st.composite
 def _text_mutation(draw: st.DrawFn, body: bytes) -> bytes:
     """A raw-text edit of a JSON body: NaN literals, cuts, lone surrogates, garbage."""
-    op = draw(st.sampled_from(["number", "surrogate", "truncate", "splice"]))
+    op = draw(st.sampled_from(["number", "surrogate", "truncate", "splice", "duplicate"]))
     numbers, strings = list(NUMBER.finditer(body)), list(STRING.finditer(body))
+    keys = list(FIRST_KEY.finditer(body))
+    if op == "duplicate" and keys:  # the same key again in the same object: ambiguous
+        m = draw(st.sampled_from(keys))
+        value = draw(st.sampled_from([b"0", b"7", b'"x"', b"null", b'"success"']))
+        return body[: m.start() + 1] + m.group(1) + b": " + value + b", " + body[m.start() + 1 :]
     if op == "number" and numbers:
         m = draw(st.sampled_from(numbers))
         return body[: m.start()] + draw(st.sampled_from(RAW_NUMBERS)).encode() + body[m.end() :]
@@ -225,18 +233,20 @@ def check_verdict(verdict: Verdict, fields: dict[str, Any], policy: Policy) -> N
             assert check.actual == wanted, check
         assert check.actual is None or (type(check.actual) is int and check.actual >= 0)
     unreadable = any(c.actual is None for c in verdict.checks)
+    over = any(c.actual is not None and c.actual > c.maximum for c in verdict.checks)
     if verdict.outcome is Outcome.PASSED:
         assert all(type(c.actual) is int and c.actual <= c.maximum for c in verdict.checks)
         assert verdict.error is None and verdict.exit_code is ExitCode.PASSED
     elif verdict.outcome is Outcome.FAILED:
-        assert not unreadable and verdict.error is None
-        assert any(c.actual is not None and c.actual > c.maximum for c in verdict.checks)
+        assert over and (verdict.error is not None) is unreadable
         assert verdict.exit_code is ExitCode.GATE_FAILED
+        warned = replace(verdict, warn_on_error=True)  # a known failure is never warned away
+        assert warned.exit_code is ExitCode.GATE_FAILED
     else:
-        assert unreadable, "an error verdict from evaluate() names an unreadable count"
+        assert unreadable and not over, "an error verdict names an unreadable count, no failure"
     if unreadable:
-        assert verdict.outcome is Outcome.ERROR
-        assert verdict.exit_code is ExitCode.NO_VERDICT
+        assert verdict.outcome is (Outcome.FAILED if over else Outcome.ERROR)
+        assert verdict.exit_code is (ExitCode.GATE_FAILED if over else ExitCode.NO_VERDICT)
         assert verdict.error is not None and verdict.error.kind == "report"
     assert all(type(v) is int and v >= 0 for v in verdict.counts.values())
 
@@ -249,7 +259,7 @@ def check_junit(text: str, verdict: Verdict, xsd: xmlschema.XMLSchema | None) ->
     assert root.tag == "testsuite" and root.get("tests") == str(len(cases))
     assert root.get("failures") == str(len(failures)) == str(len(verdict.failed_checks))
     assert root.get("errors") == str(len(errors))
-    assert bool(errors) is (verdict.outcome is Outcome.ERROR)
+    assert bool(errors) is (verdict.error is not None)
     if xsd is not None:
         xsd.validate(text)
 
@@ -291,8 +301,30 @@ def check_renders(verdict: Verdict, xsd: xmlschema.XMLSchema | None) -> None:
 # --------------------------------------------------------------------------- properties
 
 
+class _Repeated(Exception):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise _Repeated
+    return dict(pairs)
+
+
+def has_duplicate_keys(body: bytes) -> bool:
+    """True when the body is JSON with some object naming a key twice."""
+    try:
+        json.loads(body, object_pairs_hook=_unique)
+    except _Repeated:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
 def judge_body(body: bytes, policy: Policy, xsd: xmlschema.XMLSchema | None) -> None:
     """The whole pure path for one body, with every property checked."""
+    ambiguous = has_duplicate_keys(body)
     try:
         report = report_from_payload(decode_json(body), allow_bare=True)
         verdict = evaluate(report, policy)
@@ -303,6 +335,7 @@ def judge_body(body: bytes, policy: Policy, xsd: xmlschema.XMLSchema | None) -> 
         assert verdict.outcome is Outcome.ERROR and not verdict.checks
         assert verdict.exit_code in (ExitCode.CREDENTIALS_REFUSED, ExitCode.NO_VERDICT)
     else:
+        assert not ambiguous, "an answer with a key twice must not reach a verdict"
         check_verdict(verdict, dict(report.fields), policy)
     record("", f"outcome: {verdict.outcome.value}, exit {int(verdict.exit_code)}")
     check_renders(verdict, xsd)
@@ -370,14 +403,16 @@ def invoke(body: bytes, folder: Path) -> Any:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(body=bodies())
-def test_cli_on_any_body_exits_0_1_or_4_without_traceback(body, cli_folder):
+def test_cli_on_any_body_exits_by_the_contract_without_traceback(body, cli_folder):
     result = invoke(body, cli_folder)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     data = json.loads((cli_folder / "r.json").read_text(encoding="utf-8"))
     # 3 only for a saved error answer refusing the credentials (CC.00050010, APIGW.0301...)
     refused = result.exit_code == 3 and (data.get("error") or {}).get("kind") == "credentials"
-    assert result.exit_code in (0, 1, 4) or refused, (result.exit_code, result.stderr)
+    # 2 only for a file that holds no report at all (empty, not JSON, not an object...)
+    no_report = result.exit_code == 2 and "--report-file - (standard input)" in result.stderr
+    assert result.exit_code in (0, 1, 4) or refused or no_report, (result.exit_code, result.stderr)
     record("", f"exit {result.exit_code}")
     assert "Traceback" not in result.stdout + result.stderr
     assert data["exit_code"] == result.exit_code
@@ -386,7 +421,7 @@ def test_cli_on_any_body_exits_0_1_or_4_without_traceback(body, cli_folder):
     summary = (cli_folder / "s.md").read_text(encoding="utf-8")
     for text in (summary, result.stdout):
         assert unsafe_text(text) is None, (unsafe_text(text), text[:200])
-    if result.exit_code in (3, 4):
+    if result.exit_code in (2, 3, 4):
         assert "codearts-gate: error:" in result.stderr
 
 

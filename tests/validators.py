@@ -47,4 +47,6 @@ def unsafe_text(text: str) -> str | None:
             return f"raw control character {bad[0]!r}"
         if line.lstrip().startswith("::"):
             return "a line starting with '::' (a workflow command)"
+        if "##[" in line:
+            return "'##[' in a line (a legacy workflow command)"
     return None

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import re
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -115,8 +118,58 @@ def trust_context(ca_bundle: str | None) -> ssl.SSLContext:
     return context
 
 
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+PROXY_VARIABLES = tuple(
+    name for base in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY") for name in (base, base.lower())
+)
+
+
+def check_environment(url: str, env: Mapping[str, str] = os.environ) -> None:
+    """``UsageError`` for a CA bundle or proxy variable that cannot work, naming the
+    variable (a proxy URL is not shown: it may hold a password). Nothing is sent."""
+    for name in CA_VARIABLES:
+        value = env.get(name)
+        if value and not _exists(value):
+            raise UsageError(f"{name} names {value!r}, which does not exist or cannot be read")
+    for name in PROXY_VARIABLES:
+        value = env.get(name)
+        if value and not _usable_proxy(value):
+            raise UsageError(
+                f"{name} is not a proxy URL the gate can use (expected "
+                "http://[user:password@]host:port; the value is not shown)"
+            )
+    redacted_proxy(url)
+
+
+def _exists(path: str) -> bool:
+    """A readable regular file or folder (a FIFO would block the TLS setup for ever)."""
+    try:
+        target = Path(path)
+        return (target.is_file() or target.is_dir()) and os.access(path, os.R_OK)
+    except (OSError, ValueError):
+        return False
+
+
+def _usable_proxy(value: str) -> bool:
+    try:
+        parts = urlsplit(value if "://" in value else f"http://{value}")
+        _ = parts.port  # raises on a port that is not a number in range
+        urllib3.util.parse_url(value)
+    except (ValueError, urllib3.exceptions.LocationParseError):
+        return False
+    return bool(parts.hostname) and parts.scheme in ("http", "https", "socks5", "socks5h")
+
+
+def proxy_address(url: str) -> tuple[str, int]:
+    """Host and port of the proxy the environment selects for ``url``."""
+    proxy = selected_proxy(url) or ""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def build_session(settings: Settings) -> requests.Session:
     """The one place a session is built: identity, credentials, trust (no redirects followed)."""
+    check_environment(settings.endpoint)
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
     if settings.insecure:
@@ -240,8 +293,44 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
     if isinstance(err, requests.exceptions.Timeout):
         return TransientNetworkError(f"{host} did not answer in time")
     if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
-        return TransientNetworkError(f"connection to {host} failed ({type(err).__name__})")
+        return connection_error(err, url)
     return NetworkError(f"the call to {host} failed ({type(err).__name__})")
+
+
+def connection_error(err: requests.RequestException, url: str) -> GateError:
+    """A failed connection, telling a name that does not resolve from a refused connection,
+    with what to check (as ``--check`` does)."""
+    parts = urlsplit(url)
+    host, netloc = parts.hostname or "", parts.netloc
+    if _caused_by(err, socket.gaierror, urllib3.exceptions.NameResolutionError):
+        return TransientNetworkError(
+            f"cannot resolve {host} (DNS)",
+            hint="check --endpoint/--region for typos, the runner's DNS, or set HTTPS_PROXY "
+            "if this network needs a proxy; codearts-gate --check tells more",
+        )
+    if _caused_by(err, ConnectionRefusedError):
+        return TransientNetworkError(
+            f"{netloc} refused the connection",
+            hint="nothing listens there: check the port in --endpoint, or a firewall; "
+            "codearts-gate --check tells more",
+        )
+    return TransientNetworkError(f"connection to {netloc} failed ({type(err).__name__})")
+
+
+def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
+    """True when ``err`` or anything in its chain of causes (urllib3 nests them in
+    ``reason`` and ``args``) is one of ``kinds``."""
+    seen: set[int] = set()
+    todo: list[object] = [err]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kinds):
+            return True
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return False
 
 
 def proxy_error(url: str, *, auth_required: bool) -> GateError:
@@ -258,15 +347,24 @@ def proxy_error(url: str, *, auth_required: bool) -> GateError:
     )
 
 
+def selected_proxy(url: str) -> str | None:
+    """The proxy URL the environment picks for ``url`` (``NO_PROXY`` honoured), if any."""
+    proxies = requests.utils.get_environ_proxies(url)
+    return proxies.get(urlsplit(url).scheme) or proxies.get("all")
+
+
 def redacted_proxy(url: str) -> str | None:
     """The proxy the environment picks for ``url``, with any user and password replaced."""
-    proxies = requests.utils.get_environ_proxies(url)
-    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    proxy = selected_proxy(url)
     if not proxy:
         return None
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        port = parts.port
+    except ValueError:
+        raise UsageError("the proxy URL in HTTPS_PROXY/HTTP_PROXY cannot be parsed") from None
     netloc = parts.hostname or ""
-    netloc += f":{parts.port}" if parts.port else ""
+    netloc += f":{port}" if port else ""
     credentials = "***@" if parts.username or parts.password else ""
     return f"proxy {parts.scheme}://{credentials}{netloc}"
 

@@ -23,15 +23,29 @@ def table(verdict: Verdict) -> list[str]:
     return [header] + [_row(c, width) for c in verdict.checks]
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 check``, ``2 checks``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def verdict_line(verdict: Verdict) -> str:
-    """One line: the outcome, and why."""
+    """One line: the outcome, and why; and the exit code when an output was lost."""
     word = WORDS[verdict.outcome]
+    checks = len(verdict.checks)
     if verdict.outcome is Outcome.FAILED:
         over = len(verdict.failed_checks)
-        return f"verdict: {word} ({over} of {len(verdict.checks)} checks over their maximum)"
-    if verdict.outcome is Outcome.PASSED:
-        return f"verdict: {word} ({len(verdict.checks)} checks within their maximum)"
-    return f"verdict: {word} ({verdict.error.kind if verdict.error else 'error'})"
+        unreadable = sum(1 for c in verdict.checks if c.actual is None)
+        why = f"{over} of {plural(checks, 'check')} over their maximum"
+        why += f", {unreadable} unreadable" if unreadable else ""
+    elif verdict.outcome is Outcome.PASSED:
+        why = f"{plural(checks, 'check')} within their maximum"
+    else:
+        why = verdict.error.kind if verdict.error else "error"
+    line = f"verdict: {word} ({why})"
+    if verdict.unwritten:
+        lost = ", ".join(verdict.unwritten)
+        line += f"; not written: {lost}; exit {int(verdict.exit_code)}"
+    return line
 
 
 def render(verdict: Verdict) -> str:

@@ -8,7 +8,15 @@ from urllib.parse import quote, urlsplit
 from gate.core import Check, Outcome, Verdict
 from gate.text import one_line
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
+# HTML, entities, table cells, strikethrough. Nothing else needs a backslash: ".", "(",
+# "-" or "#" in mid-line are plain text, and escaping them garbles URLs and the raw file.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+# Constructs that count only at the start of a line (a heading, a quote, a list item).
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+# A URL as GitHub would autolink it: left whole (backslashes would end the link early);
+# trailing punctuation is left out of it, as GitHub does.
+_URL = re.compile(r"https?://[^\s<>\"'`|\\\[\]]+?(?=[.,;:!?)]*(?:[\s<>\"'`|\\\[\]]|$))")
 HEADLINES = {
     Outcome.PASSED: "✅ CodeArts Check gate passed",
     Outcome.FAILED: "❌ CodeArts Check gate failed",
@@ -17,9 +25,34 @@ HEADLINES = {
 
 
 def md_escape(text: str) -> str:
-    """Untrusted text as literal Markdown: one line, specials escaped, no raw HTML."""
-    text = one_line(text, 500).replace("&", "&amp;").replace("<", "&lt;")
+    """Untrusted text as literal Markdown on one line: only what Markdown reads is
+    escaped, so the raw file stays readable and URLs stay links (``<url>`` autolinks)."""
+    text = one_line(text, 500)
+    pieces, last = [], 0
+    for match in _URL.finditer(text):
+        pieces += [_escape_plain(text[last : match.start()]), f"<{match.group()}>"]
+        last = match.end()
+    pieces.append(_escape_plain(text[last:]))
+    escaped = "".join(pieces)
+    return _LINE_START.sub(_escape_last, escaped, count=1)
+
+
+def _escape_last(match: re.Match[str]) -> str:
+    """``# x`` -> ``\\# x``, ``1. x`` -> ``1\\. x``: the character that makes the block."""
+    lead, mark = match.group(1), match.group(2)
+    return f"{lead}{mark[:-1]}\\{mark[-1]}"
+
+
+def _escape_plain(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def md_code(text: str) -> str:
+    """Untrusted text as an inline code span, whatever backticks it holds."""
+    text = one_line(text, 500)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def md_link(url: str, label: str) -> str:
@@ -54,7 +87,7 @@ def _details(verdict: Verdict) -> list[str]:
     if "code-size" in verdict.counts:
         lines.append(f"**Code size:** {verdict.counts['code-size']} lines")
     if verdict.job_id:
-        lines.append(f"**Job:** `{verdict.job_id}`")
+        lines.append(f"**Job:** {md_code(verdict.job_id)}")
     return [line + "  " for line in lines]
 
 
