@@ -59,10 +59,11 @@ class ScanInfo:
     """Which scan of a task was gated and how long it took (``--run``, ``--wait``,
     ``--task-id`` alone).
 
-    ``source``: ``run`` (starting one failed), ``started`` (by this run), ``running`` (another scan was under way: the
-    task's latest report was gated), ``waited`` (``--wait``) or ``latest`` (the task's
-    latest version-level report, no wait). ``scan_seconds`` is known only for a scan the
-    gate started (run to the first poll that saw it end); ``wait_seconds`` when it waited.
+    ``source``: ``run`` (starting one failed), ``started`` (by this run), ``running``
+    (another scan was under way: the task's latest report was gated), ``waited``
+    (``--wait``) or ``latest`` (the task's latest version-level report, no wait).
+    ``scan_seconds`` is known only for a scan the gate started (run to the first poll
+    that saw it end); ``wait_seconds`` when it waited.
     """
 
     task_id: str

@@ -38,10 +38,10 @@ class Heartbeat:
         self.stream.flush()
 
     def due(self, progress: Progress | None, elapsed: float) -> bool:
-        """A line at most every ``LINE_EVERY`` s; the first and the final one always."""
-        if self.printed_at is None or (progress is not None and progress.finished):
+        """A line at most every ``LINE_EVERY`` s; the first answer and the final one always."""
+        if progress is not None and (self.printed_at is None or progress.finished):
             return True
-        return elapsed - self.printed_at >= LINE_EVERY
+        return elapsed - (self.printed_at or 0.0) >= LINE_EVERY
 
     def text(self, progress: Progress | None, elapsed: float) -> str:
         """``task T: checking, 42% (info), 1 min 5 s elapsed``."""

@@ -252,6 +252,8 @@ def job_id_for(raw: RawOptions) -> str | None:
     None: the run's exec_id, or the task's latest version-level report, stands in."""
     if raw.task_id and not raw.job_id:
         return None
+    if waits(raw) and not raw.task_id:
+        raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
     return job_id_of(raw.job_id)
 
 
