@@ -215,6 +215,7 @@ def wait_for_scan(
     delay, failures = first, 0
     while True:
         waiter.nap(delay, scan)
+        asked = waiter.clock()  # the service read its state after this: the safe side
         try:
             progress = poll()
         except (TransientServiceError, TransientNetworkError) as err:
@@ -226,9 +227,10 @@ def wait_for_scan(
             raise waiter.timed_out(scan) from None
         failures, scan.last, scan.polls = 0, progress, scan.polls + 1
         now = waiter.clock()
-        schedule.observe(now, progress)
+        schedule.observe(asked, progress)
         waiter.heartbeat(progress, now - scan.wait_started)
         if progress.finished:
             scan.wait_ended = now
             return progress
-        delay = max(schedule.next_delay(now), progress.retry_after or 0.0)
+        # polls are spaced from start to start: a slow answer does not delay the next one
+        delay = max(schedule.next_delay(asked) - (now - asked), progress.retry_after or 0.0)

@@ -8,6 +8,9 @@ import json
 import pytest
 import requests
 import urllib3
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from gate.api import tasks
 from gate.api.transport import Deadline, build_session
@@ -178,3 +181,36 @@ def test_log_tail_reads_the_last_lines_of_the_run(requests_mock):
 def test_run_body_is_the_sdk_shape():
     assert json.loads(tasks.run_body("main")) == {"git_branch": "main"}
     assert json.loads(tasks.run_body(None)) == {}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+PROGRESSISH = st.fixed_dictionaries(
+    {},
+    optional={
+        "task_status": JSON | st.sampled_from([0, 1, 2, 3, "2"]),
+        "progress": JSON | st.fixed_dictionaries({}, optional={"ratio": JSON, "info": JSON}),
+    },
+)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(body=PROGRESSISH | JSON)
+def test_progress_of_any_body_is_a_progress_or_a_service_error(body):
+    try:
+        progress = tasks.progress_of(body)
+    except ServiceError:
+        return
+    assert progress.status in (None, 0, 1, 2, 3)
+    assert progress.ratio is None or 0.0 <= progress.ratio <= 1.0
+    assert progress.info is None or ("\n" not in progress.info and len(progress.info) <= 200)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(body=JSON)
+def test_log_lines_of_any_body_are_single_lines(body):
+    for line in tasks.log_lines({"log_info": body if isinstance(body, list) else [body]}):
+        assert "\n" not in line and "\r" not in line and len(line) <= 300
