@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from gate.api.transport import (
     MAX_ATTEMPTS,
@@ -88,8 +89,6 @@ def request_not_sent(err: GateError) -> bool:
     if not isinstance(original, requests.exceptions.ConnectionError):
         return False
     reason = getattr(original.args[0] if original.args else None, "reason", None)
-    import urllib3.exceptions  # noqa: PLC0415 - only on this error path
-
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
