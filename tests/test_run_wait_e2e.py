@@ -92,8 +92,22 @@ def test_check_failed_shows_the_tail_of_the_check_log(fake_api, tmp_path):
     assert run.junit.find("./testcase/error").get("type") == "scan"
 
 
+def test_check_failed_reads_the_project_from_the_latest_report_link(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="report")
+    api.report["REPORT_URL"] = (
+        f"https://devcloud.example/codecheck/project/{api.console_project_id}/task/y/detail"
+    )
+    api.add_task(TASK, length=0.0, outcome=1)
+    run = gate(api, tmp_path, "--run")
+    assert run.code == 4 and "check log: compile failed with exit code 127" in run.stderr
+    [lookup] = api.task_requests("refresh")  # the task's latest report, for its link
+    assert lookup.query == {"task_id": [TASK], "async": ["false"]}
+    assert len(api.task_requests("log")) == 1
+
+
 def test_check_failed_without_a_console_project_says_how_to_see_the_log(fake_api, tmp_path):
     fake_api.add_task(TASK, length=0.0, outcome=1)
+    fake_api.scenario = [json_step(200, _cc_body("CC.00050000", "no successful scan yet"))]
     run = gate(fake_api, tmp_path, "--run")
     assert run.code == 4 and "--console-project-id" in run.stderr
     assert fake_api.task_requests("log") == []

@@ -27,7 +27,7 @@ from gate.api.tasks import log_tail, run_task, stop_task, task_progress
 from gate.api.transport import Deadline, build_session, log_proxy, within
 from gate.errors import DeadlineError, GateError, Interrupted, ScanError
 from gate.report import Report
-from gate.settings import Settings
+from gate.settings import Settings, project_in_url
 from gate.text import one_line
 from gate.waiting import (
     FAILED,
@@ -176,22 +176,39 @@ def require_success(flow: Flow, final: Progress) -> None:
 
 def check_log(flow: Flow) -> str:
     """The last lines of the check log, printed and summed up; or how to get them."""
-    if not flow.settings.console_project_id:
+    project = flow.settings.console_project_id or project_of_latest_report(flow)
+    if not project:
         return (
             "; to see the check log here, set --console-project-id (the CodeArts project id, "
             "or a console URL holding /project/ID/)"
         )
+    settings = replace(flow.settings, console_project_id=project)
     try:
         lines = flow.call(
-            lambda: log_tail(
-                flow.http, flow.settings, flow.scan.job_id, flow.deadline, flow.tools.sleep
-            )
+            lambda: log_tail(flow.http, settings, flow.scan.job_id, flow.deadline, flow.tools.sleep)
         )
     except GateError as err:
         return f"; the check log could not be read: {err.message}"
     for line in lines:
         log.error("check log: %s", line)
     return f"; check log, last lines: {' | '.join(lines[-3:])}" if lines else ""
+
+
+def project_of_latest_report(flow: Flow) -> str | None:
+    """The CodeArts project id after ``/project/`` in the task's latest report's link, if
+    the task has one (the log-detail path needs it); None when that cannot be had."""
+    log.info("reading the CodeArts project from the task's latest report")
+    settings = flow.settings
+    try:
+        report = flow.call(
+            lambda: refresh(
+                flow.http, settings, path_job_id(settings), flow.deadline, flow.tools.sleep
+            )
+        )
+    except GateError as err:
+        log.info("no latest report to read the project from: %s", err.message)
+        return None
+    return project_in_url(report.report_url)
 
 
 def refresh_gated(flow: Flow) -> Report:
