@@ -317,3 +317,32 @@ def test_usage_errors_send_nothing_and_still_write_the_outputs(
     run = gate(fake_api, tmp_path, *args, **env)
     assert run.code == 2 and words in run.stderr
     assert len(fake_api.requests) == 0 and run.json["error"]["kind"] == "usage"
+
+
+def test_wait_with_a_job_id_waits_then_gates_that_job_alone(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, running_for=2.0)
+    job = "ab" * 16
+    run = gate(fake_api, tmp_path, "--wait", "--job-id", job)
+    assert run.code == 0, run.stderr
+    [refresh] = fake_api.task_requests("refresh")
+    assert refresh.path == f"/v1/jobs/{job}/result/refresh"
+    assert refresh.query == {"task_id": [""], "async": ["false"]}
+    assert refresh.received_at >= task.ends_at
+    assert run.json["job_id"] == job and run.json["scan"]["source"] == "waited"
+
+
+def test_iam_login_once_then_run_poll_and_refresh_with_its_token(fake_api, tmp_path):
+    fake_api.add_task(TASK, length=1.0)
+    env = clean_env(
+        CODEARTS_ENDPOINT=fake_api.url,
+        CODEARTS_IAM_ENDPOINT=fake_api.url,
+        CODEARTS_IAM_USER=fake_api.iam_user,
+        CODEARTS_IAM_PASSWORD=fake_api.iam_password,
+        CODEARTS_IAM_DOMAIN=fake_api.iam_domain,
+    )
+    run = run_gate(tmp_path, "--task-id", TASK, "--run", env=env)
+    assert run.code == 0, run.stderr
+    assert fake_api.login_count == 1
+    calls = [r for r in fake_api.requests if r.path != "/v3/auth/tokens"]
+    assert calls and all(r.header("X-Auth-Token") == fake_api.token for r in calls)
+    assert fake_api.token not in run.everything() and fake_api.iam_password not in run.everything()
