@@ -97,7 +97,7 @@ def start(flow: Flow) -> None:
     """``POST run``: the new scan's job id, or (task busy) wait for the running one."""
     settings, scan = flow.settings, flow.scan
     where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
-    log.warning("starting a scan of task %s%s", settings.task_id, where + source_of(settings))
+    log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
     exec_id = flow.call(lambda: run_task(flow.http, settings, flow.deadline, flow.tools.sleep))
     if exec_id is None:
         scan.source = "running"
@@ -111,7 +111,7 @@ def start(flow: Flow) -> None:
     log.warning("started scan %s", exec_id)
 
 
-def source_of(settings: Settings) -> str:
+def branch_origin(settings: Settings) -> str:
     """`` (from GITHUB_HEAD_REF)`` when the branch is the CI's, not given."""
     source = settings.branch_source
     from_ci = settings.branch and source and "--branch" not in source
