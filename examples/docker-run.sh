@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Run the CodeArts Check gate from any CI system (or a terminal) that can start containers.
 #
-#   CODEARTS_AK=... CODEARTS_SK=... CODEARTS_JOB_ID=... ./docker-run.sh [more options]
+#   CODEARTS_AK=... CODEARTS_SK=... CODEARTS_TASK_ID=... CODEARTS_RUN=true ./docker-run.sh
+#
+# runs the check task, waits for its scan and gates that scan (on CODEARTS_BRANCH, or the
+# branch GitLab or Jenkins builds); `docker stop` or Ctrl-C stops the scan too when
+# CODEARTS_CANCEL_ON_TIMEOUT=true. To gate a scan you know, set CODEARTS_JOB_ID instead
+# of CODEARTS_RUN. More options can follow on the command line.
 #
 # Recommended credentials: an access key pair (CODEARTS_AK, CODEARTS_SK), which does not
 # expire like a token (CODEARTS_TOKEN works too). Credentials pass by name
@@ -32,6 +37,8 @@ run_gate() {
         ${secret_files[@]+"${secret_files[@]}"} \
         -e CODEARTS_IAM_USER -e CODEARTS_IAM_PASSWORD -e CODEARTS_IAM_DOMAIN -e CODEARTS_IAM_ENDPOINT \
         -e CODEARTS_JOB_ID -e CODEARTS_TASK_ID -e CODEARTS_ENDPOINT -e CODEARTS_REGION \
+        -e CODEARTS_RUN -e CODEARTS_WAIT -e CODEARTS_BRANCH -e CODEARTS_CANCEL_ON_TIMEOUT \
+        -e CODEARTS_CONSOLE_PROJECT_ID -e CI_COMMIT_REF_NAME -e CHANGE_BRANCH -e BRANCH_NAME \
         -e CODEARTS_MAX_CRITICAL -e CODEARTS_MAX_MAJOR -e CODEARTS_MAX_NEW -e CODEARTS_MAX \
         -e CODEARTS_TIMEOUT -e CODEARTS_ON_ERROR \
         -v "$PWD:/work" -w /work --user "$(id -u):$(id -g)" \

@@ -6,6 +6,7 @@ still gets the requested outputs written.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -175,6 +176,33 @@ OPTIONS = [
         is_flag=True,
         help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
     ),
+    _option(
+        "--run",
+        is_flag=True,
+        help="Run the task (--task-id), wait for the scan and gate it. [env var: CODEARTS_RUN]",
+    ),
+    _option(
+        "--wait",
+        is_flag=True,
+        help="Wait for the task's current scan to end, then gate. [env var: CODEARTS_WAIT]",
+    ),
+    _option(
+        "--branch",
+        envvar="CODEARTS_BRANCH",
+        help="Branch the --run scan checks (git_branch) [default: the CI's branch; '' for none].",
+    ),
+    _option(
+        "--cancel-on-timeout",
+        is_flag=True,
+        help="Stop the scan this run started when the gate gives up (timeout, SIGTERM, "
+        "Ctrl-C). [env var: CODEARTS_CANCEL_ON_TIMEOUT]",
+    ),
+    _option(
+        "--console-project-id",
+        envvar="CODEARTS_CONSOLE_PROJECT_ID",
+        help="CodeArts project id (or a console URL with /project/ID/), not the IAM one: "
+        "shows the check log of a failed scan.",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -202,6 +230,10 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         insecure=params["insecure"],
         check=params["check"],
         from_env=from_env,
+        run=env_flag(params["run"], "CODEARTS_RUN"),
+        wait=env_flag(params["wait"], "CODEARTS_WAIT"),
+        branch=params["branch"],  # "" (given) sends no branch; None takes the CI's
+        cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
     )
 
 
@@ -214,7 +246,15 @@ def options_from_env(params: dict[str, Any]) -> frozenset[str]:
     )
 
 
-_NON_TEXT = frozenset({"max_", "json_", "verbose", "quiet", "insecure", "check"})
+_NON_TEXT = frozenset(
+    {"max_", "json_", "verbose", "quiet", "insecure", "check"}
+    | {"run", "wait", "branch", "cancel_on_timeout"}
+)
+
+
+def env_flag(given: bool, variable: str) -> str | None:
+    """A yes/no flag: "true" when given, else the variable's text (checked in settings)."""
+    return "true" if given else _text(os.environ.get(variable))
 
 
 @click.command(

@@ -55,6 +55,57 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True)
+class ScanInfo:
+    """Which scan of a task was gated and how long it took (``--run``, ``--wait``,
+    ``--task-id`` alone).
+
+    ``source``: ``run`` (starting one failed), ``started`` (by this run), ``running``
+    (another scan was under way: the task's latest report was gated), ``waited``
+    (``--wait``) or ``latest`` (the task's latest version-level report, no wait).
+    ``scan_seconds`` is known only for a scan the gate started (run to the first poll
+    that saw it end); ``wait_seconds`` when it waited.
+    """
+
+    task_id: str
+    source: str
+    job_id: str | None = None
+    status: str | None = None
+    scan_seconds: float | None = None
+    wait_seconds: float | None = None
+
+    @property
+    def gated(self) -> str:
+        """Which report was gated, in words."""
+        if self.source == "run":
+            return f"no scan: the run of task {self.task_id} started none"
+        if self.job_id:
+            started = " (started by the gate)" if self.source == "started" else ""
+            return f"job {self.job_id}{started} of task {self.task_id}"
+        running = ", after the scan under way" if self.source == "running" else ""
+        return f"the latest version-level report of task {self.task_id}{running}"
+
+    def summary(self) -> str:
+        """``job J (started by the gate) of task T; scan 1 min 5 s, wait 1 min 6 s``."""
+        times = [
+            f"{name} {seconds_text(value)}"
+            for name, value in (("scan", self.scan_seconds), ("wait", self.wait_seconds))
+            if value is not None
+        ]
+        return self.gated + (f"; {', '.join(times)}" if times else "")
+
+
+def seconds_text(seconds: float) -> str:
+    """``4.2 s``, ``42 s``, ``3 min 5 s``, ``1 h 2 min``: a duration for people."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@dataclass(frozen=True)
 class Verdict:
     """Everything the outputs show: the outcome, the checks, the counts and the context."""
 
@@ -69,6 +120,7 @@ class Verdict:
     warn_on_error: bool = False
     unwritten: tuple[str, ...] = ()
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
+    scan: ScanInfo | None = None
 
     @property
     def exit_code(self) -> ExitCode:

@@ -81,6 +81,12 @@ class DeadlineError(GateError):
     kind = "timeout"
 
 
+class ScanError(GateError):
+    """The scan did not succeed: its check failed, it was stopped, or it never ran."""
+
+    kind = "scan"
+
+
 class ReportError(GateError):
     """The body is not the documented report, or a count the policy needs is unreadable."""
 

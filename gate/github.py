@@ -32,6 +32,14 @@ def active(env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS") == "true"
 
 
+def branch_under_build(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(branch, variable): a pull request's head branch, else the pushed branch or tag."""
+    for name in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
+        if active(env) and env.get(name):
+            return env[name], name
+    return None
+
+
 def escape_data(text: str) -> str:
     """A workflow command's message, escaped as the runner unescapes it."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -93,6 +101,7 @@ def output_values(
         **{name: "" if value is None else str(value) for name, value in counts.items()},
         "report-url": verdict.report_url or "",
         "junit-path": outputs.junit or "",  # as given: the runner resolves it in the workspace
+        "job-id": verdict.job_id or "",
     }
 
 

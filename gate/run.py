@@ -21,6 +21,7 @@ from gate.core import Verdict, error_verdict, evaluate
 from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
+from gate.heartbeat import Heartbeat
 from gate.outputs import preflight, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
@@ -33,6 +34,7 @@ from gate.settings import (
     read_bytes_nowait,
 )
 from gate.text import one_line
+from gate.waiting import ScanLog
 
 log = logging.getLogger("gate")
 
@@ -70,7 +72,7 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     verdict = reach_verdict(settings, out, secrets)
     verdict = replace(
         verdict,
-        job_id=settings.job_id,
+        job_id=verdict.job_id or settings.job_id,
         duration=time.monotonic() - started,
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
@@ -79,16 +81,34 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
     """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
+    scan = ScanLog(settings.task_id, source_of(settings)) if settings.task_flow else None
     try:
         with interrupts_as_errors():
             preflight(settings.outputs)
-            return evaluate(load_report(settings, out, secrets), settings.policy)
+            verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
     except GateError as error:
-        return error_verdict(error, settings.job_id)
+        verdict = error_verdict(error, settings.job_id)
+    return with_scan(verdict, scan)
 
 
-def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
+def source_of(settings: Settings) -> str:
+    """How the gated scan is found: run, waited for, or the task's latest report."""
+    return "run" if settings.run else "waited" if settings.wait else "latest"
+
+
+def with_scan(verdict: Verdict, scan: ScanLog | None) -> Verdict:
+    """The verdict naming the scan that was gated (its job id, how long it took)."""
+    if scan is None:
+        return verdict
+    return replace(verdict, job_id=scan.job_id, scan=scan.info(time.monotonic()))
+
+
+def load_report(
+    settings: Settings, out: TextIO, secrets: list[str], scan: ScanLog | None = None
+) -> Report:
     """The report from the saved file, or from the service (HTTP code imported only then)."""
+    if scan is not None:
+        return load_task_report(settings, out, secrets, scan)
     if settings.report_file:
         return report_of_file(settings.report_file)
     from gate.api.refresh import fetch_report  # noqa: PLC0415 - requests is heavy; offline runs skip it
@@ -96,6 +116,31 @@ def load_report(settings: Settings, out: TextIO, secrets: list[str]) -> Report:
     with github.group(f"CodeArts Check: refreshing job {settings.job_id}", out):
         log.info("refreshing job %s at %s", settings.job_id, settings.endpoint)
         return fetch_report(settings, on_secret=lambda secret: protect(secret, out, secrets))
+
+
+def load_task_report(settings: Settings, out: TextIO, secrets: list[str], scan: ScanLog) -> Report:
+    """Run the task or join its scan, wait with a heartbeat, and refresh the gated report."""
+    from gate.api.scan import Tools, gate_task  # noqa: PLC0415 - requests is heavy
+
+    err = log_stream()
+    beat = Heartbeat(err, settings.task_id, secrets, live=err.isatty())
+    tools = Tools(tick=beat.tick, on_secret=lambda secret: protect(secret, out, secrets))
+    if settings.verbosity >= 0:
+        tools.heartbeat = beat
+    title = f"CodeArts Check: {'running' if settings.run else 'gating'} task {settings.task_id}"
+    with github.group(title, out):
+        try:
+            return gate_task(settings, scan, tools)
+        finally:
+            beat.close()
+
+
+def log_stream() -> TextIO:
+    """Where the log goes (stderr unless a caller gave another stream)."""
+    for handler in log.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            return handler.stream  # type: ignore[no-any-return]
+    return sys.stderr
 
 
 def protect(secret: str, out: TextIO, secrets: list[str]) -> None:

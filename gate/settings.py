@@ -11,8 +11,10 @@ import ipaddress
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from gate.errors import UsageError
@@ -22,6 +24,7 @@ from gate.secret import Secret
 
 DEFAULT_REGION = "cn-north-4"
 DEFAULT_TIMEOUT = 300.0
+DEFAULT_WAIT_TIMEOUT = 1800.0  # --run/--wait: long enough for a real scan
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _PROJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -64,6 +67,11 @@ class RawOptions:
     quiet: bool = False
     from_env: frozenset[str] = frozenset()
     """The options above whose value came from an environment variable: a flag beats them."""
+    run: str | None = None
+    wait: str | None = None
+    branch: str | None = None  # None: the CI's branch; "": send none
+    cancel_on_timeout: str | None = None
+    console_project_id: str | None = None
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -142,6 +150,18 @@ class Settings:
     ca_bundle: str | None = None
     insecure: bool = False
     check: bool = False
+    run: bool = False
+    wait: bool = False
+    branch: str | None = None
+    branch_source: str | None = None
+    cancel_on_timeout: bool = False
+    console_project_id: str | None = None
+
+    @property
+    def task_flow(self) -> bool:
+        """True when the gate talks to the task (run, wait, or its latest report)."""
+        alone = self.job_id is None and not self.report_file
+        return bool(self.task_id) and (self.run or self.wait or alone)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -192,17 +212,18 @@ def build_settings(raw: RawOptions) -> Settings:
     settings = Settings(
         policy=policy_of(raw),
         outputs=outputs_of(raw),
-        job_id=None if offline else job_id_of(raw.job_id, check=raw.check),
+        job_id=None if offline else job_id_for(raw),
         task_id=task_id_of(raw.task_id),
         endpoint="" if offline else endpoint_of(raw.endpoint, raw.region),
         credentials=None if offline else credentials_of(raw, region_of(raw.region)),
         report_file=report_file or None,
-        timeout=timeout_of(raw.timeout),
+        timeout=timeout_of(raw.timeout) if raw.timeout or not waits(raw) else DEFAULT_WAIT_TIMEOUT,
         warn_on_error=on_error_of(raw.on_error),
         verbosity=-1 if raw.quiet else raw.verbose,
         ca_bundle=ca_bundle_of(raw.ca_bundle),
         insecure=raw.insecure,
         check=raw.check,
+        **task_options(raw, offline),
     )
     refuse_insecure_secrets(settings)
     return settings
@@ -215,6 +236,109 @@ def report_file_of(raw: RawOptions) -> str | None:
     if raw.report_file and env_file and raw.job_id and "job_id" not in raw.from_env:
         return None
     return raw.report_file
+
+
+def flag_of(text: str | None, name: str) -> bool:
+    """A yes/no option: ``--run`` gives "true"; a variable may say true/false, 1/0, yes/no."""
+    word = (text or "false").strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off", ""):
+        return False
+    raise UsageError(f"{name} must be true or false, got {text!r}")
+
+
+def waits(raw: RawOptions) -> bool:
+    """True for ``--run`` or ``--wait`` (validated later, in ``task_options``)."""
+    return any(_lenient_flag(text) for text in (raw.run, raw.wait))
+
+
+def _lenient_flag(text: str | None) -> bool:
+    try:
+        return flag_of(text, "flag")
+    except UsageError:
+        return False
+
+
+def task_options(raw: RawOptions, offline: bool) -> dict[str, Any]:
+    """``--run``, ``--wait``, ``--branch``, ``--cancel-on-timeout``, ``--console-project-id``."""
+    run, wait = flag_of(raw.run, "--run/CODEARTS_RUN"), flag_of(raw.wait, "--wait/CODEARTS_WAIT")
+    cancel = flag_of(raw.cancel_on_timeout, "--cancel-on-timeout/CODEARTS_CANCEL_ON_TIMEOUT")
+    if (run or wait) and offline:
+        raise UsageError("--run and --wait talk to the service: drop --report-file")
+    if (run or wait) and not raw.task_id:
+        raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
+    if run and raw.job_id:
+        raise UsageError(
+            "--run gates the scan it starts (its exec_id is the job id): drop --job-id"
+        )
+    branch, source = branch_of(raw.branch, os.environ) if run else (None, None)
+    return {
+        "run": run,
+        "wait": wait or run,
+        "branch": branch,
+        "branch_source": source,
+        "cancel_on_timeout": cancel,
+        "console_project_id": console_project_of(raw.console_project_id),
+    }
+
+
+def job_id_for(raw: RawOptions) -> str | None:
+    """The job id; with a task and no job id (``--run``, ``--wait``, ``--task-id`` alone),
+    None: the run's exec_id, or the task's latest version-level report, stands in."""
+    if raw.task_id and not raw.job_id:
+        return None
+    if waits(raw) and not raw.task_id:
+        raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
+    return job_id_of(raw.job_id, check=raw.check)
+
+
+_BRANCH = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
+CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
+"""GitLab's branch (the source branch in a merge request pipeline), then Jenkins' (a
+pull request's source branch, then the multibranch job's). GitHub's are in gate.github."""
+
+
+def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(branch, where it came from): ``--branch``, else the branch the CI builds; "" is none."""
+    source: str | None = "--branch/CODEARTS_BRANCH"
+    if text is None:
+        from gate import github  # noqa: PLC0415 - github imports settings: import when used
+
+        found = github.branch_under_build(env) or next(
+            ((env[name], name) for name in CI_BRANCH_VARIABLES if env.get(name)), None
+        )
+        text, source = found if found else ("", None)
+    if not text:
+        return None, None
+    if not _BRANCH.fullmatch(text):
+        raise UsageError(f"the branch from {source} is not a branch name: {text[:80]!r}")
+    return text, source
+
+
+_CONSOLE_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PROJECT_IN_URL = re.compile(r"/project/([A-Za-z0-9_-]{1,64})(?:[/?#]|$)")
+
+
+def console_project_of(text: str | None) -> str | None:
+    """The CodeArts project id (not the IAM one): given, or the segment after ``/project/``
+    in a console URL such as a report's ``REPORT_URL``."""
+    if not text:
+        return None
+    text = text.strip()
+    project = (project_in_url(text) or "") if "/" in text else text
+    if not _CONSOLE_PROJECT.fullmatch(project):
+        raise UsageError(
+            "--console-project-id must be the CodeArts project id (1 to 64 of A-Z a-z 0-9 _ -) "
+            "or a console URL holding /project/ID/"
+        )
+    return project
+
+
+def project_in_url(url: str | None) -> str | None:
+    """The CodeArts project id after ``/project/`` in a console URL, if any."""
+    found = _PROJECT_IN_URL.search(url or "")
+    return found.group(1) if found else None
 
 
 def ca_bundle_of(path: str | None) -> str | None:

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -451,6 +451,7 @@ class RecordedRequest:
     origin: str = "127.0.0.1"
     request_id: str = ""
     target: str = ""
+    received_at: float = 0.0  # the fake's clock when the request arrived
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A header value by case-insensitive name."""
@@ -513,6 +514,150 @@ def _json_reply(status: int, obj: Any, headers: Sequence[tuple[str, str]] = ()) 
     return Reply(status, json.dumps(obj).encode("utf-8"), JSON_TYPE, list(headers))
 
 
+# --------------------------------------------------------------------------- tasks
+
+TASK_PATH = re.compile(r"/v2/tasks/([^/]+)/(run|progress|stop)")
+LOG_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/log-detail")
+TASK_METHODS = {"run": "POST", "progress": "GET", "stop": "POST"}
+RUN_FIELDS = ("username", "access_token", "git_url", "git_branch")
+FAILED_LOG: list[dict[str, Any]] = [
+    {"display_name": "clone", "log": "Cloning into 'repo'...\ndone.", "level": "info",
+     "analysis": "", "faq": ""},
+    {"display_name": "compile", "log": "build.sh: line 3: mvn: command not found\n"
+     "compile failed with exit code 127", "level": "error",
+     "analysis": "the compile command failed: check the task's compile_config", "faq": ""},
+]  # fmt: skip
+
+
+STATE_INFO = {1: "failed", 2: "success", 3: "stopped"}  # older docs' words; newer: Chinese
+
+
+def task_step() -> Step:
+    """For ``FakeCodeArts.inject``: the task endpoint's own answer."""
+    return Step(kind="task")
+
+
+def _endpoint_of(rec: RecordedRequest) -> str | None:
+    match = TASK_PATH.fullmatch(rec.path)
+    if match and TASK_METHODS[match.group(2)] == rec.method:
+        return match.group(2)
+    if LOG_PATH.fullmatch(rec.path) and rec.method == "GET":
+        return "log"
+    if REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
+        return "refresh"
+    return None
+
+
+def _task_id_of(rec: RecordedRequest) -> str:
+    if match := TASK_PATH.fullmatch(rec.path):
+        return unquote(match.group(1))
+    match = LOG_PATH.fullmatch(rec.path)
+    assert match is not None
+    return unquote(match.group(2))
+
+
+@dataclass
+class FakeTask:
+    """A check task: how its scans go, and what happened to them.
+
+    ``length``: seconds from the run to the end of a scan; ``outcome``: the terminal
+    status a scan reaches (1 failed, 2 succeeded, 3 stopped from elsewhere); ``ratio``:
+    ``steady`` (whole percent of the time elapsed), ``none`` (null) or ``missing`` (no
+    ``ratio`` key); ``status``: the state before any run here (None: never ran).
+    """
+
+    task_id: str
+    length: float = 0.0
+    outcome: int = 2
+    ratio: str = "steady"
+    status: int | None = None
+    info: str | None = "检查中"
+    log: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(FAILED_LOG))
+    exec_ids: list[str] = field(default_factory=list)
+    branches: list[str | None] = field(default_factory=list)
+    started_at: float | None = None
+    ends_at: float | None = None
+    stopped_at: float | None = None
+    run_count: int = 0
+
+    def start(self, now: float, length: float, branch: str | None) -> str:
+        """A new scan from ``now``; its exec id."""
+        exec_id = uuid.uuid4().hex
+        self.exec_ids.append(exec_id)
+        self.branches.append(branch)
+        self.started_at, self.ends_at, self.stopped_at = now, now + length, None
+        return exec_id
+
+    def running(self, now: float) -> bool:
+        """A scan is under way."""
+        return self.ends_at is not None and self.stopped_at is None and now < self.ends_at
+
+    def state(self, now: float) -> int | None:
+        """The task_status now."""
+        if self.started_at is None:
+            return self.status
+        if self.stopped_at is not None:
+            return 3
+        return 0 if self.running(now) else self.outcome
+
+    def succeeded(self, exec_id: str, now: float) -> bool:
+        """True once the scan ``exec_id`` has ended well (earlier scans count as ended)."""
+        latest = self.exec_ids[-1] if self.exec_ids else None
+        return exec_id != latest or self.state(now) == 2
+
+    def progress(self, now: float) -> dict[str, Any]:
+        """The documented progress body."""
+        state = self.state(now)
+        ratio: str | None = None
+        if state == 0 and self.ratio == "steady":
+            assert self.started_at is not None and self.ends_at is not None
+            share = (now - self.started_at) / max(self.ends_at - self.started_at, 1e-9)
+            ratio = f"{min(99, int(share * 100))}%"
+        elif state in (1, 2, 3) and self.ratio == "steady":
+            ratio = "100%"
+        info = self.info if state == 0 else STATE_INFO.get(state)
+        details: dict[str, Any] = {"ratio": ratio, "info": info}
+        if self.ratio == "missing":
+            del details["ratio"]
+        return {"task_status": state, "progress": details}
+
+    def run_reply(self, rec: RecordedRequest, now: float) -> Reply:
+        """Start a scan, or say the task is running (CC.00050015, HTTP 200)."""
+        self.run_count += 1
+        try:
+            body = json.loads(rec.body or b"{}")
+        except ValueError:
+            body = None
+        valid = isinstance(body, dict) and all(
+            k in RUN_FIELDS and isinstance(v, str) for k, v in body.items()
+        )
+        if not valid:
+            msg = "Verify request parameter failed: the body is not a RunRequestV2"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        if self.running(now):
+            return _json_reply(200, _cc_body("CC.00050015", "task is running", failed=False))
+        exec_id = self.start(now, self.length, body.get("git_branch"))
+        return _json_reply(200, {"exec_id": exec_id})
+
+    def stop(self, now: float) -> None:
+        """Stop the scan under way, if any."""
+        if self.running(now):
+            self.stopped_at = now
+
+    def param_info(self) -> dict[str, Any]:
+        """The scan's parameters, as log-detail shows them."""
+        branch = self.branches[-1] if self.branches else None
+        return {
+            "url": "git@codehub.example:acme/repo.git",
+            "branch": branch or "master",
+            "language": "java",
+            "exclude_dir": "",
+            "encode": "UTF-8",
+            "compile_config": "mvn package",
+            "rule_template": "default",
+        }
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -538,6 +683,8 @@ class FakeCodeArts:
         report: Mapping[str, Any] | None = None,
         scenario: ScenarioSpec = "pass",
         tls: ssl.SSLContext | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        console_project_id: str = "5e1f0c0ffee0000000000000c0dec4ec",
     ) -> None:
         self.token, self.ak, self.sk, self.project_id = token, ak, sk, project_id
         self.iam_user, self.iam_password, self.iam_domain = iam_user, iam_password, iam_domain
@@ -551,6 +698,10 @@ class FakeCodeArts:
         self._scenario_spec: ScenarioSpec = scenario
         self._scenario = as_scenario(scenario)
         self._index = 0
+        self.clock = clock
+        self.console_project_id = console_project_id
+        self.tasks: dict[str, FakeTask] = {}
+        self.injected: dict[str, list[Step]] = {}
         self._main = _Server(("127.0.0.1", 0), self, "127.0.0.1")
         self.port: int = self._main.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -635,6 +786,80 @@ class FakeCodeArts:
     def wait_stopped(self, seconds: float) -> bool:
         """Wait up to ``seconds`` (capped at MAX_WAIT); True when stop() was called."""
         return self._stop_event.wait(min(seconds, MAX_WAIT))
+
+    # -- tasks (run, progress, stop, log-detail)
+
+    def add_task(self, task_id: str, **kwargs: Any) -> FakeTask:
+        """A check task the fake knows; see ``FakeTask`` for the keywords."""
+        running_for = kwargs.pop("running_for", None)
+        task = FakeTask(task_id, **kwargs)
+        if running_for is not None:  # a scan someone else started is under way
+            task.start(self.clock(), running_for, branch=None)
+        self.tasks[task_id] = task
+        return task
+
+    def inject(self, endpoint: str, *steps: Step) -> None:
+        """Serve ``steps`` for the next requests to ``endpoint`` (run, progress, stop, log),
+        one each, before the task's own answers resume. ``task_step()`` is the task's own
+        answer (with the step's delivery, e.g. ``reset_step(task_step())``)."""
+        with self._lock:
+            self.injected.setdefault(endpoint, []).extend(steps)
+
+    def task_requests(self, endpoint: str) -> list[RecordedRequest]:
+        """The requests received for ``endpoint`` (run, progress, stop, log, refresh)."""
+        return [r for r in self.requests if _endpoint_of(r) == endpoint]
+
+    def task_reply(self, rec: RecordedRequest) -> Reply | None:
+        """The answer to a task endpoint, or to the refresh of a scan still running; None
+        for any other request."""
+        endpoint = _endpoint_of(rec)
+        if endpoint == "refresh":
+            return self._premature_refresh(rec)
+        if endpoint is None:
+            return None
+        with self._lock:
+            queue = self.injected.get(endpoint) or []
+            step = queue.pop(0) if queue else task_step()
+        if step.kind != "task":
+            return self.step_reply(step, rec)
+        reply = self.check_auth(rec) or self._task_answer(endpoint, rec)
+        reply.delivery, reply.interval = step.delivery, step.interval
+        return reply
+
+    def _task_answer(self, endpoint: str, rec: RecordedRequest) -> Reply:
+        task_id = _task_id_of(rec)
+        task = self.tasks.get(task_id)
+        if task is None:
+            return _json_reply(200, _cc_body("CC.00050000", f"task {task_id} does not exist"))
+        now = self.clock()
+        if endpoint == "run":
+            return task.run_reply(rec, now)
+        if endpoint == "progress":
+            return _json_reply(200, task.progress(now))
+        if endpoint == "stop":
+            task.stop(now)
+            return Reply(200, b"null", JSON_TYPE)
+        return self._log_reply(task, rec)
+
+    def _log_reply(self, task: FakeTask, rec: RecordedRequest) -> Reply:
+        project = unquote(rec.path.split("/")[2])
+        if project != self.console_project_id:
+            return _json_reply(200, _cc_body("CC.00050013", "project not exist"))
+        exec_id = rec.query.get("execute_id", [None])[-1]
+        if exec_id is not None and exec_id not in task.exec_ids:
+            return _json_reply(200, _cc_body("CC.00050000", "execute_id not found"))
+        return _json_reply(200, {"param_info": task.param_info(), "log_info": task.log})
+
+    def _premature_refresh(self, rec: RecordedRequest) -> Reply | None:
+        """A refresh of a job whose scan has not succeeded yet. What the service answers
+        then is unverified; any error catches a gate that refreshes too early."""
+        match = REFRESH_PATH.fullmatch(rec.path)
+        job_id = unquote(match.group(1)) if match else ""
+        for task in self.tasks.values():
+            if job_id in task.exec_ids and not task.succeeded(job_id, self.clock()):
+                msg = "the check of this job has not succeeded"
+                return self.check_auth(rec) or _json_reply(200, _cc_body("CC.00050000", msg))
+        return None
 
     # -- refresh
 
@@ -911,6 +1136,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake.requests.append(rec)
         if rec.path == IAM_PATH and rec.method == "POST" and self.server.fixed_step is None:
             self._send(fake.iam_reply(rec), rec)
+        elif (task_reply := fake.task_reply(rec)) is not None:
+            self._send(task_reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
             self._run_step(self.server.fixed_step or fake._next_step(), rec)
         else:
@@ -929,6 +1156,7 @@ class _Handler(BaseHTTPRequestHandler):
             origin=self.server.origin,
             request_id=uuid.uuid4().hex,
             target=self.path,
+            received_at=self.server.fake.clock(),
         )
 
     def _read_body(self) -> bytes:

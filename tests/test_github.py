@@ -150,6 +150,7 @@ def test_output_values_of_a_failed_verdict():
         "new": "9",
         "report-url": "https://x.invalid/r",
         "junit-path": "reports/gate.xml",
+        "job-id": "",
     }
 
 

@@ -2,5 +2,7 @@
 
 - ``transport``: the session, bounded reads, retries and the deadline;
 - ``iam``: the password login;
-- ``refresh``: the report refresh the gate judges.
+- ``refresh``: the report refresh the gate judges;
+- ``tasks``: run a check task, its progress, stop it, its check log;
+- ``scan``: run (or join) the scan, wait for it (``gate.waiting``), refresh its report.
 """

@@ -62,11 +62,23 @@ def exchange(
     on_secret: Callable[[str], None],
 ) -> Report:
     """Log in if needed, then refresh, each with its retries."""
-    assert settings.job_id is not None
     log_proxy(settings.endpoint)
     with session or build_session(settings) as http:
         authenticate(http, settings, deadline, sleep, on_secret)
-        return refresh(http, settings, settings.job_id, deadline, sleep)
+        return refresh(http, settings, path_job_id(settings), deadline, sleep)
+
+
+def path_job_id(settings: Settings) -> str:
+    """The path's job id: ``--job-id``, else the task id.
+
+    With ``task_id`` in the query the service refreshes the task's latest successful
+    version-level scan, documented as ignoring the path's job. The task id stands there:
+    an id of the same shape, so a format check passes. That the service then ignores
+    the path is not confirmed by Huawei's docs (see the README).
+    """
+    job_id = settings.job_id or settings.task_id
+    assert job_id, "settings guarantee a job id or a task id"
+    return job_id
 
 
 def refresh(

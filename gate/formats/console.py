@@ -53,4 +53,6 @@ def render(verdict: Verdict) -> str:
     lines = [*table(verdict), verdict_line(verdict)]
     if verdict.report_url:
         lines.append(f"report: {one_line(verdict.report_url, 2000)}")
+    if verdict.scan:
+        lines.append(f"gated: {verdict.scan.summary()}")
     return "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gate.core import Verdict
+from gate.core import ScanInfo, Verdict
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:
@@ -23,7 +23,27 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "error": None
         if verdict.error is None
         else {"kind": verdict.error.kind, "message": verdict.error.message},
+        "scan": scan_dict(verdict.scan),
     }
+
+
+def scan_dict(scan: ScanInfo | None) -> dict[str, object] | None:
+    """Which scan of the task was gated and how long the scan and the wait took."""
+    if scan is None:
+        return None
+    return {
+        "task_id": scan.task_id,
+        "source": scan.source,
+        "job_id": scan.job_id,
+        "status": scan.status,
+        "scan_seconds": _rounded(scan.scan_seconds),
+        "wait_seconds": _rounded(scan.wait_seconds),
+        "gated": scan.gated,
+    }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 def render(verdict: Verdict) -> str:

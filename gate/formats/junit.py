@@ -64,9 +64,25 @@ def _properties(suite: ET.Element, verdict: Verdict) -> None:
         "job_id": verdict.job_id,
         "report_url": verdict.report_url,
     }
+    values.update(_scan_properties(verdict))
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})
+
+
+def _scan_properties(verdict: Verdict) -> dict[str, str | None]:
+    """The gated scan: task, how it was found, and the scan's and the wait's seconds."""
+    scan = verdict.scan
+    if scan is None:
+        return {}
+    seconds = {"scan_seconds": scan.scan_seconds, "wait_seconds": scan.wait_seconds}
+    return {
+        "task_id": scan.task_id,
+        "scan_source": scan.source,
+        "scan_status": scan.status,
+        "gated": scan.summary(),
+        **{name: None if value is None else f"{value:.3f}" for name, value in seconds.items()},
+    }
 
 
 def build(verdict: Verdict) -> ET.Element:

@@ -88,6 +88,8 @@ def _details(verdict: Verdict) -> list[str]:
         lines.append(f"**Code size:** {verdict.counts['code-size']} lines")
     if verdict.job_id:
         lines.append(f"**Job:** {md_code(verdict.job_id)}")
+    if verdict.scan:
+        lines.append(f"**Gated:** {md_escape(verdict.scan.summary())}")
     return [line + "  " for line in lines]
 
 

@@ -1,0 +1,222 @@
+"""From task to report: run the check task (or join its scan), wait for it, refresh.
+
+- ``--run``: ``POST run``, its ``exec_id`` is the job; wait; refresh that job alone.
+- ``CC.00050015`` from the run (another scan is under way): wait for it, then refresh
+  the task's latest report.
+- ``--wait``: wait for the task's current scan, then refresh ``--job-id`` or the task's
+  latest report.
+- ``--task-id`` alone: refresh the task's latest report at once.
+
+Every HTTP call runs through ``within`` so the overall ``--timeout`` bounds it; the wait
+itself (``gate.waiting``) runs on the caller's thread, where signals land.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import requests
+
+from gate.api.iam import authenticate
+from gate.api.refresh import path_job_id, refresh
+from gate.api.tasks import log_tail, run_task, stop_task, task_progress
+from gate.api.transport import Deadline, build_session, log_proxy, within
+from gate.errors import DeadlineError, GateError, Interrupted, ScanError
+from gate.report import Report
+from gate.settings import Settings, project_in_url
+from gate.text import one_line
+from gate.waiting import (
+    FAILED,
+    FIRST_POLL,
+    STOPPED,
+    SUCCEEDED,
+    AdaptiveSchedule,
+    Progress,
+    ScanLog,
+    Schedule,
+    Waiter,
+    wait_for_scan,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STOP_BUDGET = 5.0  # seconds for the stop call after a timeout or a signal
+
+
+@dataclass
+class Tools:
+    """The injectable parts: clock, sleep, heartbeat, schedule, session."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    heartbeat: Callable[[Progress | None, float], None] = lambda _p, _e: None
+    tick: float = 10.0
+    schedule: Callable[[float, tuple[float, float] | None], Schedule] = AdaptiveSchedule
+    session: requests.Session | None = None
+    on_secret: Callable[[str], None] = lambda _secret: None
+
+
+@dataclass
+class Flow:
+    """One task flow's shared state: the session, settings, deadline, tools, what it learnt."""
+
+    http: requests.Session
+    settings: Settings
+    deadline: Deadline
+    tools: Tools
+    scan: ScanLog
+
+    def call(self, step: Callable[[], T]) -> T:
+        """One HTTP step, bounded by the overall deadline."""
+        return within(self.deadline, step)
+
+
+def gate_task(settings: Settings, scan: ScanLog, tools: Tools | None = None) -> Report:
+    """Run, join or skip the scan as the settings say, wait for it, return its report."""
+    tools = tools or Tools()
+    deadline = Deadline(settings.timeout, tools.clock)
+    log_proxy(settings.endpoint)
+    with tools.session or build_session(settings) as http:
+        flow = Flow(http, settings, deadline, tools, scan)
+        flow.call(lambda: authenticate(http, settings, deadline, tools.sleep, tools.on_secret))
+        if settings.run:
+            start(flow)
+        elif settings.wait:
+            scan.job_id = settings.job_id
+        if settings.wait:
+            require_success(flow, wait(flow))
+        return flow.call(lambda: refresh_gated(flow))
+
+
+def start(flow: Flow) -> None:
+    """``POST run``: the new scan's job id, or (task busy) wait for the running one."""
+    settings, scan = flow.settings, flow.scan
+    where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
+    log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
+    exec_id = flow.call(lambda: run_task(flow.http, settings, flow.deadline, flow.tools.sleep))
+    if exec_id is None:
+        scan.source = "running"
+        log.warning(
+            "another scan of task %s is under way (CC.00050015): waiting for it to end, "
+            "then gating the task's latest report",
+            settings.task_id,
+        )
+        return
+    scan.source, scan.job_id, scan.started_at = "started", exec_id, flow.tools.clock()
+    log.warning("started scan %s", exec_id)
+
+
+def branch_origin(settings: Settings) -> str:
+    """`` (from GITHUB_HEAD_REF)`` when the branch is the CI's, not given."""
+    source = settings.branch_source
+    from_ci = settings.branch and source and "--branch" not in source
+    return f" (from {source})" if from_ci else ""
+
+
+def wait(flow: Flow) -> Progress:
+    """Poll the progress until the scan ends; on timeout or a signal, stop it if asked."""
+    tools, scan = flow.tools, flow.scan
+    anchor = (scan.started_at, 0.0) if scan.started_at is not None else None
+    schedule = tools.schedule(tools.clock(), anchor)
+    waiter = Waiter(
+        tools.clock,
+        tools.sleep,
+        flow.deadline.ends_at,
+        flow.settings.timeout,
+        tools.heartbeat,
+        tools.tick,
+    )
+
+    def poll() -> Progress:
+        return flow.call(lambda: task_progress(flow.http, flow.settings, flow.deadline))
+
+    try:
+        return wait_for_scan(poll, schedule, waiter, scan, first=FIRST_POLL if anchor else 0.0)
+    except (DeadlineError, Interrupted) as err:
+        raise cancel(flow, err) from None
+
+
+def cancel(flow: Flow, err: GateError) -> GateError:
+    """With ``--cancel-on-timeout``, stop the scan this gate started; say what happened."""
+    if not flow.settings.cancel_on_timeout:
+        return err
+    if flow.scan.source != "started":
+        err.message += "; the scan was not stopped: this gate did not start it"
+        return err
+    budget = Deadline(STOP_BUDGET, flow.tools.clock)
+    try:
+        within(budget, lambda: stop_task(flow.http, flow.settings, budget, flow.tools.sleep))
+    except GateError as stop_error:
+        err.message += f"; stopping the scan failed: {stop_error.message}"
+        return err
+    err.message += f"; scan {flow.scan.job_id} was stopped (--cancel-on-timeout)"
+    return err
+
+
+def require_success(flow: Flow, final: Progress) -> None:
+    """Return for a succeeded scan; a ``ScanError`` saying why otherwise."""
+    task = flow.settings.task_id
+    if final.status == SUCCEEDED:
+        return
+    if final.status == STOPPED:
+        raise ScanError(
+            f"the scan of task {task} was stopped outside the gate",
+            hint="run the task again (or rerun this job)",
+        )
+    if final.status != FAILED:
+        raise ScanError(f"the task {task} has never run", hint="run it with --run")
+    detail = f" ({final.info})" if final.info else ""
+    raise ScanError(f"the scan of task {task} failed (check failed){detail}{check_log(flow)}")
+
+
+def check_log(flow: Flow) -> str:
+    """The last lines of the check log, printed and summed up; or how to get them."""
+    project = flow.settings.console_project_id or project_of_latest_report(flow)
+    if not project:
+        return (
+            "; to see the check log here, set --console-project-id (the CodeArts project id, "
+            "or a console URL holding /project/ID/)"
+        )
+    settings = replace(flow.settings, console_project_id=project)
+    try:
+        lines = flow.call(
+            lambda: log_tail(flow.http, settings, flow.scan.job_id, flow.deadline, flow.tools.sleep)
+        )
+    except GateError as err:
+        return f"; the check log could not be read: {err.message}"
+    for line in lines:
+        log.error("check log: %s", line)
+    return f"; check log, last lines: {' | '.join(lines[-3:])}" if lines else ""
+
+
+def project_of_latest_report(flow: Flow) -> str | None:
+    """The CodeArts project id after ``/project/`` in the task's latest report's link, if
+    the task has one (the log-detail path needs it); None when that cannot be had."""
+    log.info("reading the CodeArts project from the task's latest report")
+    settings = flow.settings
+    try:
+        report = flow.call(
+            lambda: refresh(
+                flow.http, settings, path_job_id(settings), flow.deadline, flow.tools.sleep
+            )
+        )
+    except GateError as err:
+        log.info("no latest report to read the project from: %s", err.message)
+        return None
+    return project_in_url(report.report_url)
+
+
+def refresh_gated(flow: Flow) -> Report:
+    """Refresh the scan this run gates: a job alone (no task_id, which would pick the
+    task's latest), or the task's latest version-level report."""
+    settings, job_id = flow.settings, flow.scan.job_id
+    if job_id:
+        return refresh(
+            flow.http, replace(settings, task_id=""), job_id, flow.deadline, flow.tools.sleep
+        )
+    return refresh(flow.http, settings, path_job_id(settings), flow.deadline, flow.tools.sleep)

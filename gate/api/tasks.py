@@ -1,0 +1,214 @@
+"""The task endpoints: run a check task, read its progress, stop it, read its check log.
+
+Every answer may be an error with HTTP 200, so each body is checked for ``error_code``
+before its fields are read (``json_of``). The run POST is not idempotent: it is sent
+again only when the connection failed before the request could have left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from urllib.parse import quote
+
+import requests
+import urllib3
+
+from gate.api.transport import (
+    MAX_ATTEMPTS,
+    Answer,
+    Deadline,
+    backoff,
+    json_of,
+    send,
+    with_retries,
+)
+from gate.errors import GateError, NetworkError, ServiceError, TransientNetworkError
+from gate.report import decode_json
+from gate.settings import Settings
+from gate.text import one_line
+from gate.waiting import Progress
+
+log = logging.getLogger(__name__)
+
+TASK_RUNNING = "CC.00050015"
+EXEC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*")
+LOG_TAIL_LINES = 12
+
+
+def task_url(settings: Settings, action: str) -> str:
+    """``{endpoint}/v2/tasks/{task_id}/{action}``; the task id is one path segment."""
+    return f"{settings.endpoint}/v2/tasks/{quote(settings.task_id, safe='')}/{action}"
+
+
+def run_body(branch: str | None) -> bytes:
+    """The SDK's ``RunRequestV2``: every field optional; only ``git_branch`` is sent."""
+    return json.dumps({"git_branch": branch} if branch else {}).encode("utf-8")
+
+
+def run_task(
+    http: requests.Session,
+    settings: Settings,
+    deadline: Deadline,
+    sleep: Callable[[float], None],
+) -> str | None:
+    """Start a scan and return its ``exec_id`` (the job id), or None if one is running.
+
+    Sent again only after a connection that failed before the request left: a lost
+    answer may mean a started scan, and a second POST a second scan.
+    """
+    url = task_url(settings, "run")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        deadline.check()
+        try:
+            answer = send(
+                http, url, deadline, method="POST", data=run_body(settings.branch),
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+        except TransientNetworkError as err:
+            if not request_not_sent(err) or attempt == MAX_ATTEMPTS:
+                raise maybe_started(err) from None
+            log.info("connection failed before the run request left; retrying")
+            sleep(min(backoff(attempt, None), deadline.remaining()))
+            continue
+        return exec_id_of(answer)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def request_not_sent(err: GateError) -> bool:
+    """True when the failure happened while connecting: nothing reached the service.
+
+    ``transport_error`` raises ``from None``, which keeps the original on ``__context__``.
+    """
+    original = err.__context__
+    if isinstance(original, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(original, requests.exceptions.ConnectionError):
+        return False
+    reason = getattr(original.args[0] if original.args else None, "reason", None)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def maybe_started(err: GateError) -> GateError:
+    """A run request whose answer was lost: a scan may have started, so no second POST."""
+    if request_not_sent(err):
+        return err
+    return NetworkError(
+        f"{err.message}: the run request may have started a scan, so it was not sent again "
+        "(a second request could start a second scan)",
+        hint="look at the task's executions in the CodeArts Check console, then rerun the "
+        "gate with --wait (or --job-id with that scan's id)",
+    )
+
+
+def error_code_of(answer: Answer) -> str | None:
+    """The ``error_code`` of a JSON error body, whatever the HTTP status; else None."""
+    try:
+        payload = decode_json(answer.body, answer.content_type)
+    except GateError:
+        return None
+    code = payload.get("error_code") if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def exec_id_of(answer: Answer) -> str | None:
+    """The run answer's ``exec_id``; None for ``CC.00050015`` (task is running)."""
+    if error_code_of(answer) == TASK_RUNNING:
+        return None
+    payload = json_of(answer)
+    exec_id = payload.get("exec_id") if isinstance(payload, dict) else None
+    if not isinstance(exec_id, str) or not EXEC_ID.fullmatch(exec_id):
+        shown = one_line(repr(exec_id), 80)
+        raise ServiceError(f"the run answer has no usable exec_id (got {shown})")
+    return exec_id
+
+
+def task_progress(http: requests.Session, settings: Settings, deadline: Deadline) -> Progress:
+    """One ``GET /v2/tasks/{task_id}/progress`` (the waiting loop retries, not this)."""
+    deadline.check()
+    answer = send(http, task_url(settings, "progress"), deadline, method="GET")
+    return progress_of(json_of(answer), answer.retry_after)
+
+
+def progress_of(payload: object, retry_after: float | None = None) -> Progress:
+    """The documented progress body; a status the gate cannot read is an error."""
+    if not isinstance(payload, dict) or "task_status" not in payload:
+        raise ServiceError("the progress answer has no task_status")
+    status = payload["task_status"]
+    if isinstance(status, str) and status.isascii() and status.isdigit():
+        status = int(status)
+    if status is not None and (isinstance(status, bool) or status not in (0, 1, 2, 3)):
+        raise ServiceError(f"unknown task_status {one_line(repr(status), 40)} in the progress")
+    details = payload.get("progress")
+    details = details if isinstance(details, dict) else {}
+    info = details.get("info")
+    return Progress(
+        status=status,
+        ratio=ratio_of(details.get("ratio")),
+        info=one_line(info, 200) if isinstance(info, str) and info.strip() else None,
+        retry_after=retry_after,
+    )
+
+
+def ratio_of(value: object) -> float | None:
+    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    match = RATIO.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    percent = float(match.group(1))
+    return percent / 100 if percent <= 100 else None
+
+
+def stop_task(
+    http: requests.Session,
+    settings: Settings,
+    deadline: Deadline,
+    sleep: Callable[[float], None],
+) -> None:
+    """``POST /v2/tasks/{task_id}/stop``; its 200 body may be ``null``, empty or ``{}``."""
+
+    def once() -> None:
+        deadline.check()
+        answer = send(http, task_url(settings, "stop"), deadline, method="POST")
+        json_of(answer, allow_empty=True)
+
+    with_retries(once, deadline, sleep)
+
+
+def log_tail(
+    http: requests.Session,
+    settings: Settings,
+    exec_id: str | None,
+    deadline: Deadline,
+    sleep: Callable[[float], None],
+) -> list[str]:
+    """The last lines of the check log of ``exec_id`` (the latest run when None)."""
+    assert settings.console_project_id
+    project = quote(settings.console_project_id, safe="")
+    url = f"{settings.endpoint}/v2/{project}/tasks/{quote(settings.task_id, safe='')}/log-detail"
+    params = {"execute_id": exec_id} if exec_id else {}
+
+    def once() -> object:
+        deadline.check()
+        return json_of(send(http, url, deadline, method="GET", params=params))
+
+    return log_lines(with_retries(once, deadline, sleep))[-LOG_TAIL_LINES:]
+
+
+def log_lines(payload: object) -> list[str]:
+    """Every line of every ``log_info`` entry, then its ``analysis``, each on one line."""
+    entries = payload.get("log_info") if isinstance(payload, dict) else None
+    lines: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        for key in ("log", "analysis"):
+            text = entry.get(key)
+            if isinstance(text, str):
+                lines += [one_line(line, 300) for line in text.splitlines() if line.strip()]
+    return lines

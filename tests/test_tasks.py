@@ -1,0 +1,216 @@
+"""The task endpoints against requests-mock: shapes, HTTP-200 errors, the no-second-scan rule."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+import requests
+import urllib3
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from gate.api import tasks
+from gate.api.transport import Deadline, build_session
+from gate.errors import CredentialsError, NetworkError, ServiceError, TransientNetworkError
+from gate.settings import RawOptions, build_settings
+
+TOKEN = "tok-SECRET-3f9a"
+ENDPOINT = "https://codearts-check.cn-north-4.myhuaweicloud.com"
+TASK = "7c0ffee0000000000000000000000001"
+BASE = f"{ENDPOINT}/v2/tasks/{TASK}"
+EXEC = "9a" * 16
+
+
+def settings(**changes: object):
+    raw = {"task_id": TASK, "token": TOKEN, "run": "true", "branch": "", **changes}
+    return build_settings(RawOptions(**raw))
+
+
+def run(**changes):
+    s = settings(**changes)
+    with build_session(s) as http:
+        return tasks.run_task(http, s, Deadline(30), lambda _s: None)
+
+
+def test_run_posts_the_branch_and_returns_the_exec_id(requests_mock):
+    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
+    assert run(branch="feature/x") == EXEC
+    request = requests_mock.last_request
+    assert request.json() == {"git_branch": "feature/x"}
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-Auth-Token"] == TOKEN
+
+
+def test_run_without_branch_sends_an_empty_object(requests_mock):
+    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
+    assert run() == EXEC and requests_mock.last_request.json() == {}
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_task_is_running_is_not_an_error_but_no_exec_id(requests_mock, status):
+    body = {"error_code": "CC.00050015", "error_msg": "task is running"}
+    requests_mock.post(f"{BASE}/run", status_code=status, json=body)
+    assert run() is None and requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        ({"error_code": "CC.00050010", "error_msg": "no permission"}, CredentialsError, "00050010"),
+        ({"status": "failed", "error_code": "CC.00050006"}, ServiceError, "CC.00050006"),
+        ({"exec_id": None}, ServiceError, "no usable exec_id"),
+        ({"exec_id": "../x"}, ServiceError, "no usable exec_id"),
+        ([], ServiceError, "no usable exec_id"),
+    ],
+)
+def test_run_answers_with_http_200_that_are_errors(requests_mock, body, error, words):
+    requests_mock.post(f"{BASE}/run", json=body)
+    with pytest.raises(error, match=words):
+        run()
+
+
+def test_run_is_sent_again_when_the_connection_never_opened(requests_mock):
+    requests_mock.post(
+        f"{BASE}/run",
+        [
+            {"exc": requests.exceptions.ConnectTimeout("connect timed out")},
+            {"json": {"exec_id": EXEC}},
+        ],
+    )
+    assert run() == EXEC and requests_mock.call_count == 2
+
+
+def test_run_is_sent_again_when_the_connection_was_refused(requests_mock):
+    refused = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    wrapped = requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, "/", refused)
+    )
+    requests_mock.post(f"{BASE}/run", [{"exc": wrapped}, {"json": {"exec_id": EXEC}}])
+    assert run() == EXEC and requests_mock.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError(
+                "Connection aborted.", http.client.RemoteDisconnected()
+            )
+        ),
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ChunkedEncodingError("broken body"),
+    ],
+    ids=["disconnected", "read-timeout", "broken-body"],
+)
+def test_run_is_never_sent_twice_once_the_request_may_have_left(requests_mock, failure):
+    requests_mock.post(f"{BASE}/run", [{"exc": failure}, {"json": {"exec_id": EXEC}}])
+    with pytest.raises(NetworkError, match="not sent again") as caught:
+        run()
+    assert requests_mock.call_count == 1
+    assert not isinstance(caught.value, TransientNetworkError)  # nothing above retries it
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "ratio", "info"),
+    [
+        ({"task_status": 0, "progress": {"ratio": "42%", "info": "检查中"}}, 0, 0.42, "检查中"),
+        ({"task_status": 2, "progress": {"ratio": "100%", "info": "success"}}, 2, 1.0, "success"),
+        ({"task_status": "1", "progress": {"ratio": None, "info": None}}, 1, None, None),
+        ({"task_status": None, "progress": {"ratio": None, "info": None}}, None, None, None),
+        ({"task_status": 0, "progress": None}, 0, None, None),
+        ({"task_status": 0, "progress": {"ratio": "12.5 %"}}, 0, 0.125, None),
+        ({"task_status": 0, "progress": {"ratio": "abc%", "info": "  "}}, 0, None, None),
+        ({"task_status": 0, "progress": {"ratio": "250%", "info": "a\nb"}}, 0, None, "a\\x0ab"),
+    ],
+)
+def test_progress_reads_the_documented_body(body, status, ratio, info):
+    progress = tasks.progress_of(body)
+    assert (progress.status, progress.ratio, progress.info) == (status, ratio, info)
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"progress": {}}, {"task_status": 7}, {"task_status": True}, [], "x"]
+)
+def test_progress_without_a_readable_status_is_an_error(body):
+    with pytest.raises(ServiceError):
+        tasks.progress_of(body)
+
+
+def test_progress_error_with_http_200_is_raised_and_retry_after_is_kept(requests_mock):
+    requests_mock.get(f"{BASE}/progress", json={"error_code": "CC.00050013", "error_msg": "x"})
+    s = settings()
+    with build_session(s) as http, pytest.raises(ServiceError, match=r"CC\.00050013"):
+        tasks.task_progress(http, s, Deadline(30))
+    requests_mock.get(f"{BASE}/progress", json={"task_status": 0}, headers={"Retry-After": "9"})
+    with build_session(s) as http:
+        assert tasks.task_progress(http, s, Deadline(30)).retry_after == 9.0
+
+
+@pytest.mark.parametrize("body", [b"null", b"", b"{}"])
+def test_stop_accepts_null_empty_or_an_empty_object(requests_mock, body):
+    requests_mock.post(f"{BASE}/stop", content=body)
+    s = settings()
+    with build_session(s) as http:
+        tasks.stop_task(http, s, Deadline(30), lambda _s: None)
+    assert requests_mock.call_count == 1 and not requests_mock.last_request.body
+
+
+def test_stop_error_with_http_200_is_raised(requests_mock):
+    requests_mock.post(f"{BASE}/stop", json={"error_code": "CC.00050000", "error_msg": "bad"})
+    s = settings()
+    with build_session(s) as http, pytest.raises(ServiceError, match=r"CC\.00050000"):
+        tasks.stop_task(http, s, Deadline(30), lambda _s: None)
+
+
+def test_log_tail_reads_the_last_lines_of_the_run(requests_mock):
+    project = "5e1f" * 8
+    url = f"{ENDPOINT}/v2/{project}/tasks/{TASK}/log-detail"
+    entries = [{"log": f"line {i}", "analysis": ""} for i in range(20)]
+    entries.append({"log": "fatal: boom\n\n", "analysis": "the build failed"})
+    requests_mock.get(url, json={"param_info": {}, "log_info": [*entries, "junk", {"log": 3}]})
+    s = settings(console_project_id=f"https://x.example/codecheck/project/{project}/task/y")
+    with build_session(s) as http:
+        lines = tasks.log_tail(http, s, EXEC, Deadline(30), lambda _s: None)
+    assert lines[-2:] == ["fatal: boom", "the build failed"] and len(lines) == tasks.LOG_TAIL_LINES
+    assert requests_mock.last_request.qs == {"execute_id": [EXEC]}
+
+
+def test_run_body_is_the_sdk_shape():
+    assert json.loads(tasks.run_body("main")) == {"git_branch": "main"}
+    assert json.loads(tasks.run_body(None)) == {}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+PROGRESSISH = st.fixed_dictionaries(
+    {},
+    optional={
+        "task_status": JSON | st.sampled_from([0, 1, 2, 3, "2"]),
+        "progress": JSON | st.fixed_dictionaries({}, optional={"ratio": JSON, "info": JSON}),
+    },
+)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(body=PROGRESSISH | JSON)
+def test_progress_of_any_body_is_a_progress_or_a_service_error(body):
+    try:
+        progress = tasks.progress_of(body)
+    except ServiceError:
+        return
+    assert progress.status in (None, 0, 1, 2, 3)
+    assert progress.ratio is None or 0.0 <= progress.ratio <= 1.0
+    assert progress.info is None or ("\n" not in progress.info and len(progress.info) <= 200)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(body=JSON)
+def test_log_lines_of_any_body_are_single_lines(body):
+    for line in tasks.log_lines({"log_info": body if isinstance(body, list) else [body]}):
+        assert "\n" not in line and "\r" not in line and len(line) <= 300
