@@ -147,7 +147,7 @@ def test_already_running_waits_for_that_scan_and_gates_the_latest_report(fake_ap
     assert refresh.query == {"task_id": [TASK], "async": ["false"]}
     assert refresh.received_at >= task.ends_at
     assert run.json["scan"]["source"] == "running" and run.json["job_id"] is None
-    assert "latest version\\-level report" in run.summary
+    assert "latest version-level report" in run.summary
 
 
 def test_run_answer_lost_after_sending_is_not_sent_again(fake_api, tmp_path):
