@@ -23,6 +23,7 @@ GATE = Path(sys.executable).with_name("codearts-gate")
 REPORT = REPO / "examples" / "reports" / "api-example.json"
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 BAR_WALL_MS, BAR_RSS_MB = 150.0, 40.0
+OTHER_SECTIONS = "<!-- defects-benchmark -->"
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,10 @@ def main() -> int:
             "",
         ]
     )
-    (REPO / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
+    results = REPO / "bench" / "RESULTS.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    kept = old[old.find(OTHER_SECTIONS) :] if OTHER_SECTIONS in old else ""  # bench/defects.py's
+    results.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
     print(text)
     return 0
 

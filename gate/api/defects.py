@@ -112,7 +112,7 @@ class Pager:
     limit: int = LIMIT
     expected: int | None = None
     workers: int = WORKERS
-    seen: set[object] = field(default_factory=set)
+    seen: set[int] = field(default_factory=set)
     total: int | None = None
     max_total: int | None = None
     mode: str | None = None
@@ -120,7 +120,7 @@ class Pager:
     consumed: int = 0
     finished: bool = False
     stop_reason: str = ""
-    first_keys: set[object] = field(default_factory=set)
+    first_keys: set[int] = field(default_factory=set)
 
     def next_offset(self) -> int | None:
         """The offset of the next request to send now, or None (wait, or finished)."""
@@ -346,7 +346,7 @@ def fetch_defects(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     on_secret: Callable[[str], None] = lambda _secret: None,
-    workers: int = WORKERS,
+    workers: int | None = None,
 ) -> FetchResult:
     """Log in if needed, then page through the task's pending defects of ``severities``.
 
@@ -358,4 +358,4 @@ def fetch_defects(
     with session or build_session(settings) as http:
         authenticate(http, settings, deadline, sleep, on_secret)
         query = DefectQuery(http, settings, severities, deadline, sleep, Throttle(sleep, clock))
-        return page_through(query, consume, workers)
+        return page_through(query, consume, workers or WORKERS)
