@@ -84,13 +84,18 @@ def fetch_and_write(
             for name, path in config.paths().items()
         }
 
+        adders = [builder.add, *(writer.add for writer in writers.values())]
+
         def consume(row: object) -> None:
             defect = reader.read(row)  # type: ignore[arg-type]
-            builder.add(defect)
-            for writer in writers.values():
-                writer.add(defect)
+            for add in adders:
+                add(defect)
 
-        result = fetch_defects(settings, config.severities, consume, on_secret=on_secret)
+        def learn(secret: str) -> None:  # an IAM token: masked, and redacted from defects
+            on_secret(secret)
+            reader.secrets += (secret,)
+
+        result = fetch_defects(settings, config.severities, consume, on_secret=learn)
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
     return builder.digest(result.total, getattr(writers.get("sarif"), "omitted", 0))

@@ -40,13 +40,11 @@ def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
 
 def whole_number(value: object) -> int | None:
     """A non-negative integer from an int or a decimal string; None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    if type(value) is str:  # the common case first: the service sends numbers as strings
         text = value.strip()
-        return int(text) if len(text) <= 12 else None
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
     return None
 
 
@@ -119,12 +117,14 @@ def fix_suggestions(events: object, secrets: Iterable[str], depth: int = 0) -> l
         if not isinstance(event, dict):
             continue
         fixes = event.get("fix_suggestions")
-        for fix in fixes if isinstance(fixes, list) else []:
-            text = clip(fix, FIX_LIMIT, secrets).strip()
-            if text and text not in found:
-                found.append(text)
-        nested = fix_suggestions(event.get("events"), secrets, depth + 1)
-        found += [fix for fix in nested if fix not in found]
+        if isinstance(fixes, list):
+            for fix in fixes:
+                text = clip(fix, FIX_LIMIT, secrets).strip()
+                if text and text not in found:
+                    found.append(text)
+        if event.get("events"):
+            nested = fix_suggestions(event["events"], secrets, depth + 1)
+            found += [fix for fix in nested if fix not in found]
     return found[:MAX_FIXES]
 
 
@@ -135,9 +135,10 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
     """
     if not isinstance(fragments, list):
         return None, None, ""
-    rows = [f for f in fragments if isinstance(f, dict)]
-    match = next((f for f in rows if whole_number(f.get("line_num")) == line), None)
-    if match is None:
+    for match in fragments:
+        if isinstance(match, dict) and whole_number(match.get("line_num")) == line:
+            break
+    else:
         return None, None, ""
     content = match.get("line_content")
     content = content.strip() if isinstance(content, str) else ""

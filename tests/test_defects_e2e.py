@@ -215,3 +215,32 @@ def test_jenkins_example_records_the_sarif_with_warnings_ng():
     text = (REPO / "examples/Jenkinsfile").read_text(encoding="utf-8")
     sarif = re.search(r"CODEARTS_SARIF = '([^']+)'", text)
     assert sarif and f"recordIssues(tools: [sarif(pattern: '{sarif[1]}'" in text
+
+
+def test_iam_login_then_defects_and_the_learnt_token_is_redacted(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = [make_defect(0, defect_content=f"echo {api.token}")]
+    env = clean_env(
+        CODEARTS_ENDPOINT=api.url,
+        CODEARTS_JOB_ID=JOB,
+        CODEARTS_IAM_USER=api.iam_user,
+        CODEARTS_IAM_PASSWORD=api.iam_password,
+        CODEARTS_IAM_DOMAIN=api.iam_domain,
+        CODEARTS_IAM_ENDPOINT=api.url,
+    )
+    run = run_gate(tmp_path, *defect_files(tmp_path), "--task-id", TASK, env=env)
+    assert run.code == 1, run.stderr
+    [issue] = json.loads((tmp_path / "cq.json").read_text(encoding="utf-8"))
+    assert issue["description"].endswith("echo ***")
+    assert api.token not in run.everything()
+
+
+def test_a_stalled_defect_fetch_ends_at_its_deadline_and_keeps_the_verdict(
+    fake_api_factory, tmp_path
+):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(10)
+    api.defect_api.latency = 30  # every defects call hangs past --timeout
+    run = gate_with_defects(api, tmp_path, "--task-id", TASK, "--timeout", "2")
+    assert run.code == 1 and run.json["verdict"] == "failed"
+    assert "timeout" in run.stderr and json.loads((tmp_path / "cq.json").read_text()) == []

@@ -102,9 +102,11 @@ def _defects(verdict: Verdict) -> list[str]:
     if digest.error:
         return ["> [!WARNING]", f"> Defects missing: {md_escape(digest.error)}", ""]
     lines = ["### Defects", "", f"{digest.fetched} pending defects fetched.", ""]
+    url = verdict.report_url
+    link = [f"- {md_link(url, 'every defect in CodeArts Check')}"] if url else []
     for check in verdict.failed_checks:
         lines += [f"**{check.metric}** ({check.description}), most severe first:", ""]
-        lines += [*_check_defects(check, digest), ""]
+        lines += [*_check_defects(check, digest), *link, ""]
     if digest.incomplete:
         lines += [f"Only {digest.fetched} of {digest.total} defects could be fetched.", ""]
     if digest.sarif_omitted:
