@@ -93,7 +93,7 @@ def fetch_and_write(
 
         def learn(secret: str) -> None:  # an IAM token: masked, and redacted from defects
             on_secret(secret)
-            reader.secrets += (secret,)
+            reader.learn(secret)
 
         result = fetch_defects(settings, config.severities, consume, on_secret=learn)
         for writer in writers.values():

@@ -28,6 +28,8 @@ TOP_PER_SEVERITY = 10
 
 MESSAGE_LIMIT, FIX_LIMIT, NAME_LIMIT, PATH_LIMIT = 2000, 500, 200, 1000
 MAX_FIXES, MAX_TAGS = 5, 20
+CACHE_LIMIT = 50_000
+"""Distinct rule names, checkers, paths and tag lists remembered by a reader."""
 
 
 def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
@@ -170,15 +172,34 @@ class DefectReader:
         self.secrets = tuple(s for s in secrets if s)
         self._seen: set[int] = set()
         self._repeats: dict[str, int] = {}
+        self._texts: dict[tuple[str, int], str] = {}  # few distinct rules and paths
+        self._tags: dict[str, tuple[str, ...]] = {}
+
+    def learn(self, secret: str) -> None:
+        """Redact ``secret`` too from now on (an IAM token learnt mid-run)."""
+        self.secrets += (secret,)
+        self._texts.clear()
+        self._tags.clear()
+
+    def cached(self, value: object, limit: int) -> str:
+        """``clip`` for fields with few distinct values, remembered (bounded)."""
+        if not isinstance(value, str):
+            return clip(value, limit, self.secrets)
+        text = self._texts.get((value, limit))
+        if text is None:
+            text = clip(value, limit, self.secrets)
+            if len(self._texts) < CACHE_LIMIT:
+                self._texts[(value, limit)] = text
+        return text
 
     def read(self, row: Mapping[str, object]) -> Defect:
         """The defect of one row; never raises on odd or missing fields."""
         secrets = self.secrets
         line = whole_number(row.get("line_number")) or 0
         start, end, content = columns_of(row.get("fragment"), line)
-        checker = clip(row.get("defect_checker_name"), NAME_LIMIT, secrets)
-        rule = clip(row.get("rule_name"), NAME_LIMIT, secrets)
-        path = self.map_path(clip(row.get("file_path"), PATH_LIMIT, secrets))
+        checker = self.cached(row.get("defect_checker_name"), NAME_LIMIT)
+        rule = self.cached(row.get("rule_name"), NAME_LIMIT)
+        path = self.map_path(self.cached(row.get("file_path"), PATH_LIMIT))
         message = clip(row.get("defect_content"), MESSAGE_LIMIT, secrets)
         anchor = clip(content, MESSAGE_LIMIT, secrets) or str(line)
         return Defect(
@@ -190,11 +211,22 @@ class DefectReader:
             line=line,
             message=message,
             fingerprint=self.fingerprint(checker or rule or "unknown", path, anchor, message),
-            tags=tags_of(row.get("rule_system_tags"), secrets),
+            tags=self.tags(row.get("rule_system_tags")),
             fixes=tuple(fix_suggestions(row.get("events"), secrets)),
             start_column=start,
             end_column=end,
         )
+
+    def tags(self, value: object) -> tuple[str, ...]:
+        """``tags_of``, remembered per distinct value (bounded)."""
+        if not isinstance(value, str):
+            return tags_of(value, self.secrets)
+        tags = self._tags.get(value)
+        if tags is None:
+            tags = tags_of(value, self.secrets)
+            if len(self._tags) < CACHE_LIMIT:
+                self._tags[value] = tags
+        return tags
 
     def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:
         """A hash of rule, path, code line (its text, so moving code keeps it) and message."""

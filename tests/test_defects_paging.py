@@ -18,7 +18,7 @@ from fakeapi import (
 )
 
 from gate.api.defects import LIMIT, MAX_PAGES, Page, Pager, expected_count, fetch_defects, page_of
-from gate.errors import CredentialsError, ReportError, ServiceError
+from gate.errors import CredentialsError, NetworkError, ReportError, ServiceError
 from gate.settings import RawOptions, build_settings
 
 ALL = ("critical", "major", "minor", "suggestion")
@@ -295,3 +295,15 @@ def test_wrong_credentials_fail_the_fetch():
         )
         with pytest.raises(CredentialsError, match=r"APIGW\.0301"):
             fetch_defects(settings, ALL, lambda _r: None, sleep=lambda _s: None)
+
+
+def test_the_environment_proxy_settings_are_honoured(monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeCodeArts() as api:
+        api.defect_api.rows = rows(0, 3)
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        with pytest.raises(NetworkError, match="proxy"):
+            fetch_all(api)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert fetch_all(api)[0].fetched == 3
