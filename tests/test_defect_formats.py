@@ -460,3 +460,11 @@ def test_auto_detection_gives_up_without_a_checkout(tmp_path):
     for i in range(MAX_MISSES + 50):
         assert mapper(f"repo/src/f{i}.c") == f"repo/src/f{i}.c"
     assert mapper.misses == MAX_MISSES
+
+
+def test_json_results_carry_the_defect_counts_only_when_asked_for():
+    verdict = failing_verdict(SAMPLE)
+    data = json.loads(render("json", verdict))
+    assert data["defects"]["fetched"] == 40 and data["defects"]["error"] is None
+    assert data["defects"]["by_severity"] == dict.fromkeys(SEVERITIES, 10)
+    assert "defects" not in json.loads(render("json", replace(verdict, defects=None)))
