@@ -3,7 +3,10 @@
 The fake follows ../shared/codearts-api.md: the refresh call
 ``PUT /v1/jobs/{job_id}/result/refresh?task_id=..&async=false`` behind an API-gateway
 that checks ``X-Auth-Token`` or an ``SDK-HMAC-SHA256`` signature (recomputed here
-independently from the bytes received), and ``POST /v3/auth/tokens``.
+independently from the bytes received), and ``POST /v3/auth/tokens``. The defect
+endpoints ``GET /v2/tasks/{task_id}/defects-detail`` and ``/defects-statistic`` serve
+``FakeCodeArts.defect_api`` (a ``DefectApi``: the rows, the meaning of ``offset``, and
+injected duplicates, faults and latency; see the end of this file).
 
 What the refresh call answers is driven by a *scenario*: a sequence of steps (response
 recipes) of which the last one repeats. Pick a named one from ``SCENARIOS`` or pass a

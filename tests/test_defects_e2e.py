@@ -244,3 +244,35 @@ def test_a_stalled_defect_fetch_ends_at_its_deadline_and_keeps_the_verdict(
     run = gate_with_defects(api, tmp_path, "--task-id", TASK, "--timeout", "2")
     assert run.code == 1 and run.json["verdict"] == "failed"
     assert "timeout" in run.stderr and json.loads((tmp_path / "cq.json").read_text()) == []
+
+
+def test_a_signal_during_the_defect_fetch_keeps_the_verdict_and_writes_the_files(
+    fake_api_factory, tmp_path
+):
+    import signal
+    import subprocess
+    import time
+
+    from gaterun import GATE
+
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(10)
+    api.defect_api.latency = 30  # the defect calls hang until the signal
+    env = clean_env(CODEARTS_TOKEN=api.token, CODEARTS_ENDPOINT=api.url)
+    args = [str(GATE), "--job-id", JOB, "--task-id", TASK, *defect_files(tmp_path)]
+    args += [f"--json={tmp_path}/result.json"]
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        deadline = time.monotonic() + 20
+        while not any("defects" in r.path for r in api.requests):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 1, stderr  # the counts were judged: the gate failed
+    assert "stopped by SIGTERM" in stderr
+    result = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert result["verdict"] == "failed" and "SIGTERM" in result["defects"]["error"]
+    sarif, codequality, junit = outputs(GateRun(1, "", "", tmp_path))
+    assert codequality == [] and sarif["runs"][0]["results"] == [] and junit.get("errors") == "1"

@@ -7,6 +7,8 @@ the local fake, whose ``DefectApi`` plays each of Huawei's documented readings.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fakeapi import (
     THROTTLED_STEP,
@@ -307,3 +309,46 @@ def test_the_environment_proxy_settings_are_honoured(monkeypatch):
             fetch_all(api)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         assert fetch_all(api)[0].fetched == 3
+
+
+# ---------------------------------------------------------------- the fake itself
+
+
+def test_the_fake_checks_the_query_and_the_credentials():
+    import requests
+
+    with FakeCodeArts() as api:
+        api.defect_api.rows = rows(0, 3)
+        url = f"{api.url}/v2/tasks/t/defects-detail"
+        headers = {"X-Auth-Token": api.token}
+        too_many = requests.get(url, params={"limit": "101"}, headers=headers, timeout=10)
+        assert too_many.status_code == 400 and too_many.json()["error_code"] == "CC.00050000"
+        anonymous = requests.get(url, timeout=10)
+        assert anonymous.status_code == 401 and anonymous.json()["error_code"] == "APIGW.0301"
+        past = requests.get(
+            url, params={"offset": "7", "limit": "100"}, headers=headers, timeout=10
+        )
+        assert past.json() == {"total": 3, "defects": []}
+
+
+def test_the_fake_statistic_counts_pending_defects_by_severity_and_status():
+    import requests
+
+    data = [make_defect(i, level=i % 2) for i in range(6)] + [make_defect(9, defect_status="2")]
+    with FakeCodeArts() as api:
+        api.defect_api.rows = data
+        body = requests.get(
+            f"{api.url}/v2/tasks/t/defects-statistic",
+            headers={"X-Auth-Token": api.token},
+            timeout=10,
+        ).json()
+    assert body["severity"] == {"critical": 3, "major": 3, "minor": 0, "suggestion": 0}
+    assert body["status"] == {"unresolved": 6, "resolved": 0, "dismissed": 1}
+
+
+def test_generated_rows_are_the_made_rows():
+    generated = GeneratedDefects(10, levels=(1, 3))
+    assert [r["defect_id"] for r in generated] == [
+        make_defect(i)["defect_id"] for i in (1, 3, 5, 7, 9)
+    ]
+    assert json.loads("[" + generated.rows_json(0, 5) + "]") == list(generated)

@@ -2,5 +2,6 @@
 
 - ``transport``: the session, bounded reads, retries and the deadline;
 - ``iam``: the password login;
-- ``refresh``: the report refresh the gate judges.
+- ``refresh``: the report refresh the gate judges;
+- ``defects``: the defects behind the counts, paged (defects-detail, defects-statistic).
 """

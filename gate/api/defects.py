@@ -38,7 +38,13 @@ from gate.api.transport import (
     with_retries,
 )
 from gate.defects import RANK, whole_number
-from gate.errors import DeadlineError, GateError, ReportError, TransientServiceError
+from gate.errors import (
+    DeadlineError,
+    GateError,
+    Interrupted,
+    ReportError,
+    TransientServiceError,
+)
 from gate.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -320,6 +326,8 @@ class DefectQuery:
         """The size up front from defects-statistic; None (and a log line) if unknown."""
         try:
             return expected_count(self.get("defects-statistic"), self.severities)
+        except (Interrupted, DeadlineError):
+            raise  # the run is over, not just the statistic
         except GateError as err:
             log.warning("defects-statistic failed, paging without it: %s", err)
             return None
