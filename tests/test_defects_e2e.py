@@ -276,3 +276,17 @@ def test_a_signal_during_the_defect_fetch_keeps_the_verdict_and_writes_the_files
     assert result["verdict"] == "failed" and "SIGTERM" in result["defects"]["error"]
     sarif, codequality, junit = outputs(GateRun(1, "", "", tmp_path))
     assert codequality == [] and sarif["runs"][0]["results"] == [] and junit.get("errors") == "1"
+
+
+def test_aksk_signed_pages_fetched_concurrently_are_all_accepted(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(1500)
+    env = clean_env(
+        CODEARTS_ENDPOINT=api.url, CODEARTS_JOB_ID=JOB, CODEARTS_AK=api.ak, CODEARTS_SK=api.sk
+    )
+    run = run_gate(tmp_path, *defect_files(tmp_path), "--task-id", TASK, env=env)
+    assert run.code == 1, run.stderr
+    assert len(json.loads((tmp_path / "cq.json").read_text(encoding="utf-8"))) == 750
+    detail = [r for r in api.requests if r.path.endswith("defects-detail")]
+    assert len(detail) >= 8 and all("Authorization" in r.headers for r in detail)
+    assert api.sk not in run.everything()
