@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -153,10 +154,19 @@ ANNOTATION_KINDS = {
 }
 
 
+_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Service text with control characters shown as ``\\xNN``; line breaks kept (escaped
+    later as ``%0A``), so that a log viewer never receives a raw escape sequence."""
+    return _RAW_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def defect_annotation(defect: Defect) -> str:
     """``::error file=...,line=...,title=...::message`` for one defect, everything escaped."""
     kind = ANNOTATION_KINDS[defect.severity]
-    props = {"file": defect.path} if defect.path else {}
+    props = {"file": visible(defect.path)} if defect.path else {}
     if defect.path and defect.line > 0:
         props["line"] = str(defect.line)
         if defect.start_column is not None:
@@ -164,7 +174,7 @@ def defect_annotation(defect: Defect) -> str:
             if defect.end_column is not None:
                 props["endColumn"] = str(defect.end_column)
     props["title"] = one_line(f"CodeArts Check {defect.severity}: {defect.rule_id}", 200)
-    return command(kind, defect.text(), **props)
+    return command(kind, visible(defect.text()), **props)
 
 
 def defect_annotation_lines(verdict: Verdict) -> list[str]:

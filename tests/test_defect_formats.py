@@ -367,7 +367,9 @@ def test_hostile_text_cannot_break_the_summary_or_add_annotations(text):
     lines = github.defect_annotation_lines(verdict)
     name, props, message = parse_command(lines[0])
     assert name == "error" and set(props) <= {"file", "line", "col", "endColumn", "title"}
-    assert message == verdict.defects.top["critical"][0].text()
+    assert message == github.visible(verdict.defects.top["critical"][0].text())
+    for line in lines:
+        assert "\n" not in line and unsafe_text(line.removeprefix("::")) is None
 
 
 def test_fixed_hostile_text_in_summary_and_annotation():
@@ -379,7 +381,8 @@ def test_fixed_hostile_text_in_summary_and_annotation():
     [line, *_] = github.defect_annotation_lines(verdict)
     name, props, _message = parse_command(line)
     assert name == "error" and set(props) == {"file", "line", "col", "endColumn", "title"}
-    assert props["file"] == normalized(HOSTILE.replace("\ud800", "\ufffd"))
+    assert props["file"] == github.visible(normalized(HOSTILE.replace("\ud800", "\ufffd")))
+    assert "\x1b" not in line and "\\x1b[31m" in line
 
 
 # ---------------------------------------------------------------- summary and annotations
