@@ -63,7 +63,9 @@ class PathMapper:
 
     def _exists(self, relative: str) -> bool:
         assert self.root is not None
+        if not relative or ".." in relative.split("/"):  # never look outside the checkout
+            return False
         try:
-            return bool(relative) and (self.root / relative).is_file()
+            return (self.root / relative).is_file()
         except (OSError, ValueError):
             return False

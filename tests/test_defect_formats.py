@@ -458,6 +458,23 @@ def test_auto_detection_against_the_checkout(tmp_path):
     assert mapper.prefixes[0] == "data/build/1234/my-repo"
 
 
+def test_auto_detection_never_looks_outside_the_checkout(tmp_path):
+    (tmp_path / "secret.txt").write_text("x")
+    checkout = tmp_path / "repo"
+    checkout.mkdir()
+    assert PathMapper(checkout)("a/../secret.txt") == "a/../secret.txt"
+
+
+def test_the_default_sarif_cap_is_githubs_25000():
+    defects = read_all([make_defect(i, level=i % 2) for i in range(60)])
+    writer = sarif_format.Writer(io.StringIO())
+    for i in range(25_010):
+        writer.add(defects[i % 60])
+    writer.finish(FetchInfo(25_010, 25_010))
+    run = json.loads(writer.handle.getvalue())["runs"][0]
+    assert len(run["results"]) == 25_000 and run["properties"]["resultsOmitted"] == 10
+
+
 def test_auto_detection_gives_up_without_a_checkout(tmp_path):
     mapper = PathMapper(tmp_path)
     for i in range(MAX_MISSES + 50):
