@@ -23,7 +23,7 @@ GATE = Path(sys.executable).with_name("codearts-gate")
 REPORT = REPO / "examples" / "reports" / "api-example.json"
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 BAR_WALL_MS, BAR_RSS_MB = 150.0, 40.0
-KEEP = "<!-- wait-bench -->"  # where bench/wait_bench.py's section starts: kept on rewrite
+KEEP = ("<!-- wait-bench -->", "<!-- defects-benchmark -->")  # other benchmarks' sections
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ def main() -> int:
     )
     results = REPO / "bench" / "RESULTS.md"
     old = results.read_text(encoding="utf-8") if results.exists() else ""
-    kept = old[old.find(KEEP) :] if KEEP in old else ""  # other benchmarks' sections
+    starts = [old.find(mark) for mark in KEEP if mark in old]
+    kept = old[min(starts) :] if starts else ""  # other benchmarks' sections, kept
     results.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
     print(text)
     return 0

@@ -203,6 +203,42 @@ OPTIONS = [
         help="CodeArts project id (or a console URL with /project/ID/), not the IAM one: "
         "shows the check log of a failed scan.",
     ),
+    _option(
+        "--sarif",
+        envvar="CODEARTS_SARIF",
+        metavar="PATH",
+        help="Write the defects as SARIF 2.1.0 (GitHub code scanning, Jenkins). Needs --task-id.",
+    ),
+    _option(
+        "--codequality",
+        envvar="CODEARTS_CODEQUALITY",
+        metavar="PATH",
+        help="Write the defects as GitLab Code Quality JSON. Needs --task-id.",
+    ),
+    _option(
+        "--junit-defects",
+        envvar="CODEARTS_JUNIT_DEFECTS",
+        metavar="PATH",
+        help="Write JUnit XML with one test case per defect, grouped by file. Needs --task-id.",
+    ),
+    _option(
+        "--defects",
+        envvar="CODEARTS_DEFECTS",
+        is_flag=True,
+        help="Fetch the defects for the summary and annotations even without a defect file.",
+    ),
+    _option(
+        "--defect-severity",
+        envvar="CODEARTS_DEFECT_SEVERITY",
+        metavar="NAMES|all",
+        help="Severities of defects to fetch, comma-separated [default: those with a maximum].",
+    ),
+    _option(
+        "--path-prefix-strip",
+        envvar="CODEARTS_PATH_PREFIX_STRIP",
+        metavar="PREFIX",
+        help="Remove PREFIX from the service's file paths [default: detected from the checkout].",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -234,6 +270,7 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         wait=env_flag(params["wait"], "CODEARTS_WAIT"),
         branch=params["branch"],  # "" (given) sends no branch; None takes the CI's
         cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
+        defects=params["defects"],
     )
 
 
@@ -247,7 +284,7 @@ def options_from_env(params: dict[str, Any]) -> frozenset[str]:
 
 
 _NON_TEXT = frozenset(
-    {"max_", "json_", "verbose", "quiet", "insecure", "check"}
+    {"max_", "json_", "verbose", "quiet", "insecure", "check", "defects"}
     | {"run", "wait", "branch", "cancel_on_timeout"}
 )
 

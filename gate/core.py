@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from gate.defects import DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
@@ -121,6 +122,7 @@ class Verdict:
     unwritten: tuple[str, ...] = ()
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
     scan: ScanInfo | None = None
+    defects: DefectDigest | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -157,7 +159,10 @@ class Verdict:
         checks = tuple(
             replace(c, problem=c.problem and redact(c.problem, secrets)) for c in self.checks
         )
-        return replace(self, error=error, report_url=url, tools=tools, checks=checks)
+        defects = self.defects and self.defects.redacted(secrets)
+        return replace(
+            self, error=error, report_url=url, tools=tools, checks=checks, defects=defects
+        )
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
 from gate.core import Verdict
+from gate.defects import Defect
 from gate.formats import render
 from gate.settings import OutputPaths
 from gate.text import neutralize_commands, one_line
@@ -155,6 +157,63 @@ def annotation_lines(verdict: Verdict) -> list[str]:
     return lines
 
 
+ANNOTATION_LIMITS = {"error": 10, "warning": 10, "notice": 10}
+"""What the runner shows per step; it drops the rest of each kind."""
+ANNOTATION_KINDS = {
+    "critical": "error",
+    "major": "error",
+    "minor": "warning",
+    "suggestion": "notice",
+}
+
+
+_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Service text with control characters shown as ``\\xNN``; line breaks kept (escaped
+    later as ``%0A``), so that a log viewer never receives a raw escape sequence."""
+    return _RAW_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def defect_annotation(defect: Defect) -> str:
+    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped."""
+    kind = ANNOTATION_KINDS[defect.severity]
+    props = {"file": visible(defect.path)} if defect.path else {}
+    if defect.path and defect.line > 0:
+        props["line"] = str(defect.line)
+        if defect.start_column is not None:
+            props["col"] = str(defect.start_column)
+            if defect.end_column is not None:
+                props["endColumn"] = str(defect.end_column)
+    props["title"] = one_line(f"CodeArts Check {defect.severity}: {defect.rule_id}", 200)
+    return command(kind, visible(defect.text()), **props)
+
+
+def defect_annotation_lines(verdict: Verdict) -> list[str]:
+    """Annotations for the most severe defects within the runner's limits per kind (after
+    the gate's own), and a plain line saying how many more there are."""
+    digest = verdict.defects
+    if digest is None or digest.error:
+        return []
+    used = [line.split(" ", 1)[0].split("::")[1] for line in annotation_lines(verdict)]
+    room = {kind: limit - used.count(kind) for kind, limit in ANNOTATION_LIMITS.items()}
+    lines = []
+    for defect in digest.most_severe(digest.severities):
+        kind = ANNOTATION_KINDS[defect.severity]
+        if room[kind] > 0:
+            room[kind] -= 1
+            lines.append(defect_annotation(defect))
+    more = digest.fetched - len(lines)
+    if more > 0:
+        lines.append(
+            f"CodeArts Check: {more} more defect{'s' * (more > 1)} not annotated (the runner "
+            "shows at most 10 errors, 10 warnings and 10 notices per step): see the job "
+            "summary and the SARIF or Code Quality report"
+        )
+    return lines
+
+
 def append_file(path: str, text: str) -> None:
     """Append UTF-8 text to a runner file (``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``)."""
     with Path(path).open("a", encoding="utf-8", newline="\n") as handle:
@@ -190,6 +249,8 @@ def publish(
         summary = fit_summary(render("summary", verdict), summary_budget(summary_path))
         _append_or_warn("GITHUB_STEP_SUMMARY", summary_path, summary, out)
     for line in annotation_lines(verdict):
+        print(line, file=out, flush=True)
+    for line in defect_annotation_lines(verdict):
         print(line, file=out, flush=True)
 
 

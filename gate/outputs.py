@@ -6,16 +6,23 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TextIO
 
 from gate.errors import OutputError
 from gate.settings import OutputPaths
 
 
 def preflight(paths: OutputPaths) -> None:
-    """Create parent folders and make sure every output can be written, else exit 2
-    (one error naming every output that cannot be)."""
-    problems = [p for name, path in paths.requested().items() if (p := output_problem(name, path))]
+    """Create parent folders and make sure every output can be written, else exit 2."""
+    preflight_paths(paths.requested())
+
+
+def preflight_paths(named: Mapping[str, str]) -> None:
+    """``preflight`` for output paths by option name (``sarif``, ``junit``...): one error
+    naming every output that cannot be written."""
+    problems = [p for name, path in named.items() if (p := output_problem(name, path))]
     if problems:
         raise OutputError("; ".join(problems))
 
@@ -35,36 +42,20 @@ def output_problem(name: str, path: str) -> str | None:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place.
-
-    A special file such as ``/dev/stdout`` is written directly: renaming over it would
-    replace it (as root, even the device link itself); a FIFO nobody reads is an error,
-    not a hang. The file keeps the mode it had; a new one gets the umask's.
-    """
-    target = Path(path)
-    if target.exists() and not target.is_file():
-        write_special(path, text)
-        return
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~current_umask()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)  # mkstemp makes it 0600
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place
+    (see ``open_atomic``)."""
+    with open_atomic(path) as handle:
+        handle.write(text)
 
 
-def write_special(path: str, text: str) -> None:
-    """Write to a device or FIFO; opening never blocks (no reader: ``ENXIO``)."""
+@contextlib.contextmanager
+def open_special(path: str) -> Iterator[TextIO]:
+    """Open a device or FIFO for writing; opening never blocks (no reader: ``ENXIO``)."""
     fd = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
     with contextlib.suppress(OSError):
         os.set_blocking(fd, True)
     with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
-        handle.write(text)
+        yield handle
 
 
 def current_umask() -> int:
@@ -72,3 +63,36 @@ def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+STREAM_BUFFER = 1024 * 1024
+"""Bytes buffered per streamed file: few large writes, so few waits for the GIL."""
+
+
+@contextlib.contextmanager
+def open_atomic(path: str) -> Iterator[TextIO]:
+    """A UTF-8 text stream that lands at ``path`` whole when the block ends without error;
+    on an error the temporary file is removed and ``path`` is left as it was.
+
+    A special file such as ``/dev/stdout`` is written directly: renaming over it would
+    replace it (as root, even the device link itself); a FIFO nobody reads is an error,
+    not a hang. The file keeps the mode it had; a new one gets the umask's.
+    """
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        with open_special(path) as handle:
+            yield handle
+        return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~current_umask()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(
+            fd, "w", STREAM_BUFFER, encoding="utf-8", errors="replace", newline="\n"
+        ) as handle:
+            yield handle
+        os.chmod(tmp, mode)  # mkstemp makes it 0600
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

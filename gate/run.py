@@ -22,13 +22,14 @@ from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.heartbeat import Heartbeat
-from gate.outputs import preflight, write_atomic
+from gate.outputs import preflight, preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
     OutputPaths,
     RawOptions,
     Settings,
     build_settings,
+    defect_outputs_of,
     outputs_of,
     raw_secrets,
     read_bytes_nowait,
@@ -50,6 +51,7 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     except UsageError as error:
         verdict = replace(error_verdict(error, raw.job_id), duration=time.monotonic() - started)
         verdict = verdict.redacted(raw_secrets(raw))
+        write_empty_defect_files(raw, verdict, err)
         return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
     configure_logging(settings, err)
     return run(settings, out, err)
@@ -76,7 +78,32 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
         duration=time.monotonic() - started,
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
+    verdict = with_defects(settings, verdict, out, err, secrets)
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+def with_defects(
+    settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
+) -> Verdict:
+    """Fetch the defects and write the per-defect files, when asked; the outcome stands."""
+    if not settings.defects.requested():
+        return verdict
+    from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
+
+    with interrupts_as_errors():
+        return attach_defects(
+            settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
+        )
+
+
+def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
+    """On a usage error, the per-defect files asked for are still written, empty but valid."""
+    config = defect_outputs_of(raw)
+    if config.paths():
+        from gate.defect_run import write_empty  # noqa: PLC0415 - only when asked for
+
+        reason = verdict.error.message if verdict.error else None
+        write_empty(config, reason and f"no verdict: {reason}", err)
 
 
 def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
@@ -85,6 +112,7 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
     try:
         with interrupts_as_errors():
             preflight(settings.outputs)
+            preflight_paths(settings.defects.paths())
             verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
     except GateError as error:
         verdict = error_verdict(error, settings.job_id)

@@ -12,11 +12,12 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
@@ -72,6 +73,12 @@ class RawOptions:
     branch: str | None = None  # None: the CI's branch; "": send none
     cancel_on_timeout: str | None = None
     console_project_id: str | None = None
+    sarif: str | None = None
+    codequality: str | None = None
+    junit_defects: str | None = None
+    defects: bool = False
+    defect_severity: str | None = None
+    path_prefix_strip: str | None = None
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -134,6 +141,31 @@ class OutputPaths:
 
 
 @dataclass(frozen=True)
+class DefectSettings:
+    """The per-defect outputs asked for and what to fetch for them."""
+
+    sarif: str | None = None
+    codequality: str | None = None
+    junit_defects: str | None = None
+    wanted: bool = False
+    severities: tuple[str, ...] = ("critical", "major")
+    path_prefix: str | None = None
+
+    def paths(self) -> dict[str, str]:
+        """Format name (as in the flag) to path, for the per-defect files asked for."""
+        pairs = {
+            "sarif": self.sarif,
+            "codequality": self.codequality,
+            "junit-defects": self.junit_defects,
+        }
+        return {name: path for name, path in pairs.items() if path}
+
+    def requested(self) -> bool:
+        """True when defects are to be fetched: ``--defects`` or a per-defect file."""
+        return self.wanted or bool(self.paths())
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one run needs, validated."""
 
@@ -162,6 +194,8 @@ class Settings:
         """True when the gate talks to the task (run, wait, or its latest report)."""
         alone = self.job_id is None and not self.report_file
         return bool(self.task_id) and (self.run or self.wait or alone)
+
+    defects: DefectSettings = field(default_factory=DefectSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -224,6 +258,7 @@ def build_settings(raw: RawOptions) -> Settings:
         insecure=raw.insecure,
         check=raw.check,
         **task_options(raw, offline),
+        defects=defect_settings_of(raw, policy_of(raw)),
     )
     refuse_insecure_secrets(settings)
     return settings
@@ -629,3 +664,37 @@ def on_error_of(text: str | None) -> bool:
     if choice not in ("fail", "warn"):
         raise UsageError(f"--on-error must be 'fail' or 'warn', got {text!r}")
     return choice == "warn"
+
+
+def defect_outputs_of(raw: RawOptions) -> DefectSettings:
+    """The per-defect output paths, readable even when the rest of the options are not."""
+    return DefectSettings(
+        sarif=raw.sarif or None,
+        codequality=raw.codequality or None,
+        junit_defects=raw.junit_defects or None,
+    )
+
+
+def defect_settings_of(raw: RawOptions, policy: Policy) -> DefectSettings:
+    """The per-defect outputs, the severities to fetch and the path prefix to strip."""
+    metrics = [threshold.metric for threshold in policy.thresholds]
+    return replace(
+        defect_outputs_of(raw),
+        wanted=raw.defects,
+        severities=defect_severities_of(raw.defect_severity, metrics),
+        path_prefix=(raw.path_prefix_strip or "").strip() or None,
+    )
+
+
+def defect_severities_of(text: str | None, metrics: list[str]) -> tuple[str, ...]:
+    """``--defect-severity``: comma-separated names or ``all``; default: those with a threshold."""
+    if not text or not text.strip():
+        return default_severities(metrics)
+    names = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if names == {"all"}:
+        return SEVERITIES
+    unknown = sorted(names - set(SEVERITIES))
+    if unknown or not names:
+        valid = ", ".join(SEVERITIES)
+        raise UsageError(f"--defect-severity: unknown {unknown!r}; use {valid} or all")
+    return tuple(s for s in SEVERITIES if s in names)

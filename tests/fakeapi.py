@@ -3,7 +3,10 @@
 The fake follows ../shared/codearts-api.md: the refresh call
 ``PUT /v1/jobs/{job_id}/result/refresh?task_id=..&async=false`` behind an API-gateway
 that checks ``X-Auth-Token`` or an ``SDK-HMAC-SHA256`` signature (recomputed here
-independently from the bytes received), and ``POST /v3/auth/tokens``.
+independently from the bytes received), and ``POST /v3/auth/tokens``. The defect
+endpoints ``GET /v2/tasks/{task_id}/defects-detail`` and ``/defects-statistic`` serve
+``FakeCodeArts.defect_api`` (a ``DefectApi``: the rows, the meaning of ``offset``, and
+injected duplicates, faults and latency; see the end of this file).
 
 What the refresh call answers is driven by a *scenario*: a sequence of steps (response
 recipes) of which the last one repeats. Pick a named one from ``SCENARIOS`` or pass a
@@ -690,6 +693,7 @@ class FakeCodeArts:
         self.iam_user, self.iam_password, self.iam_domain = iam_user, iam_password, iam_domain
         self.report: dict[str, Any] = copy.deepcopy(dict(report or EXAMPLE_REPORT))
         self.requests = RequestLog()
+        self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -1106,6 +1110,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes requests to FakeCodeArts and writes its replies with the chosen delivery."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     server_version = "FakeCodeArts/1.0"
     sys_version = ""
     timeout = MAX_WAIT + 10
@@ -1138,6 +1143,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fake.iam_reply(rec), rec)
         elif (task_reply := fake.task_reply(rec)) is not None:
             self._send(task_reply, rec)
+        elif DEFECTS_PATH.fullmatch(rec.path) and rec.method == "GET":
+            reply = fake.defect_api.reply(fake, rec)
+            if reply is not None:
+                self._send(reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
             self._run_step(self.server.fixed_step or fake._next_step(), rec)
         else:
@@ -1229,3 +1238,276 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
         self.rfile.close()
         self.connection.close()
+
+
+# --------------------------------------------------------------------------- defects
+# GET /v2/tasks/{task_id}/defects-detail and /defects-statistic (codearts-api.md section 3):
+# every defect field a string, errors possible with HTTP 200, and the pager's ``offset``
+# read either as a row offset or as a page index (``DefectApi.offset_means``).
+
+DEFECTS_PATH = re.compile(r"/v2/tasks/([^/]+)/(defects-detail|defects-statistic)")
+MAX_DEFECT_LIMIT = 100
+MAX_DEFECT_OFFSET = 999_999
+
+
+def make_defect(i: int, *, level: int | None = None, **fields: Any) -> dict[str, Any]:
+    """A realistic defect row number ``i`` (strings everywhere, nested events), ``fields`` win."""
+    line = 1 + (i * 7) % 500
+    checker = i % 37
+    row = {
+        "defect_id": f"{i:032x}",
+        "defect_checker_name": f"cxx_checker_{checker}",
+        "defect_status": "0",
+        "rule_name": f"G.RULE.{checker:02d} Avoid risky construct {checker}",
+        "rule_system_tags": "security,CWE-120" if checker % 5 == 0 else "maintainability",
+        "line_number": str(line),
+        "defect_content": f"Value may overflow before it is used (defect {i}).",
+        "defect_level": str(i % 4 if level is None else level),
+        "file_path": f"demo-repo/src/module{i % 97}/file{i % 3001}.cpp",
+        "created_at": "2026-11-29 10:00:00",
+        "issue_key": f"key-{i}",
+        "fragment": [
+            {
+                "line_num": str(line),
+                "line_content": "    total += read(buf, n);",
+                "start_offset": 4,
+                "end_offset": 9,
+            }
+        ],
+        "events": [
+            {
+                "description": "the value comes from here",
+                "fix_suggestions": ["Check n first."],
+                "line": line,
+                "end_line": line,
+                "main": True,
+                "path": "",
+                "tag": "",
+                "code_context_start_line": line,
+                "main_buggy_code": "",
+                "code_context": "",
+                "events": [],
+            }
+        ],
+    }
+    return {**row, **fields}
+
+
+class GeneratedDefects(Sequence[Mapping[str, Any]]):
+    """``count`` rows made on demand by ``make_defect`` (level ``i % 4``): no memory held,
+    so a benchmark can page through 300,000 of them."""
+
+    def __init__(self, count: int, levels: Sequence[int] = (0, 1, 2, 3)) -> None:
+        self.count, self.levels = count, tuple(sorted(levels))
+
+    def index(self, k: int) -> int:
+        """The row number of the ``k``-th row of this selection."""
+        return (k // len(self.levels)) * 4 + self.levels[k % len(self.levels)]
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.count, 4)
+        return full * len(self.levels) + sum(1 for lv in self.levels if lv < rest)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return [self[k] for k in range(*key.indices(len(self)))]
+        if not 0 <= key < len(self):
+            raise IndexError(key)
+        return make_defect(self.index(key))
+
+    def rows_json(self, start: int, stop: int) -> str:
+        """``json.dumps`` of the rows ``start:stop``, several times faster (for benchmarks)."""
+        return ",".join(_generated_json(self.index(k)) for k in range(start, min(stop, len(self))))
+
+    def select(self, levels: set[int]) -> GeneratedDefects:
+        """The rows whose level is in ``levels`` (every row is pending)."""
+        return GeneratedDefects(self.count, [lv for lv in self.levels if lv in levels])
+
+
+_TEMPLATE = json.dumps(make_defect(0)).replace("{", "{{").replace("}", "}}")
+for _field, _slot in (
+    ('"' + "0" * 32 + '"', '"{id}"'),
+    ('"cxx_checker_0"', '"cxx_checker_{checker}"'),
+    (
+        '"G.RULE.00 Avoid risky construct 0"',
+        '"G.RULE.{checker:02d} Avoid risky construct {checker}"',
+    ),
+    ('"security,CWE-120"', "{tags}"),
+    ('"line_number": "1"', '"line_number": "{line}"'),
+    ("(defect 0)", "(defect {i})"),
+    ('"defect_level": "0"', '"defect_level": "{level}"'),
+    ("module0/file0.cpp", "module{module}/file{file}.cpp"),
+    ('"key-0"', '"key-{i}"'),
+    ('"line_num": "1"', '"line_num": "{line}"'),
+    ('"line": 1, "end_line": 1', '"line": {line}, "end_line": {line}'),
+    ('"code_context_start_line": 1', '"code_context_start_line": {line}'),
+):
+    assert _TEMPLATE.count(_field) == 1, _field
+    _TEMPLATE = _TEMPLATE.replace(_field, _slot)
+
+
+def _generated_json(i: int) -> str:
+    checker = i % 37
+    tags = '"security,CWE-120"' if checker % 5 == 0 else '"maintainability"'
+    return _TEMPLATE.format(
+        id=f"{i:032x}",
+        checker=checker,
+        tags=tags,
+        line=1 + (i * 7) % 500,
+        i=i,
+        level=i % 4,
+        module=i % 97,
+        file=i % 3001,
+    )
+
+
+def _int_list(values: list[str] | None, default: str) -> set[int] | None:
+    text = (values or [default])[-1]
+    parts = [p.strip() for p in text.split(",") if p.strip()] if text else []
+    if not all(p.isdigit() for p in parts):
+        return None
+    return {int(p) for p in parts}
+
+
+@dataclass
+class DefectApi:
+    """The defects the fake serves and the faults it injects.
+
+    ``rows``: every defect (any status): a list of rows or a ``GeneratedDefects``.
+    ``offset_means``: ``row`` (rows skipped), ``page`` (a page index) or ``ignored`` (the
+    service always answers the first page). ``latency``: seconds before each answer.
+    ``duplicates``: each page also carries that many rows of the page before it, and its
+    own first row twice (a page holding more than ``limit`` rows). ``past_end``: what a
+    page past the last one holds: ``empty`` or ``last`` (the last page again).
+    ``faults``: offset -> steps served (one per request, consumed) instead of that page;
+    ``request_faults``: the same by defects-detail request number (0-based).
+    ``on_request(n)``: called before request ``n`` is served (change ``rows`` mid-way).
+    ``statistic``: steps served by defects-statistic (consumed; the last one repeats);
+    empty means the counts of ``rows``. ``claimed_total``: the ``total`` every page
+    claims instead of the true one (a service that over-counts: pages past the end).
+    """
+
+    rows: Sequence[Mapping[str, Any]] = ()
+    offset_means: str = "row"
+    latency: float = 0.0
+    duplicates: int = 0
+    past_end: str = "empty"
+    faults: dict[int, list[Step]] = field(default_factory=dict)
+    request_faults: dict[int, list[Step]] = field(default_factory=dict)
+    on_request: Any = None
+    statistic: list[Step] = field(default_factory=list)
+    claimed_total: int | None = None
+    detail_requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reply(self, fake: FakeCodeArts, rec: RecordedRequest) -> Reply | None:
+        """The answer to one defects call (None: the connection was closed instead)."""
+        if self.latency and fake.wait_stopped(self.latency):
+            return None
+        denied = fake.check_auth(rec)
+        if denied is not None:
+            return denied
+        if rec.path.endswith("/defects-statistic"):
+            return self._statistic(fake, rec)
+        with self.lock:
+            number, self.detail_requests = self.detail_requests, self.detail_requests + 1
+        if self.on_request is not None:
+            self.on_request(number)
+        return self._detail(fake, rec, number)
+
+    def _fault(self, table: dict[int, list[Step]], key: int) -> Step | None:
+        with self.lock:
+            steps = table.get(key)
+            return steps.pop(0) if steps else None
+
+    def _detail(self, fake: FakeCodeArts, rec: RecordedRequest, number: int) -> Reply:
+        query = self._query(rec)
+        if isinstance(query, Reply):
+            return query
+        offset, limit, statuses, levels = query
+        step = self._fault(self.request_faults, number) or self._fault(self.faults, offset)
+        if step is not None:
+            return fake.step_reply(replace(step, auth=False), rec)
+        selected = self.select(statuses, levels)
+        if isinstance(selected, GeneratedDefects) and self.fast_path(offset, limit, selected):
+            start = offset if self.offset_means == "row" else offset * limit
+            rows_json = selected.rows_json(start, start + limit)
+            body = f'{{"total": {len(selected)}, "defects": [{rows_json}]}}'
+            return Reply(200, body.encode("utf-8"), JSON_TYPE)
+        total = len(selected) if self.claimed_total is None else self.claimed_total
+        return _json_reply(200, {"total": total, "defects": self.page(selected, offset, limit)})
+
+    def fast_path(self, offset: int, limit: int, rows: GeneratedDefects) -> bool:
+        """True when a generated page needs no injected duplicates nor a past-the-end rule."""
+        start = offset if self.offset_means == "row" else offset * limit
+        plain = self.offset_means in ("row", "page") and not self.duplicates
+        plain = plain and self.claimed_total is None
+        return plain and (start < len(rows) or self.past_end == "empty")
+
+    def _query(self, rec: RecordedRequest) -> tuple[int, int, set[int], set[int]] | Reply:
+        def bad(why: str) -> Reply:
+            msg = f"Verify request parameter failed: {why}"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+
+        offset_text = rec.query.get("offset", ["0"])[-1]
+        limit_text = rec.query.get("limit", ["10"])[-1]
+        if not (offset_text.isdigit() and limit_text.isdigit()):
+            return bad("offset and limit must be integers")
+        offset, limit = int(offset_text), int(limit_text)
+        if offset > MAX_DEFECT_OFFSET or not 1 <= limit <= MAX_DEFECT_LIMIT:
+            return bad(f"offset 0..{MAX_DEFECT_OFFSET}, limit 1..{MAX_DEFECT_LIMIT}")
+        statuses = _int_list(rec.query.get("status_ids"), "0")
+        levels = _int_list(rec.query.get("severity"), "0,1,2,3")
+        if statuses is None or levels is None or not levels <= {0, 1, 2, 3}:
+            return bad("status_ids and severity are comma-separated codes")
+        return offset, limit, statuses, levels
+
+    def select(self, statuses: set[int], levels: set[int]) -> Sequence[Mapping[str, Any]]:
+        """The rows of these statuses and levels, in the service's order."""
+        rows = self.rows
+        if isinstance(rows, GeneratedDefects):
+            return rows.select(levels) if 0 in statuses else GeneratedDefects(0)
+        return [
+            r
+            for r in rows
+            if _code(r.get("defect_status")) in statuses and _code(r.get("defect_level")) in levels
+        ]
+
+    def page(self, rows: Sequence[Mapping[str, Any]], offset: int, limit: int) -> list[Any]:
+        """The rows of one page under ``offset_means``, with the injected duplicates."""
+        start = {"row": offset, "page": offset * limit, "ignored": 0}[self.offset_means]
+        if start >= len(rows) and self.past_end == "last" and len(rows):
+            start = (len(rows) - 1) // limit * limit
+        page = list(rows[start : start + limit])
+        if self.duplicates and page:
+            page = list(rows[max(0, start - self.duplicates) : start]) + page + page[:1]
+        return page
+
+    def _statistic(self, fake: FakeCodeArts, rec: RecordedRequest) -> Reply:
+        with self.lock:
+            step = self.statistic[0] if self.statistic else None
+            if len(self.statistic) > 1:
+                self.statistic.pop(0)
+        if step is not None:
+            return fake.step_reply(replace(step, auth=False), rec)
+        counts = {name: len(self.select({0}, {code})) for code, name in enumerate(SEVERITIES)}
+        status = {"unresolved": len(self.select({0}, {0, 1, 2, 3}))}
+        status |= {"resolved": len(self.select({1}, {0, 1, 2, 3}))}
+        status |= {"dismissed": len(self.select({2}, {0, 1, 2, 3}))}
+        return _json_reply(200, {"severity": counts, "status": status})
+
+
+def _code(value: Any) -> int | None:
+    text = str(value)
+    return int(text) if text.isdigit() else None
+
+
+def defect_error_step(code: str = "CC.00050006", msg: str = "service inner error") -> Step:
+    """An error envelope with HTTP 200, as every defects endpoint may answer."""
+    return json_step(200, _cc_body(code, msg))
+
+
+THROTTLED_STEP = _THROTTLED
+"""429 APIGW.0308 with Retry-After 1."""
+UNAVAILABLE_STEP = _UNAVAILABLE
+"""503 APIGW.0202."""

@@ -25,7 +25,9 @@ PROJECT = "5e1f0c0ffee0000000000000c0dec4ec"
 
 
 def build(**changes: object):
-    return build_settings(RawOptions(**{"token": "MIIEtoken-for-the-tests", "task_id": TASK, **changes}))
+    return build_settings(
+        RawOptions(**{"token": "MIIEtoken-for-the-tests", "task_id": TASK, **changes})
+    )
 
 
 @pytest.mark.parametrize(

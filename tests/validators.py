@@ -50,3 +50,15 @@ def unsafe_text(text: str) -> str | None:
         if "##[" in line:
             return "'##[' in a line (a legacy workflow command)"
     return None
+
+
+def json_validator(name: str):  # -> jsonschema validator
+    """A validator for a JSON schema in ../shared/schemas (skip or fail when it is absent)."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(shared_schema(name).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)

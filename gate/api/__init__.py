@@ -5,4 +5,5 @@
 - ``refresh``: the report refresh the gate judges;
 - ``tasks``: run a check task, its progress, stop it, its check log;
 - ``scan``: run (or join) the scan, wait for it (``gate.waiting``), refresh its report.
+- ``defects``: the defects behind the counts, paged (defects-detail, defects-statistic).
 """

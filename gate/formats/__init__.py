@@ -6,10 +6,11 @@ Modules are imported only when their format is asked for.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
     from gate.core import Verdict
+    from gate.defects import Defect, FetchInfo
 
 FORMATS: dict[str, str] = {
     "console": "gate.formats.console",
@@ -24,3 +25,28 @@ def render(name: str, verdict: Verdict) -> str:
     module = importlib.import_module(FORMATS[name])
     text: str = module.render(verdict)
     return text
+
+
+DEFECT_FORMATS: dict[str, str] = {
+    "sarif": "gate.formats.sarif",
+    "codequality": "gate.formats.codequality",
+    "junit-defects": "gate.formats.junit_defects",
+}
+"""Per-defect formats: each module's ``Writer(handle)`` streams the defects into a file."""
+
+
+class DefectWriter(Protocol):
+    """Takes the defects one by one, then writes what is left on ``finish``."""
+
+    def add(self, defect: Defect) -> None:
+        """Take one defect."""
+
+    def finish(self, info: FetchInfo) -> None:
+        """Complete the document (empty but valid when nothing was added)."""
+
+
+def defect_writer(name: str, handle: TextIO) -> DefectWriter:
+    """A writer of the per-defect format registered as ``name``, writing to ``handle``."""
+    module = importlib.import_module(DEFECT_FORMATS[name])
+    writer: DefectWriter = module.Writer(handle)
+    return writer

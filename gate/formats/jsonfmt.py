@@ -46,6 +46,24 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 3)
 
 
+def defects_dict(verdict: Verdict) -> dict[str, object] | None:
+    """The defects' counts when they were asked for: fetched, by severity, left out, why missing."""
+    digest = verdict.defects
+    if digest is None:
+        return None
+    return {
+        "severities": list(digest.severities),
+        "fetched": digest.fetched,
+        "total": digest.total,
+        "by_severity": dict(digest.by_severity),
+        "sarif_omitted": digest.sarif_omitted,
+        "error": digest.error,
+    }
+
+
 def render(verdict: Verdict) -> str:
     """The JSON text, newline-terminated."""
-    return json.dumps(as_dict(verdict), indent=2, ensure_ascii=False) + "\n"
+    data = as_dict(verdict)
+    if verdict.defects is not None:  # only when defects were asked for: the shape stays
+        data["defects"] = defects_dict(verdict)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -6,6 +6,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 from gate.core import Check, Outcome, Verdict
+from gate.defects import SEVERITIES, Defect, DefectDigest
 from gate.text import one_line
 
 # What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
@@ -109,8 +110,51 @@ def _headline(verdict: Verdict) -> list[str]:
     return lines
 
 
+DEFECTS_PER_CHECK = 10
+
+
+def _defect_line(defect: Defect) -> str:
+    where = f"{defect.path}:{defect.line}" if defect.line else defect.path or "(no file)"
+    message = md_escape(one_line(defect.message or defect.rule, 160))
+    rule = md_escape(defect.rule or defect.rule_id)
+    return f"- **{defect.severity}** {md_escape(where)} · {rule}: {message}"
+
+
+def _check_defects(check: Check, digest: DefectDigest) -> list[str]:
+    severities = [check.metric] if check.metric in SEVERITIES else list(digest.severities)
+    if not set(severities) & set(digest.severities):
+        return [f"- {check.metric} defects were not fetched (see `--defect-severity`)"]
+    shown = digest.most_severe(severities)[:DEFECTS_PER_CHECK]
+    more = digest.count(severities) - len(shown)
+    return [_defect_line(d) for d in shown] + ([f"- … and {more} more"] if more > 0 else [])
+
+
+def _defects(verdict: Verdict) -> list[str]:
+    """Under each failing check, the most severe defects behind it; or why they are missing."""
+    digest = verdict.defects
+    if digest is None:
+        return []
+    if digest.error:
+        return ["> [!WARNING]", f"> Defects missing: {md_escape(digest.error)}", ""]
+    lines = ["### Defects", "", f"{digest.fetched} pending defects fetched.", ""]
+    url = verdict.report_url
+    link = [f"- {md_link(url, 'every defect in CodeArts Check')}"] if url else []
+    for check in verdict.failed_checks:
+        lines += [f"**{check.metric}** ({check.description}), most severe first:", ""]
+        lines += [*_check_defects(check, digest), *link, ""]
+    if digest.incomplete:
+        lines += [f"Only {digest.fetched} of {digest.total} defects could be fetched.", ""]
+    if digest.sarif_omitted:
+        lines.append(
+            f"{digest.sarif_omitted} defects were left out of the SARIF file (GitHub takes "
+            "at most 25,000 results per run; the most severe are kept)."
+        )
+    return lines
+
+
 def render(verdict: Verdict) -> str:
     """The Markdown summary."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _details(verdict)
+    parts = _headline(verdict) + table + ([""] if table else []) + _defects(verdict)
+    parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"

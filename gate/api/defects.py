@@ -1,0 +1,388 @@
+"""The defects behind the counts: ``GET /v2/tasks/{task_id}/defects-detail``, paged.
+
+Huawei's own docs disagree on what the pager's ``offset`` means (a row offset, or a page
+index), a page may repeat rows, and ``total`` may change while paging. So the pager
+*probes*: it asks for offsets 0 and 1; if the second page mostly repeats the first,
+``offset`` counts rows (next: 100, 200, ...), otherwise it counts pages (next: 2, 3, ...).
+Rows are de-duplicated by ``defect_id``; paging stops at ``total`` distinct defects, at a
+page that adds nothing new, or at a hard ceiling, so it never loops without end.
+
+Pages are fetched by a few daemon threads at once (bounded, backing off together on 429)
+and handed over in offset order, so the outputs are the same on every run and at most a
+few pages are held at a time. ``defects-statistic`` tells the size up front.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+
+from gate.api.iam import authenticate
+from gate.api.transport import (
+    DEADLINE_GRACE,
+    Deadline,
+    backoff,
+    build_session,
+    json_of,
+    log_proxy,
+    send,
+    with_retries,
+)
+from gate.defects import RANK, whole_number
+from gate.errors import (
+    DeadlineError,
+    GateError,
+    Interrupted,
+    ReportError,
+    TransientServiceError,
+)
+from gate.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LIMIT = 100
+"""Rows per page: the SDK's and older docs' maximum (newer docs say 200; stay at 100)."""
+WORKERS = 8
+"""Pages in flight at once."""
+PREFETCH = 4
+"""Pages asked for ahead per worker: handed over in order, a slow page must not idle the rest."""
+MAX_ROW_OFFSET = 999_999
+"""The largest ``offset`` the docs allow."""
+MAX_PAGES = 10_000
+"""A ceiling on pages of one run: a project holds at most 300,000 defects (3,000 pages)."""
+
+Row = Mapping[str, object]
+
+
+def task_url(endpoint: str, task_id: str, what: str) -> str:
+    """``{endpoint}/v2/tasks/{task_id}/{what}``, the task id one path segment."""
+    return f"{endpoint}/v2/tasks/{quote(task_id, safe='')}/{what}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of defects-detail: the service's ``total`` (if readable) and its rows."""
+
+    offset: int
+    total: int | None
+    rows: Sequence[Row]
+
+
+def page_of(payload: object, offset: int) -> Page:
+    """The page in a decoded body; ``ReportError`` when it is not the documented shape."""
+    if not isinstance(payload, dict):
+        raise ReportError(f"defects-detail answered {type(payload).__name__}, not an object")
+    rows = payload.get("defects")
+    if rows is None:
+        rows = []
+    if not isinstance(rows, list):
+        raise ReportError(f"defects-detail's 'defects' is {type(rows).__name__}, not a list")
+    kept = [row for row in rows if isinstance(row, dict)]
+    return Page(offset, whole_number(payload.get("total")), kept)
+
+
+def expected_count(payload: object, severities: Sequence[str]) -> int | None:
+    """The pending defects of ``severities`` per defects-statistic; None if unreadable."""
+    counts = payload.get("severity") if isinstance(payload, dict) else None
+    if not isinstance(counts, dict):
+        return None
+    values = [whole_number(counts.get(name)) for name in severities]
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+def row_key(row: Row) -> int:
+    """The identity of a row: a hash of its ``defect_id``, or of its content when it has none.
+
+    64 bits: a collision among 300,000 ids is about one in a billion likely.
+    """
+    key = row.get("defect_id")
+    if type(key) is str and key:
+        return hash(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return hash(str(key))
+    return hash(repr(sorted((k, repr(v)) for k, v in row.items())))
+
+
+@dataclass
+class Pager:
+    """Which offset to ask for next and when to stop; fed the pages in offset order.
+
+    Slot 0 asks offset 0 and slot 1 offset 1 (the probe). After both, ``mode`` is
+    ``row`` (slot i asks (i-1)*limit) or ``page`` (slot i asks i).
+    """
+
+    limit: int = LIMIT
+    expected: int | None = None
+    workers: int = WORKERS
+    seen: set[int] = field(default_factory=set)
+    total: int | None = None
+    max_total: int | None = None
+    mode: str | None = None
+    issued: int = 0
+    consumed: int = 0
+    finished: bool = False
+    stop_reason: str = ""
+    first_keys: set[int] = field(default_factory=set)
+
+    def next_offset(self) -> int | None:
+        """The offset of the next request to send now, or None (wait, or finished)."""
+        if self.finished or self.issued >= self.budget():
+            return None
+        slot = self.issued
+        if slot >= 2 and self.mode is None:
+            return None
+        offset = slot if slot < 2 or self.mode == "page" else (slot - 1) * self.limit
+        if offset > (MAX_ROW_OFFSET if self.mode == "row" else MAX_PAGES):
+            return None
+        self.issued += 1
+        return offset
+
+    def budget(self) -> int:
+        """Slots that may be issued so far: the plan, then one at a time past it."""
+        known = self.max_total if self.max_total is not None else self.expected
+        if self.consumed == 0:
+            single = known is not None and known <= self.limit
+            return 1 if single else 2
+        if self.mode is None:
+            return 2
+        if known is None:
+            return self.consumed + self.workers * PREFETCH
+        planned = math.ceil(known / self.limit) + (1 if self.mode == "row" else 0)
+        return min(max(planned, self.consumed + 1), MAX_PAGES + 2)
+
+    def accept(self, page: Page) -> list[Row]:
+        """The rows of ``page`` not seen before; updates the plan and the stop decision."""
+        new = []
+        for row in page.rows:
+            key = row_key(row)
+            if key not in self.seen:
+                self.seen.add(key)
+                new.append(row)
+        self.consumed += 1
+        if page.total is not None:
+            self.total = page.total
+            self.max_total = max(self.max_total or 0, page.total)
+        self._learn_mode(page)
+        self._decide_stop(bool(new))
+        return new
+
+    def _learn_mode(self, page: Page) -> None:
+        if self.mode is not None:
+            return
+        keys = {row_key(row) for row in page.rows}
+        if self.consumed == 1:
+            self.first_keys = keys
+        elif self.consumed == 2 and self.mode is None:
+            overlap = len(keys & self.first_keys)
+            self.mode = "row" if overlap * 2 > len(keys) else "page"
+            self.first_keys = set()
+            log.info("defects-detail: offset counts %ss", self.mode)
+
+    def _decide_stop(self, added: bool) -> None:
+        if not added:
+            self.finished, self.stop_reason = True, "a page added nothing new"
+        elif self.total is not None and len(self.seen) >= self.total:
+            self.finished, self.stop_reason = True, "all defects fetched"
+
+
+class Throttle:
+    """A pause shared by the workers: a 429 (or 503) slows every one of them down."""
+
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self.sleep, self.clock = sleep, clock
+        self.until = 0.0
+        self.lock = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every worker's next request for ``seconds`` from now."""
+        with self.lock:
+            self.until = max(self.until, self.clock() + seconds)
+
+    def wait(self) -> None:
+        """Sleep while a pause is on."""
+        delay = self.until - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+
+
+class _Slot:
+    """One page request handed to a worker and waited for in order."""
+
+    __slots__ = ("done", "error", "offset", "page")
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.done = threading.Event()
+        self.page: Page | None = None
+        self.error: BaseException | None = None
+
+
+class OrderedFetcher:
+    """Fetch pages with ``workers`` daemon threads; yield them in the order asked.
+
+    Daemon threads, so that a stalled request never holds the process past its deadline.
+    """
+
+    def __init__(self, fetch: Callable[[int], Page], workers: int, deadline: Deadline) -> None:
+        self.fetch, self.workers, self.deadline = fetch, workers, deadline
+        self.window = workers * PREFETCH  # queued ahead, so no worker idles behind a slow page
+        self.tasks: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
+        self.cancelled = False
+
+    def pages(self, next_offset: Callable[[], int | None]) -> Iterator[Page]:
+        """Pages for the offsets ``next_offset`` gives, asked again after each page."""
+        threads = [
+            threading.Thread(target=self._work, name="codearts-gate-defects", daemon=True)
+            for _ in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        window: deque[_Slot] = deque()
+        try:
+            while True:
+                while len(window) < self.window and (offset := next_offset()) is not None:
+                    window.append(_Slot(offset))
+                    self.tasks.put(window[-1])
+                if not window:
+                    return
+                yield self._result(window.popleft())
+        finally:
+            self.cancelled = True
+            for _ in threads:
+                self.tasks.put(None)
+
+    def _result(self, slot: _Slot) -> Page:
+        if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
+            raise DeadlineError(f"defects not fetched within --timeout {self.deadline.seconds:g} s")
+        if slot.error is not None:
+            raise slot.error
+        assert slot.page is not None
+        return slot.page
+
+    def _work(self) -> None:
+        while (slot := self.tasks.get()) is not None:
+            if not self.cancelled:
+                try:
+                    slot.page = self.fetch(slot.offset)
+                except BaseException as err:  # handed to the main thread by _result
+                    slot.error = err
+            slot.done.set()
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """How paging ended: the service's last ``total``, distinct rows, and why it stopped."""
+
+    total: int | None
+    fetched: int
+    stop_reason: str
+
+
+@dataclass
+class DefectQuery:
+    """One run's defect fetch: where, what, and the shared HTTP machinery."""
+
+    http: requests.Session
+    settings: Settings
+    severities: Sequence[str]
+    deadline: Deadline
+    sleep: Callable[[float], None]
+    throttle: Throttle
+
+    def params(self, offset: int) -> dict[str, str]:
+        """The query of one page: pending defects of the chosen severities."""
+        codes = ",".join(str(RANK[s]) for s in self.severities)
+        return {"offset": str(offset), "limit": str(LIMIT), "status_ids": "0", "severity": codes}
+
+    def get(self, what: str, params: dict[str, str] | None = None) -> object:
+        """One GET, retried on transient errors; every body checked for an error envelope."""
+        url = task_url(self.settings.endpoint, self.settings.task_id, what)
+        return with_retries(lambda: self._get_once(url, params), self.deadline, self.sleep)
+
+    def _get_once(self, url: str, params: dict[str, str] | None) -> object:
+        self.throttle.wait()
+        self.deadline.check()
+        answer = send(self.http, url, self.deadline, method="GET", params=params)
+        try:
+            return json_of(answer)
+        except TransientServiceError as err:
+            self.throttle.pause(backoff(1, err.retry_after))
+            raise
+
+    def page(self, offset: int) -> Page:
+        """The page at ``offset``."""
+        return page_of(self.get("defects-detail", self.params(offset)), offset)
+
+    def expected(self) -> int | None:
+        """The size up front from defects-statistic; None (and a log line) if unknown."""
+        try:
+            return expected_count(self.get("defects-statistic"), self.severities)
+        except (Interrupted, DeadlineError):
+            raise  # the run is over, not just the statistic
+        except GateError as err:
+            log.warning("defects-statistic failed, paging without it: %s", err)
+            return None
+
+
+def page_through(
+    query: DefectQuery, consume: Callable[[Row], None], workers: int = WORKERS
+) -> FetchResult:
+    """Feed every distinct defect row to ``consume``, in offset order."""
+    pager = Pager(LIMIT, query.expected(), workers)
+    log.info("defects: %s expected", "?" if pager.expected is None else pager.expected)
+    fetcher = OrderedFetcher(query.page, workers, query.deadline)
+    for page in fetcher.pages(pager.next_offset):
+        for row in pager.accept(page):
+            consume(row)
+        if pager.finished:
+            break
+    reason = pager.stop_reason or "the page ceiling was reached"
+    log.info("defects: %d fetched in %d pages (%s)", len(pager.seen), pager.consumed, reason)
+    return FetchResult(pager.total, len(pager.seen), reason)
+
+
+def freeze_environment(http: requests.Session, url: str) -> None:
+    """Read the proxy and CA settings of the environment once, not on each of 3,000 pages.
+
+    What requests would derive per request (``HTTPS_PROXY``, ``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``...) is fixed on the session, which then stops looking.
+    """
+    if not http.trust_env:
+        return
+    found = http.merge_environment_settings(url, {}, True, http.verify, None)
+    http.proxies, http.verify = found["proxies"], found["verify"]
+    http.trust_env = False
+
+
+def fetch_defects(
+    settings: Settings,
+    severities: Sequence[str],
+    consume: Callable[[Row], None],
+    *,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_secret: Callable[[str], None] = lambda _secret: None,
+    workers: int | None = None,
+) -> FetchResult:
+    """Log in if needed, then page through the task's pending defects of ``severities``.
+
+    ``--timeout`` bounds the whole fetch, on its own clock: the report's wait is not
+    charged to it.
+    """
+    deadline = Deadline(settings.timeout, clock)
+    log_proxy(settings.endpoint)
+    with session or build_session(settings) as http:
+        authenticate(http, settings, deadline, sleep, on_secret)  # IAM: its own host first
+        freeze_environment(http, task_url(settings.endpoint, settings.task_id, ""))
+        query = DefectQuery(http, settings, severities, deadline, sleep, Throttle(sleep, clock))
+        return page_through(query, consume, workers or WORKERS)

@@ -1,0 +1,133 @@
+"""The defects behind the counts, fetched after the verdict and streamed into the files.
+
+Called by the edge (``gate.run``) once the counts are judged. Whatever happens here, the
+verdict on the counts stands: a failure to fetch leaves the per-defect files empty but
+valid, and the summary, the annotations and stderr say the defects are missing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from gate import github
+from gate.core import Outcome, Verdict
+from gate.defects import DefectDigest, DefectReader, DigestBuilder, FetchInfo
+from gate.errors import GateError
+from gate.formats import DefectWriter, defect_writer
+from gate.outputs import open_atomic, write_atomic
+from gate.paths import PathMapper
+from gate.settings import DefectSettings, Settings
+from gate.text import one_line, redact
+
+
+def skip_reason(settings: Settings, verdict: Verdict) -> str | None:
+    """Why the defects cannot be fetched in this run, or None."""
+    if verdict.outcome is Outcome.ERROR:
+        return "no verdict on the counts, so the defects were not fetched"
+    if settings.report_file:
+        return "the report was judged from --report-file: no service to fetch defects from"
+    if not settings.task_id:
+        return "no task id: set --task-id (CODEARTS_TASK_ID) to fetch the defects"
+    return None
+
+
+def attach_defects(
+    settings: Settings,
+    verdict: Verdict,
+    out: TextIO,
+    err: TextIO,
+    secrets: list[str],
+    *,
+    on_secret: Callable[[str], None],
+) -> Verdict:
+    """The verdict with its defect digest; the per-defect files written either way."""
+    config = settings.defects
+    reason = skip_reason(settings, verdict)
+    if reason is None:
+        title = f"CodeArts Check: fetching the defects of task {settings.task_id}"
+        try:
+            with github.group(title, out):
+                digest = fetch_and_write(settings, secrets, on_secret)
+        except (GateError, OSError) as error:
+            reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
+    if reason is not None:
+        write_empty(config, reason, err)
+        digest = DefectDigest(config.severities, error=reason)
+    warn_if_short(digest, settings.verbosity, err)
+    return replace(verdict, defects=digest.redacted(tuple(secrets)))
+
+
+def describe(error: BaseException) -> str:
+    """A one-line account of what went wrong."""
+    if isinstance(error, GateError):
+        return f"{error.kind}: {one_line(str(error), 1000)}"
+    return f"cannot write a defect file: {getattr(error, 'strerror', None) or error}"
+
+
+def fetch_and_write(
+    settings: Settings, secrets: list[str], on_secret: Callable[[str], None]
+) -> DefectDigest:
+    """Page through the defects once, each handed to every writer and the digest."""
+    from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
+
+    config = settings.defects
+    reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix), secrets)
+    builder = DigestBuilder(config.severities)
+    with ExitStack() as stack:
+        writers = {
+            name: defect_writer(name, stack.enter_context(open_atomic(path)))
+            for name, path in config.paths().items()
+        }
+
+        adders = [builder.add, *(writer.add for writer in writers.values())]
+
+        def consume(row: object) -> None:
+            defect = reader.read(row)  # type: ignore[arg-type]
+            for add in adders:
+                add(defect)
+
+        def learn(secret: str) -> None:  # an IAM token: masked, and redacted from defects
+            on_secret(secret)
+            reader.learn(secret)
+
+        result = fetch_defects(settings, config.severities, consume, on_secret=learn)
+        for writer in writers.values():
+            writer.finish(FetchInfo(result.fetched, result.total))
+    return builder.digest(result.total, getattr(writers.get("sarif"), "omitted", 0))
+
+
+def empty_text(name: str, reason: str | None) -> str:
+    """The empty-but-valid document of a per-defect format, saying why when known."""
+    buffer = io.StringIO()
+    writer: DefectWriter = defect_writer(name, buffer)
+    writer.finish(FetchInfo(error=reason))
+    return buffer.getvalue()
+
+
+def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> None:
+    """Write every per-defect file asked for, empty but valid."""
+    for name, path in config.paths().items():
+        try:
+            write_atomic(path, empty_text(name, reason))
+        except OSError as error:
+            message = f"cannot write --{name} {path!r}: {error.strerror}"
+            print(f"codearts-gate: error: {message}", file=err)
+
+
+def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
+    """Say on stderr when defects are missing, or fewer came than the service counted."""
+    if verbosity < 0:
+        return
+    if digest.error:
+        print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
+    elif digest.incomplete:
+        print(
+            f"codearts-gate: warning: {digest.fetched} of {digest.total} defects fetched "
+            "(the service stopped handing out new ones)",
+            file=err,
+        )

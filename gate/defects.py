@@ -1,0 +1,317 @@
+"""One defect behind the counts, read once from the service's row and shared by every format.
+
+A row of ``defects-detail`` is hostile text with every number as a string (or missing,
+or ``null``). ``DefectReader`` turns it into a small frozen ``Defect``: severity named,
+path mapped to the checkout, text made encodable, secrets redacted *before* it is cut,
+and a fingerprint that stays the same across runs. Imports neither click nor requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from gate.text import encodable, redact
+
+SEVERITIES = ("critical", "major", "minor", "suggestion")
+"""Most severe first; the index is the service's ``defect_level`` / ``severity`` code."""
+
+RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+_LEVEL_WORDS = {"fatal": "critical", "serious": "major", "general": "minor", "prompt": "suggestion"}
+SECURITY_WORDS = ("security", "cwe", "owasp", "安全")
+"""A rule whose tags contain one of these is a security rule (GitHub's security-severity)."""
+
+TOP_PER_SEVERITY = 10
+"""Defects the digest keeps per severity for the summary and the annotations."""
+
+MESSAGE_LIMIT, FIX_LIMIT, NAME_LIMIT, PATH_LIMIT = 2000, 500, 200, 1000
+MAX_FIXES, MAX_TAGS = 5, 20
+CACHE_LIMIT = 50_000
+"""Distinct rule names, checkers, paths and tag lists remembered by a reader."""
+
+
+def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
+    """Service text made safe to carry: a string, encodable, secrets out, then cut."""
+    if not isinstance(value, str):
+        value = "" if value is None or isinstance(value, (dict, list)) else str(value)
+    text = redact(value if value.isascii() else encodable(value), secrets)  # ASCII: no surrogate
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def whole_number(value: object) -> int | None:
+    """A non-negative integer from an int or a decimal string; None otherwise."""
+    if type(value) is str:  # the common case first: the service sends numbers as strings
+        text = value.strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    return None
+
+
+def severity_of(level: object) -> str:
+    """The severity name of a ``defect_level`` (``"0"``..``"3"`` or a name); minor if unknown."""
+    number = whole_number(level)
+    if number is not None and number < len(SEVERITIES):
+        return SEVERITIES[number]
+    word = str(level).strip().lower() if isinstance(level, str) else ""
+    return word if word in RANK else _LEVEL_WORDS.get(word, "minor")
+
+
+class Defect(NamedTuple):
+    """One pending defect, as every output shows it. Columns are 1-based, end exclusive.
+
+    A named tuple: immutable, small, and fast to build 300,000 times.
+    """
+
+    id: str
+    severity: str
+    checker: str
+    rule: str
+    path: str
+    line: int
+    message: str
+    fingerprint: str = ""
+    tags: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    start_column: int | None = None
+    end_column: int | None = None
+
+    @property
+    def rank(self) -> int:
+        """0 for critical ... 3 for suggestion."""
+        return RANK[self.severity]
+
+    @property
+    def rule_id(self) -> str:
+        """The checker, the stable id of a rule (the rule's name when there is no checker)."""
+        return self.checker or self.rule or "unknown"
+
+    @property
+    def is_security(self) -> bool:
+        """True when a tag marks the rule as a security one."""
+        return any(word in tag.lower() for tag in self.tags for word in SECURITY_WORDS)
+
+    def text(self) -> str:
+        """The message with the fix suggestions, as SARIF and the JUnit case show it."""
+        fixes = "".join(f"\nFix: {fix}" for fix in self.fixes)
+        return (self.message or self.rule or self.rule_id) + fixes
+
+    def redacted(self, secrets: tuple[str, ...]) -> Defect:
+        """This defect with every secret removed from its text fields."""
+        return self._replace(
+            checker=redact(self.checker, secrets),
+            rule=redact(self.rule, secrets),
+            path=redact(self.path, secrets),
+            message=redact(self.message, secrets),
+            tags=tuple(redact(t, secrets) for t in self.tags),
+            fixes=tuple(redact(f, secrets) for f in self.fixes),
+        )
+
+
+def fix_suggestions(events: object, secrets: Iterable[str], depth: int = 0) -> list[str]:
+    """The distinct fix suggestions of nested ``events``, in order, bounded."""
+    found: list[str] = []
+    if not isinstance(events, list) or depth > 8:
+        return found
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        fixes = event.get("fix_suggestions")
+        if isinstance(fixes, list):
+            for fix in fixes:
+                text = clip(fix, FIX_LIMIT, secrets).strip()
+                if text and text not in found:
+                    found.append(text)
+        if event.get("events"):
+            nested = fix_suggestions(event["events"], secrets, depth + 1)
+            found += [fix for fix in nested if fix not in found]
+    return found[:MAX_FIXES]
+
+
+def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, str]:
+    """1-based start and exclusive end column from the fragment of ``line``, and its content.
+
+    An offset of -1 means the whole line: no columns then.
+    """
+    if not isinstance(fragments, list):
+        return None, None, ""
+    for match in fragments:
+        if isinstance(match, dict) and whole_number(match.get("line_num")) == line:
+            break
+    else:
+        return None, None, ""
+    content = match.get("line_content")
+    content = content.strip() if isinstance(content, str) else ""
+    start, end = whole_number(match.get("start_offset")), whole_number(match.get("end_offset"))
+    if start is None:
+        return None, None, content
+    return start + 1, (end + 1 if end is not None and end > start else None), content
+
+
+def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
+    """``rule_system_tags`` (comma-separated) as distinct non-empty tags, bounded."""
+    tags: list[str] = []
+    for part in clip(value, 2000, secrets).split(","):
+        tag = part.strip()[:100]
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tuple(tags[:MAX_TAGS])
+
+
+class DefectReader:
+    """Reads service rows into ``Defect``s: paths mapped, secrets out, fingerprints stable.
+
+    Two defects with the same rule, file, code line and message get ``#2``, ``#3``...
+    appended to their fingerprint, so that each keeps its own and the same one next run.
+    """
+
+    def __init__(self, map_path: Callable[[str], str], secrets: Iterable[str] = ()) -> None:
+        self.map_path = map_path
+        self.secrets = tuple(s for s in secrets if s)
+        self._seen: set[int] = set()
+        self._repeats: dict[str, int] = {}
+        self._texts: dict[tuple[str, int], str] = {}  # few distinct rules and paths
+        self._tags: dict[str, tuple[str, ...]] = {}
+
+    def learn(self, secret: str) -> None:
+        """Redact ``secret`` too from now on (an IAM token learnt mid-run)."""
+        self.secrets += (secret,)
+        self._texts.clear()
+        self._tags.clear()
+
+    def cached(self, value: object, limit: int) -> str:
+        """``clip`` for fields with few distinct values, remembered (bounded)."""
+        if not isinstance(value, str):
+            return clip(value, limit, self.secrets)
+        text = self._texts.get((value, limit))
+        if text is None:
+            text = clip(value, limit, self.secrets)
+            if len(self._texts) < CACHE_LIMIT:
+                self._texts[(value, limit)] = text
+        return text
+
+    def read(self, row: Mapping[str, object]) -> Defect:
+        """The defect of one row; never raises on odd or missing fields."""
+        secrets = self.secrets
+        line = whole_number(row.get("line_number")) or 0
+        start, end, content = columns_of(row.get("fragment"), line)
+        checker = self.cached(row.get("defect_checker_name"), NAME_LIMIT)
+        rule = self.cached(row.get("rule_name"), NAME_LIMIT)
+        path = self.map_path(self.cached(row.get("file_path"), PATH_LIMIT))
+        message = clip(row.get("defect_content"), MESSAGE_LIMIT, secrets)
+        anchor = clip(content, MESSAGE_LIMIT, secrets) or str(line)
+        return Defect(
+            id=clip(row.get("defect_id"), NAME_LIMIT, secrets),
+            severity=severity_of(row.get("defect_level")),
+            checker=checker,
+            rule=rule,
+            path=path,
+            line=line,
+            message=message,
+            fingerprint=self.fingerprint(checker or rule or "unknown", path, anchor, message),
+            tags=self.tags(row.get("rule_system_tags")),
+            fixes=tuple(fix_suggestions(row.get("events"), secrets)),
+            start_column=start,
+            end_column=end,
+        )
+
+    def tags(self, value: object) -> tuple[str, ...]:
+        """``tags_of``, remembered per distinct value (bounded)."""
+        if not isinstance(value, str):
+            return tags_of(value, self.secrets)
+        tags = self._tags.get(value)
+        if tags is None:
+            tags = tags_of(value, self.secrets)
+            if len(self._tags) < CACHE_LIMIT:
+                self._tags[value] = tags
+        return tags
+
+    def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:
+        """A hash of rule, path, code line (its text, so moving code keeps it) and message."""
+        key = "\0".join((rule_id, path, anchor, message))
+        base = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+        number = int(base[:16], 16)  # an int, not the string: 300,000 of them stay small
+        if number not in self._seen:
+            self._seen.add(number)
+            return base
+        self._repeats[base] = self._repeats.get(base, 1) + 1
+        return f"{base}#{self._repeats[base]}"
+
+
+@dataclass(frozen=True)
+class DefectDigest:
+    """What the summary and the annotations show of the defects: a few, and the counts.
+
+    ``error`` says why the defects are missing (the verdict on the counts stands anyway).
+    """
+
+    severities: tuple[str, ...] = SEVERITIES
+    fetched: int = 0
+    total: int | None = None
+    by_severity: Mapping[str, int] = field(default_factory=dict)
+    top: Mapping[str, tuple[Defect, ...]] = field(default_factory=dict)
+    sarif_omitted: int = 0
+    error: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """True when the service said there are more defects than it handed out."""
+        return self.error is None and self.total is not None and self.fetched < self.total
+
+    def most_severe(self, severities: Iterable[str] = SEVERITIES) -> list[Defect]:
+        """The kept defects of ``severities``, most severe first."""
+        wanted = set(severities)
+        return [d for s in SEVERITIES if s in wanted for d in self.top.get(s, ())]
+
+    def count(self, severities: Iterable[str] = SEVERITIES) -> int:
+        """Defects fetched of ``severities``."""
+        return sum(self.by_severity.get(s, 0) for s in set(severities))
+
+    def redacted(self, secrets: tuple[str, ...]) -> DefectDigest:
+        """This digest with every secret removed from the defects and the error."""
+        top = {s: tuple(d.redacted(secrets) for d in ds) for s, ds in self.top.items()}
+        return replace(self, top=top, error=self.error and redact(self.error, secrets))
+
+
+class DigestBuilder:
+    """Counts every defect and keeps the first few of each severity (a sink of the fetch)."""
+
+    def __init__(self, severities: tuple[str, ...]) -> None:
+        self.severities = severities
+        self.by_severity = dict.fromkeys(SEVERITIES, 0)
+        self.top: dict[str, list[Defect]] = {s: [] for s in SEVERITIES}
+
+    def add(self, defect: Defect) -> None:
+        """Count ``defect``; keep it when its severity has room."""
+        self.by_severity[defect.severity] += 1
+        kept = self.top[defect.severity]
+        if len(kept) < TOP_PER_SEVERITY:
+            kept.append(defect)
+
+    def digest(self, total: int | None, sarif_omitted: int = 0) -> DefectDigest:
+        """The digest of what was added."""
+        return DefectDigest(
+            severities=self.severities,
+            fetched=sum(self.by_severity.values()),
+            total=total,
+            by_severity={s: n for s, n in self.by_severity.items() if n},
+            top={s: tuple(ds) for s, ds in self.top.items() if ds},
+            sarif_omitted=sarif_omitted,
+        )
+
+
+def default_severities(metrics: Iterable[str]) -> tuple[str, ...]:
+    """The severities that have a threshold; all of them when none has one."""
+    chosen = set(metrics) & set(SEVERITIES)
+    return tuple(s for s in SEVERITIES if s in chosen) or SEVERITIES
+
+
+@dataclass(frozen=True)
+class FetchInfo:
+    """How the fetch ended, for the outputs to say: totals, or why there are no defects."""
+
+    fetched: int = 0
+    total: int | None = None
+    error: str | None = None
