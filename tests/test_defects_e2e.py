@@ -82,7 +82,7 @@ def test_a_failed_fetch_keeps_the_verdict_and_writes_empty_valid_files(fake_api_
     assert sarif["runs"][0]["results"] == [] and codequality == []
     assert "could not be fetched" in sarif["runs"][0]["properties"]["defectsMissing"]
     assert junit.get("errors") == "1"
-    assert "Defects missing" in run.summary and r"CC\.00050006" in run.summary
+    assert "Defects missing" in run.summary and "CC.00050006" in run.summary
     assert "warning: the defects could not be fetched" in run.stderr
 
 
