@@ -52,7 +52,8 @@ def attach_defects(
         title = f"CodeArts Check: fetching the defects of task {settings.task_id}"
         try:
             with github.group(title, out):
-                digest = fetch_and_write(settings, secrets, on_secret)
+                budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
+                digest = fetch_and_write(settings, secrets, on_secret, budget)
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
     if reason is not None:
@@ -70,7 +71,7 @@ def describe(error: BaseException) -> str:
 
 
 def fetch_and_write(
-    settings: Settings, secrets: list[str], on_secret: Callable[[str], None]
+    settings: Settings, secrets: list[str], on_secret: Callable[[str], None], budget: float
 ) -> DefectDigest:
     """Page through the defects once, each handed to every writer and the digest."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
@@ -95,7 +96,7 @@ def fetch_and_write(
             on_secret(secret)
             reader.learn(secret)
 
-        result = fetch_defects(settings, config.severities, consume, on_secret=learn)
+        result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
     return builder.digest(result.total, getattr(writers.get("sarif"), "omitted", 0))

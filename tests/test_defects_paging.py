@@ -7,6 +7,7 @@ the local fake, whose ``DefectApi`` plays each of Huawei's documented readings.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -352,3 +353,24 @@ def test_generated_rows_are_the_made_rows():
         make_defect(i)["defect_id"] for i in (1, 3, 5, 7, 9)
     ]
     assert json.loads("[" + generated.rows_json(0, 5) + "]") == list(generated)
+
+
+def test_the_defect_fetch_gets_only_what_is_left_of_the_timeout(fake_api, tmp_path):
+    """--timeout bounds the whole run: a verdict that used it all leaves the defects missing,
+    with no defect request sent, and the verdict stands."""
+    from dataclasses import replace
+
+    from gate.core import evaluate
+    from gate.defect_run import attach_defects
+    from gate.report import Report
+
+    fake_api.defect_api.rows = GeneratedDefects(10)
+    settings = settings_for(fake_api, timeout="5", sarif=str(tmp_path / "d.sarif"))
+    verdict = evaluate(Report({"critical": 1, "major": 0, "UNRESOLVED_ADD": 0}), settings.policy)
+    spent = replace(verdict, duration=settings.timeout)
+    err = io.StringIO()
+    judged = attach_defects(settings, spent, io.StringIO(), err, [], on_secret=lambda _s: None)
+    assert judged.exit_code == verdict.exit_code and judged.defects is not None
+    assert "--timeout" in (judged.defects.error or ""), judged.defects.error
+    assert not [r for r in fake_api.requests if "/defects-" in r.path]
+    assert json.loads((tmp_path / "d.sarif").read_text())["runs"][0]["results"] == []

@@ -262,7 +262,9 @@ class OrderedFetcher:
 
     def _result(self, slot: _Slot) -> Page:
         if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
-            raise DeadlineError(f"defects not fetched within --timeout {self.deadline.seconds:g} s")
+            raise DeadlineError(
+                f"defects not fetched within the {self.deadline.seconds:.3g} s left of --timeout"
+            )
         if slot.error is not None:
             raise slot.error
         assert slot.page is not None
@@ -373,13 +375,14 @@ def fetch_defects(
     clock: Callable[[], float] = time.monotonic,
     on_secret: Callable[[str], None] = lambda _secret: None,
     workers: int | None = None,
+    budget: float | None = None,
 ) -> FetchResult:
     """Log in if needed, then page through the task's pending defects of ``severities``.
 
-    ``--timeout`` bounds the whole fetch, on its own clock: the report's wait is not
-    charged to it.
+    ``budget`` is what is left of ``--timeout`` after the verdict (the whole of it when
+    not given): the run as a whole stays inside ``--timeout``.
     """
-    deadline = Deadline(settings.timeout, clock)
+    deadline = Deadline(settings.timeout if budget is None else budget, clock)
     log_proxy(settings.endpoint)
     with session or build_session(settings) as http:
         authenticate(http, settings, deadline, sleep, on_secret)  # IAM: its own host first
