@@ -84,18 +84,48 @@ def _base64_cores(data: bytes) -> Iterable[str]:
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every secret (``secrets`` and the run's), in every form, replaced by
     ``***``, and any piece of one at least ``MIN_FRAGMENT`` long at an edge of the text."""
-    values = tuple(dict.fromkeys(s for s in (*secrets, *_run_secrets) if s))
-    if not values:
+    forms = _forms_of(tuple(secrets), _run_secrets)
+    if forms is None:
         return text
-    forms = sorted({f for s in values for f in secret_forms(s)}, key=len, reverse=True)
-    for form in forms:
-        text = text.replace(form, MASK)
+    if forms.anywhere.search(text):  # one scan for the common case of no secret at all
+        for form in forms.longest_first:  # longest first: a longer form before its parts
+            text = text.replace(form, MASK)
     return _redact_edges(text, forms)
 
 
-def _redact_edges(text: str, forms: list[str]) -> str:
+@lru_cache(maxsize=16)
+def _forms_of(given: tuple[str, ...], declared: tuple[str, ...]) -> _Forms | None:
+    """The forms of the distinct non-empty secrets of both sets, None without any; built
+    once per set of secrets (redaction is hot: it runs on every field of every defect)."""
+    values = tuple(dict.fromkeys(s for s in (*given, *declared) if s))
+    return _Forms(values) if values else None
+
+
+class _Forms:
+    """Every form of a set of secrets, longest first, with what the edge search needs
+    precomputed: the pieces of ``MIN_FRAGMENT`` characters that can start or end a cut."""
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.longest_first = sorted(
+            {f for s in values for f in secret_forms(s)}, key=len, reverse=True
+        )
+        self.anywhere = re.compile("|".join(map(re.escape, self.longest_first)))
+        self.pieces = frozenset(
+            form[i : i + MIN_FRAGMENT]
+            for form in self.longest_first
+            for i in range(len(form) - MIN_FRAGMENT + 1)
+        )
+
+    def may_cut(self, text: str) -> bool:
+        """Whether ``text`` starts or ends with a piece of some form: else no edge holds one."""
+        return text[:MIN_FRAGMENT] in self.pieces or text[-MIN_FRAGMENT:] in self.pieces
+
+
+def _redact_edges(text: str, forms: _Forms) -> str:
     """Pieces of a secret at the start or end of ``text`` or beside an ellipsis: what a
     cut (the service's or ours) leaves of a secret."""
+    if "…" not in text and "..." not in text:
+        return _trim_edges(text, forms)
     parts = _ELLIPSIS.split(text)
     if len(parts) == 1:
         return _trim_edges(text, forms)
@@ -104,12 +134,14 @@ def _redact_edges(text: str, forms: list[str]) -> str:
     return "".join(p + m for p, m in zip(cleaned, [*marks, ""], strict=True))
 
 
-def _trim_edges(text: str, forms: list[str]) -> str:
-    for form in forms:
+def _trim_edges(text: str, forms: _Forms) -> str:
+    if not forms.may_cut(text):
+        return text  # the common case, decided without a search per form
+    for form in forms.longest_first:
         head = _longest_prefix_at_end(text, form)
         if head:
             text = text[:-head] + MASK
-        tail = _longest_prefix_at_end(text[::-1], form[::-1])
+        tail = _longest_suffix_at_start(text, form)
         if tail:
             text = MASK + text[tail:]
     return text
@@ -121,6 +153,16 @@ def _longest_prefix_at_end(text: str, secret: str) -> int:
         return 0  # the quick common case: the text's end is no piece of the secret
     for size in range(min(len(secret), len(text)), MIN_FRAGMENT - 1, -1):
         if text.endswith(secret[:size]):
+            return size
+    return 0
+
+
+def _longest_suffix_at_start(text: str, secret: str) -> int:
+    """Length of the longest suffix of ``secret`` (>= MIN_FRAGMENT) that starts ``text``."""
+    if len(text) < MIN_FRAGMENT or text[:MIN_FRAGMENT] not in secret:
+        return 0
+    for size in range(min(len(secret), len(text)), MIN_FRAGMENT - 1, -1):
+        if text.startswith(secret[-size:]):
             return size
     return 0
 
