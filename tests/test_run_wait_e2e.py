@@ -346,3 +346,15 @@ def test_iam_login_once_then_run_poll_and_refresh_with_its_token(fake_api, tmp_p
     calls = [r for r in fake_api.requests if r.path != "/v3/auth/tokens"]
     assert calls and all(r.header("X-Auth-Token") == fake_api.token for r in calls)
     assert fake_api.token not in run.everything() and fake_api.iam_password not in run.everything()
+
+
+@pytest.mark.parametrize("status", ["9" * 5000, 2.0, "2.0"])
+def test_a_task_status_the_gate_cannot_read_ends_the_wait_without_a_traceback(
+    fake_api, tmp_path, status
+):
+    fake_api.add_task(TASK, length=30.0)
+    fake_api.inject("progress", json_step(200, {"task_status": status, "progress": None}))
+    run = gate(fake_api, tmp_path, "--run")
+    assert run.code == 4 and "Traceback" not in run.stderr, run.stderr
+    assert "unknown task_status" in run.stderr and run.json["error"]["kind"] == "service"
+    assert fake_api.task_requests("refresh") == []

@@ -132,7 +132,9 @@ def test_progress_reads_the_documented_body(body, status, ratio, info):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"progress": {}}, {"task_status": 7}, {"task_status": True}, [], "x"]
+    "body",
+    [{}, {"progress": {}}, {"task_status": 7}, {"task_status": True}, [], "x"]
+    + [{"task_status": s} for s in ("9" * 5000, 2.0, "2.0", " 2", "02", "-0", [2])],
 )
 def test_progress_without_a_readable_status_is_an_error(body):
     with pytest.raises(ServiceError):
@@ -191,7 +193,9 @@ JSON = st.recursive(
 PROGRESSISH = st.fixed_dictionaries(
     {},
     optional={
-        "task_status": JSON | st.sampled_from([0, 1, 2, 3, "2"]),
+        "task_status": JSON
+        | st.sampled_from([0, 1, 2, 3, "2"])
+        | st.builds(str.__mul__, st.sampled_from("0123"), st.integers(1, 6000)),
         "progress": JSON | st.fixed_dictionaries({}, optional={"ratio": JSON, "info": JSON}),
     },
 )

@@ -137,11 +137,7 @@ def progress_of(payload: object, retry_after: float | None = None) -> Progress:
     """The documented progress body; a status the gate cannot read is an error."""
     if not isinstance(payload, dict) or "task_status" not in payload:
         raise ServiceError("the progress answer has no task_status")
-    status = payload["task_status"]
-    if isinstance(status, str) and status.isascii() and status.isdigit():
-        status = int(status)
-    if status is not None and (isinstance(status, bool) or status not in (0, 1, 2, 3)):
-        raise ServiceError(f"unknown task_status {one_line(repr(status), 40)} in the progress")
+    status = status_of(payload["task_status"])
     details = payload.get("progress")
     details = details if isinstance(details, dict) else {}
     info = details.get("info")
@@ -151,6 +147,21 @@ def progress_of(payload: object, retry_after: float | None = None) -> Progress:
         info=one_line(info, 200) if isinstance(info, str) and info.strip() else None,
         retry_after=retry_after,
     )
+
+
+STATUS_TEXTS = {str(code): code for code in (0, 1, 2, 3)}
+
+
+def status_of(value: object) -> int | None:
+    """``task_status``: 0-3 (an integer, or its one-digit string) or None; anything else,
+    a float, a bool or a string of thousands of digits included, is an error."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value in STATUS_TEXTS:
+        return STATUS_TEXTS[value]
+    if type(value) is int and value in STATUS_TEXTS.values():
+        return value
+    raise ServiceError(f"unknown task_status {one_line(repr(value), 40)} in the progress")
 
 
 def ratio_of(value: object) -> float | None:
