@@ -134,10 +134,18 @@ class AdaptiveSchedule:
         return min(CAP, max(MIN_GAP, (now - late) / 2))
 
 
+def honoured(retry_after: float | None) -> float:
+    """A ``Retry-After`` as the wait obeys it: at least ``MIN_GAP`` (``0`` would poll in a
+    tight loop), at most ``4 * CAP`` (a year would never poll again); 0 when absent."""
+    if retry_after is None:
+        return 0.0
+    return min(max(retry_after, MIN_GAP), 4 * CAP)
+
+
 def failure_delay(failures: int, retry_after: float | None) -> float:
     """After a failed poll: ``Retry-After`` if given, else a jittered doubling from 2 s."""
     if retry_after is not None:
-        return min(retry_after, 4 * CAP)
+        return honoured(retry_after)
     ceiling: float = min(CAP, 2.0 * 2.0 ** (failures - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
@@ -233,4 +241,4 @@ def wait_for_scan(
             scan.wait_ended = now
             return progress
         # polls are spaced from start to start: a slow answer does not delay the next one
-        delay = max(schedule.next_delay(asked) - (now - asked), progress.retry_after or 0.0)
+        delay = max(schedule.next_delay(asked) - (now - asked), honoured(progress.retry_after))

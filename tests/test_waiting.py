@@ -205,3 +205,27 @@ def test_scan_log_reports_the_scan_and_the_wait():
     assert info.job_id == "j" and info.status == "check succeeded"
     assert 42 <= info.scan_seconds <= 43.5 and info.wait_seconds == info.scan_seconds
     assert "job j (started by the gate) of task t; scan 4" in info.summary()
+
+
+RETRY_AFTERS = st.sampled_from([0.0, 1e-9, 3600.0, 1e12, float("inf")]) | st.floats(0, 1e15)
+
+
+@settings(max_examples=100, deadline=None)
+@given(retry_after=RETRY_AFTERS, failing=st.booleans())
+def test_any_retry_after_neither_hammers_the_service_nor_stops_the_polls(retry_after, failing):
+    """Retry-After 0 on every answer must not poll in a tight loop; a huge one must not
+    keep the gate from seeing the end (the scan ends 10 min in, the wait allows 30)."""
+    clock = FakeClock()
+    scan = Scan(clock, 600, ratio=False)
+    times = []
+
+    def poll():
+        times.append(clock.now)
+        if failing and clock.now - scan.start < 600:
+            raise TransientServiceError("HTTP 429", retry_after=retry_after)
+        answer = scan()
+        return Progress(answer.status, answer.ratio, answer.info, retry_after=retry_after)
+
+    wait_for_scan(poll, AdaptiveSchedule(clock.now), waiter(clock, 1800.0), ScanLog("t"))
+    assert all(b - a >= 1.0 - 1e-9 for a, b in pairwise(times))
+    assert times[-1] - (scan.start + 600) <= 4 * CAP
