@@ -137,6 +137,9 @@ def _redact_edges(text: str, forms: _Forms) -> str:
 def _trim_edges(text: str, forms: _Forms) -> str:
     if not forms.may_cut(text):
         return text  # the common case, decided without a search per form
+    core = text.strip()
+    if len(core) >= MIN_FRAGMENT and any(core in form for form in forms.longest_first):
+        return text.replace(core, MASK)  # cut on both sides: a line of a wrapped secret
     for form in forms.longest_first:
         head = _longest_prefix_at_end(text, form)
         if head:

@@ -11,11 +11,14 @@ import urllib3
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
+from test_hardening import ENCODINGS, FILLER, SECRETS, pieces
 
+from gate import text
 from gate.api import tasks
 from gate.api.transport import Deadline, build_session
 from gate.errors import CredentialsError, NetworkError, ServiceError, TransientNetworkError
 from gate.settings import RawOptions, build_settings
+from gate.text import MIN_FRAGMENT
 
 TOKEN = "tok-SECRET-3f9a"
 ENDPOINT = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -218,3 +221,31 @@ def test_progress_of_any_body_is_a_progress_or_a_service_error(body):
 def test_log_lines_of_any_body_are_single_lines(body):
     for line in tasks.log_lines({"log_info": body if isinstance(body, list) else [body]}):
         assert "\n" not in line and "\r" not in line and len(line) <= 300
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(
+    secret=SECRETS,
+    encoding=st.sampled_from(["plain", "url", "url-plus", "json", "html"]),
+    width=st.integers(MIN_FRAGMENT, 80),
+    before=FILLER,
+    after=FILLER,
+)
+def test_a_secret_the_check_log_echoes_is_never_shown_even_wrapped(
+    secret, encoding, width, before, after
+):
+    """The log echoes a credential in some form, whole or wrapped over several lines (each
+    line a cut of it): no line shown holds a piece of it long enough to tell."""
+    text.use_secrets([secret])
+    echoed = ENCODINGS[encoding](secret)
+    wrapped = "\n".join(echoed[i : i + width] for i in range(0, len(echoed), width))
+    log = {"log_info": [{"log": f"{before}{wrapped}{after}", "analysis": f"got {echoed}"}]}
+    shown = tasks.log_lines(log, keep=1000)
+    assert not any(piece in line for line in shown for piece in pieces(echoed)), shown
+
+
+def test_only_the_tail_of_a_huge_check_log_is_folded(monkeypatch):
+    folded = []
+    monkeypatch.setattr(tasks, "one_line", lambda line, _limit: folded.append(line) or line)
+    lines = tasks.log_lines({"log_info": [{"log": "x\n" * 200_000 + "last"}]})
+    assert lines[-1] == "last" and len(folded) == len(lines) == tasks.LOG_TAIL_LINES

@@ -208,11 +208,13 @@ def log_tail(
         deadline.check()
         return json_of(send(http, url, deadline, method="GET", params=params))
 
-    return log_lines(with_retries(once, deadline, sleep))[-LOG_TAIL_LINES:]
+    return log_lines(with_retries(once, deadline, sleep))
 
 
-def log_lines(payload: object) -> list[str]:
-    """Every line of every ``log_info`` entry, then its ``analysis``, each on one line."""
+def log_lines(payload: object, keep: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``keep`` lines of the ``log_info`` entries (each entry's ``log``, then its
+    ``analysis``), each folded onto one line: only those kept are folded, so that a log of
+    millions of lines costs a split, not millions of redactions."""
     entries = payload.get("log_info") if isinstance(payload, dict) else None
     lines: list[str] = []
     for entry in entries if isinstance(entries, list) else []:
@@ -221,5 +223,5 @@ def log_lines(payload: object) -> list[str]:
         for key in ("log", "analysis"):
             text = entry.get(key)
             if isinstance(text, str):
-                lines += [one_line(line, 300) for line in text.splitlines() if line.strip()]
-    return lines
+                lines += [line for line in text.splitlines() if line.strip()]
+    return [one_line(line, 300) for line in lines[-keep:]] if keep > 0 else []
