@@ -278,9 +278,19 @@ def options_from_env(params: dict[str, Any]) -> frozenset[str]:
     """The ``RawOptions`` fields whose value came from an environment variable."""
     context = click.get_current_context()
     env = click.core.ParameterSource.ENVIRONMENT
-    return frozenset(
-        name.rstrip("_") for name in params if context.get_parameter_source(name) is env
+    flags = {name for name, var in ENV_FLAGS.items() if not params[name] and _text(os.getenv(var))}
+    return (
+        frozenset(name.rstrip("_") for name in params if context.get_parameter_source(name) is env)
+        | flags
     )
+
+
+ENV_FLAGS = {
+    "run": "CODEARTS_RUN",
+    "wait": "CODEARTS_WAIT",
+    "cancel_on_timeout": "CODEARTS_CANCEL_ON_TIMEOUT",
+}
+"""The yes/no flags read from a variable here (click would take "false" for true)."""
 
 
 _NON_TEXT = frozenset(

@@ -241,7 +241,8 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
 
 def build_settings(raw: RawOptions) -> Settings:
     """Validate ``raw`` into ``Settings``; ``UsageError`` names the first bad option."""
-    report_file = report_file_of(raw)
+    raw = flags_beat_variables(raw)
+    report_file = raw.report_file
     offline = bool(report_file) and not raw.check
     settings = Settings(
         policy=policy_of(raw),
@@ -264,13 +265,27 @@ def build_settings(raw: RawOptions) -> Settings:
     return settings
 
 
-def report_file_of(raw: RawOptions) -> str | None:
-    """The saved answer to judge: a ``--job-id`` flag beats a ``CODEARTS_REPORT_FILE``
-    variable (a flag beats a variable), and ``--report-file`` beats ``CODEARTS_JOB_ID``."""
-    env_file = "report_file" in raw.from_env
-    if raw.report_file and env_file and raw.job_id and "job_id" not in raw.from_env:
-        return None
-    return raw.report_file
+MODE_RIVALS = {
+    "run": ("wait", "job_id", "report_file"),
+    "wait": ("report_file",),
+    "job_id": ("run",),
+    "report_file": ("run", "wait", "job_id"),
+}
+"""Options that name how the scan is found, each with the flags that override it when it
+came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_RUN``,
+``--run`` beats ``CODEARTS_JOB_ID``, ``--run``, ``--wait`` and ``--job-id`` beat
+``CODEARTS_REPORT_FILE`` (and ``--report-file`` beats ``CODEARTS_JOB_ID``: it is offline)."""
+
+
+def flags_beat_variables(raw: RawOptions) -> RawOptions:
+    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
+    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    beaten = {
+        name: None
+        for name, rivals in MODE_RIVALS.items()
+        if name in raw.from_env and flagged & set(rivals)
+    }
+    return replace(raw, **beaten) if beaten else raw
 
 
 def flag_of(text: str | None, name: str) -> bool:

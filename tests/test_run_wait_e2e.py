@@ -358,3 +358,40 @@ def test_a_task_status_the_gate_cannot_read_ends_the_wait_without_a_traceback(
     assert run.code == 4 and "Traceback" not in run.stderr, run.stderr
     assert "unknown task_status" in run.stderr and run.json["error"]["kind"] == "service"
     assert fake_api.task_requests("refresh") == []
+
+
+def test_wait_flag_beats_a_run_variable_no_scan_is_started(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, status=2)
+    run = gate(fake_api, tmp_path, "--wait", CODEARTS_RUN="true")
+    assert run.code == 0, run.stderr
+    assert fake_api.task_requests("run") == [] and task.run_count == 0
+    assert run.json["scan"]["source"] == "waited"
+
+
+def test_job_id_flag_beats_a_run_variable_that_job_is_gated(fake_api, tmp_path):
+    fake_api.add_task(TASK, status=2)
+    job = "ab" * 16
+    run = gate(fake_api, tmp_path, "--job-id", job, CODEARTS_RUN="true")
+    assert run.code == 0, run.stderr
+    assert fake_api.task_requests("run") == [] and fake_api.task_requests("progress") == []
+    assert [r.path for r in fake_api.task_requests("refresh")] == [f"/v1/jobs/{job}/result/refresh"]
+
+
+def test_run_flag_beats_job_id_and_report_file_variables(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=0.0)
+    saved = tmp_path / "saved.json"
+    saved.write_text("{}", encoding="utf-8")
+    for variable in ({"CODEARTS_JOB_ID": "ab" * 16}, {"CODEARTS_REPORT_FILE": str(saved)}):
+        run = gate(fake_api, tmp_path, "--run", **variable)
+        assert run.code == 0, run.stderr
+        assert run.json["job_id"] == task.exec_ids[-1]
+    assert task.run_count == 2
+
+
+@pytest.mark.parametrize("variable", ["CODEARTS_RUN", "CODEARTS_WAIT"])
+def test_report_file_flag_beats_a_run_or_wait_variable(fake_api, tmp_path, variable):
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps({"critical": 0, "major": 0, "UNRESOLVED_ADD": 0}), "utf-8")
+    run = gate(fake_api, tmp_path, "--report-file", str(saved), **{variable: "true"})
+    assert run.code == 0, run.stderr
+    assert len(fake_api.requests) == 0

@@ -167,3 +167,22 @@ def test_heartbeat_on_a_terminal_draws_one_live_bar():
     text = out.getvalue()
     assert text.count("\r") == 2 and text.endswith("\n") and text.count("\n") == 1
     assert "[" + "#" * 18 + "." * 6 + "]" in text and beat.tick == 1.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "env", "expected"),
+    [
+        ({"run": "true", "wait": "true"}, {"run"}, (False, True, None)),
+        ({"run": "true", "job_id": "ab" * 16}, {"run"}, (False, False, "ab" * 16)),
+        ({"run": "true", "job_id": "ab" * 16}, {"job_id"}, (True, True, None)),
+        ({"run": "true", "wait": "true"}, {"wait"}, (True, True, None)),  # --run waits anyway
+    ],
+)
+def test_a_mode_flag_beats_a_mode_variable(changes, env, expected):
+    settings = build(branch="", **changes, from_env=frozenset(env))
+    assert (settings.run, settings.wait, settings.job_id) == expected
+
+
+def test_two_mode_variables_that_disagree_are_still_a_usage_error():
+    with pytest.raises(UsageError, match="drop --job-id"):
+        build(run="true", job_id="ab" * 16, from_env=frozenset({"run", "job_id"}))
