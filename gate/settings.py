@@ -280,7 +280,7 @@ came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
     """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
     flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
-    beaten = {
+    beaten: dict[str, Any] = {
         name: None
         for name, rivals in MODE_RIVALS.items()
         if name in raw.from_env and flagged & set(rivals)
