@@ -824,6 +824,8 @@ class FakeCodeArts:
         with self._lock:
             queue = self.injected.get(endpoint) or []
             step = queue.pop(0) if queue else task_step()
+        if step.delay:  # e.g. a run request answered late: sleep_step(s, task_step())
+            self.wait_stopped(step.delay)
         if step.kind != "task":
             return self.step_reply(step, rec)
         reply = self.check_auth(rec) or self._task_answer(endpoint, rec)

@@ -14,6 +14,7 @@ from fakeapi import (
     _cc_body,
     json_step,
     reset_step,
+    sleep_step,
     task_step,
 )
 from gaterun import GATE, GateRun, clean_env, parse_output_file, run_gate
@@ -395,3 +396,39 @@ def test_report_file_flag_beats_a_run_or_wait_variable(fake_api, tmp_path, varia
     run = gate(fake_api, tmp_path, "--report-file", str(saved), **{variable: "true"})
     assert run.code == 0, run.stderr
     assert len(fake_api.requests) == 0
+
+
+def started_gate(api: FakeCodeArts, tmp_path, *extra: str) -> subprocess.Popen[str]:
+    env = clean_env(CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token)
+    args = [str(GATE), "--task-id", TASK, "--run", *extra]
+    args += ["--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml")]
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_a_signal_during_the_run_request_stops_the_scan_that_request_started(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=300.0)
+    fake_api.inject("run", sleep_step(1.5, task_step()))  # the answer comes after the signal
+    with started_gate(fake_api, tmp_path, "--cancel-on-timeout") as proc:
+        deadline = time.monotonic() + WAIT
+        while not fake_api.task_requests("run"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 4, stderr
+    assert "stopped by SIGTERM" in stderr and "was stopped (--cancel-on-timeout)" in stderr
+    assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert result["error"]["kind"] == "interrupted" and result["job_id"] == task.exec_ids[0]
+    assert fake_api.task_requests("progress") == []
+
+
+def test_a_timeout_during_the_run_request_says_a_scan_may_have_started(fake_api, tmp_path):
+    fake_api.add_task(TASK, length=300.0)
+    fake_api.inject("run", sleep_step(4.0, task_step()))
+    run = gate(fake_api, tmp_path, "--run", "--timeout", "1.5")
+    assert run.code == 4 and run.json["error"]["kind"] == "timeout"
+    assert "a scan may have started" in run.stderr
+    assert len(fake_api.task_requests("run")) == 1

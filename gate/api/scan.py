@@ -14,6 +14,7 @@ itself (``gate.waiting``) runs on the caller's thread, where signals land.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -98,7 +99,7 @@ def start(flow: Flow) -> None:
     settings, scan = flow.settings, flow.scan
     where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
     log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
-    exec_id = flow.call(lambda: run_task(flow.http, settings, flow.deadline, flow.tools.sleep))
+    exec_id = run_or_cancel(flow)
     if exec_id is None:
         scan.source = "running"
         log.warning(
@@ -109,6 +110,46 @@ def start(flow: Flow) -> None:
         return
     scan.source, scan.job_id, scan.started_at = "started", exec_id, flow.tools.clock()
     log.warning("started scan %s", exec_id)
+
+
+def run_or_cancel(flow: Flow) -> str | None:
+    """``POST run``. A signal or the deadline during it: the request may still start a
+    scan, so its answer is awaited a moment and, with ``--cancel-on-timeout``, the scan
+    it started is stopped (a cancelled pipeline leaves no scan running)."""
+    answered, run = threading.Event(), RunAnswer()
+
+    def post() -> str | None:
+        try:
+            run.exec_id = run_task(flow.http, flow.settings, flow.deadline, flow.tools.sleep)
+            return run.exec_id
+        finally:
+            answered.set()
+
+    try:
+        return flow.call(post)
+    except (DeadlineError, Interrupted) as err:
+        raise interrupted_run(flow, err, answered, run) from None
+
+
+@dataclass
+class RunAnswer:
+    """What the run request returned, kept for a gate interrupted while it was under way."""
+
+    exec_id: str | None = None
+
+
+def interrupted_run(
+    flow: Flow, err: GateError, answered: threading.Event, run: RunAnswer
+) -> GateError:
+    """The error of a gate that gave up during the run request, after stopping the scan
+    that request started when ``--cancel-on-timeout`` asks for it."""
+    if not answered.wait(STOP_BUDGET if flow.settings.cancel_on_timeout else 0.0):
+        err.message += "; the run request was under way: a scan may have started"
+        return err
+    if run.exec_id is None:
+        return err  # the run failed, or another scan was under way: none started here
+    flow.scan.source, flow.scan.job_id = "started", run.exec_id
+    return cancel(flow, err)
 
 
 def branch_origin(settings: Settings) -> str:

@@ -25,7 +25,13 @@ from gate.api.transport import (
     send,
     with_retries,
 )
-from gate.errors import GateError, NetworkError, ServiceError, TransientNetworkError
+from gate.errors import (
+    DeadlineError,
+    GateError,
+    NetworkError,
+    ServiceError,
+    TransientNetworkError,
+)
 from gate.report import decode_json
 from gate.settings import Settings
 from gate.text import one_line
@@ -68,6 +74,9 @@ def run_task(
                 http, url, deadline, method="POST", data=run_body(settings.branch),
                 headers={"Content-Type": "application/json"},
             )  # fmt: skip
+        except DeadlineError as err:  # the answer was cut off: the scan may be under way
+            err.message += "; the run request was sent: a scan may have started"
+            raise
         except TransientNetworkError as err:
             if not request_not_sent(err) or attempt == MAX_ATTEMPTS:
                 raise maybe_started(err) from None
