@@ -160,8 +160,19 @@ class Verdict:
             replace(c, problem=c.problem and redact(c.problem, secrets)) for c in self.checks
         )
         defects = self.defects and self.defects.redacted(secrets)
+        job_id = self.job_id and redact(self.job_id, secrets)  # a run's exec_id is the service's
+        scan = self.scan and replace(
+            self.scan, job_id=self.scan.job_id and redact(self.scan.job_id, secrets)
+        )
         return replace(
-            self, error=error, report_url=url, tools=tools, checks=checks, defects=defects
+            self,
+            error=error,
+            report_url=url,
+            tools=tools,
+            checks=checks,
+            defects=defects,
+            job_id=job_id,
+            scan=scan,
         )
 
     @property

@@ -432,3 +432,24 @@ def test_a_timeout_during_the_run_request_says_a_scan_may_have_started(fake_api,
     assert run.code == 4 and run.json["error"]["kind"] == "timeout"
     assert "a scan may have started" in run.stderr
     assert len(fake_api.task_requests("run")) == 1
+
+
+@pytest.mark.parametrize("secret", ["token", "ak"])
+def test_an_exec_id_that_echoes_a_credential_is_never_written(fake_api, tmp_path, secret):
+    """A hostile service answers the run with a credential as the exec_id (it is a safe
+    id): every output, the step outputs included, shows it redacted."""
+    fake_api.add_task(TASK, status=2)  # the injected answer starts nothing: it ended
+    echoed = getattr(fake_api, secret)
+    fake_api.inject("run", json_step(200, {"exec_id": echoed}))
+    creds = (
+        {"CODEARTS_TOKEN": fake_api.token}
+        if secret == "token"
+        else {"CODEARTS_TOKEN": "", "CODEARTS_AK": fake_api.ak, "CODEARTS_SK": fake_api.sk}
+    )
+    output = tmp_path / "out"
+    ci = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": ""}
+    run = gate(fake_api, tmp_path, "--run", "--branch", "", **creds, **ci)
+    assert run.code == 0, run.stderr
+    shown = [line for line in run.everything().splitlines() if not line.startswith("::add-mask")]
+    assert echoed not in "\n".join(shown) and echoed not in output.read_text(encoding="utf-8")
+    assert run.json["job_id"] == "***" and run.json["scan"]["job_id"] == "***"
