@@ -453,3 +453,18 @@ def test_an_exec_id_that_echoes_a_credential_is_never_written(fake_api, tmp_path
     shown = [line for line in run.everything().splitlines() if not line.startswith("::add-mask")]
     assert echoed not in "\n".join(shown) and echoed not in output.read_text(encoding="utf-8")
     assert run.json["job_id"] == "***" and run.json["scan"]["job_id"] == "***"
+
+
+@pytest.mark.parametrize("on_error", ["fail", "warn"])
+def test_a_stop_that_fails_is_said_and_every_output_agrees(fake_api, tmp_path, on_error):
+    task = fake_api.add_task(TASK, length=300.0)
+    refused = json_step(200, _cc_body("CC.00050010", "no permission to stop\n::error::x"))
+    fake_api.inject("stop", refused, refused, refused, refused, refused)
+    run = gate(fake_api, tmp_path, "--run", "--cancel-on-timeout", "--timeout", "2.5",
+               "--on-error", on_error)  # fmt: skip
+    code = 4 if on_error == "fail" else 0
+    assert run.code == code and run.json["exit_code"] == code, run.stderr
+    message = run.json["error"]["message"]
+    assert "stopping the scan failed" in message and "CC.00050010" in message
+    assert "\n::error::x" not in run.stderr and task.running(fake_api.clock())
+    assert run.junit.find("./testcase/error") is not None
