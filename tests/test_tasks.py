@@ -67,12 +67,19 @@ def test_task_is_running_is_not_an_error_but_no_exec_id(requests_mock, status):
         ({"exec_id": None}, ServiceError, "no usable exec_id"),
         ({"exec_id": "../x"}, ServiceError, "no usable exec_id"),
         ([], ServiceError, "no usable exec_id"),
+        (f'{{"exec_id": "{EXEC}", "exec_id": "{EXEC[::-1]}"}}', ServiceError, "ambiguous"),
+        ("<html>OK</html>", ServiceError, "not"),
     ],
 )
 def test_run_answers_with_http_200_that_are_errors(requests_mock, body, error, words):
-    requests_mock.post(f"{BASE}/run", json=body)
-    with pytest.raises(error, match=words):
+    if isinstance(body, str):
+        requests_mock.post(f"{BASE}/run", text=body)
+    else:
+        requests_mock.post(f"{BASE}/run", json=body)
+    with pytest.raises(error, match=words) as caught:
         run()
+    if "exec_id" in words or isinstance(body, str):
+        assert "may have started a scan" in caught.value.message and caught.value.hint
 
 
 def test_run_is_sent_again_when_the_connection_never_opened(requests_mock):

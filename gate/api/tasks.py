@@ -29,6 +29,7 @@ from gate.errors import (
     DeadlineError,
     GateError,
     NetworkError,
+    ReportError,
     ServiceError,
     TransientNetworkError,
 )
@@ -127,12 +128,25 @@ def exec_id_of(answer: Answer) -> str | None:
     """The run answer's ``exec_id``; None for ``CC.00050015`` (task is running)."""
     if error_code_of(answer) == TASK_RUNNING:
         return None
-    payload = json_of(answer)
+    try:
+        payload = json_of(answer)
+    except ReportError as err:  # a 2xx body that is no answer (not JSON, a key twice)
+        raise unreadable_run(err.message) from None
     exec_id = payload.get("exec_id") if isinstance(payload, dict) else None
     if not isinstance(exec_id, str) or not EXEC_ID.fullmatch(exec_id):
-        shown = one_line(repr(exec_id), 80)
-        raise ServiceError(f"the run answer has no usable exec_id (got {shown})")
+        raise unreadable_run(
+            f"the run answer has no usable exec_id (got {one_line(repr(exec_id), 80)})"
+        )
     return exec_id
+
+
+def unreadable_run(message: str) -> ServiceError:
+    """A run answer without a job id: a scan may have started all the same."""
+    return ServiceError(
+        f"{message}; the run request may have started a scan",
+        hint="look at the task's executions in the CodeArts Check console, then rerun the "
+        "gate with --wait (or --job-id with that scan's id)",
+    )
 
 
 def task_progress(http: requests.Session, settings: Settings, deadline: Deadline) -> Progress:
