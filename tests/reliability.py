@@ -52,6 +52,16 @@ PROPERTY_SECTION = (
     "| credential formats | tokens, AKs and SKs with whitespace, control characters, "
     "non-ASCII or impossible lengths | exit 2 naming the variable, never the value, nothing "
     "sent | `tests/test_hardening.py` |",
+    "| task answers | progress bodies of any JSON shape; `task_status` as a float, a padded "
+    "string or thousands of digits; ratios such as `NaN%`, `1e309%`, `-5%`, `250%` | status "
+    "0-3 or never run, ratio 0..1 or none, one-line info; else a service error, never a "
+    "traceback | `tests/test_tasks.py` |",
+    "| `Retry-After` while waiting | 0, tiny, huge, infinite, on progress answers and on "
+    "failed polls | polls at least 1 s apart; the end of the scan seen within 60 s | "
+    "`tests/test_waiting.py` |",
+    "| secrets in the check log | a secret echoed in several encodings, whole or wrapped over "
+    "lines of any width | no line shown holds a piece of 6+ characters of it | "
+    "`tests/test_tasks.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

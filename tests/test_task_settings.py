@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from gate import cli
+from gate.api.tasks import progress_of
 from gate.errors import UsageError
 from gate.heartbeat import Heartbeat
 from gate.settings import (
@@ -186,3 +191,20 @@ def test_a_mode_flag_beats_a_mode_variable(changes, env, expected):
 def test_two_mode_variables_that_disagree_are_still_a_usage_error():
     with pytest.raises(UsageError, match="drop --job-id"):
         build(run="true", job_id="ab" * 16, from_env=frozenset({"run", "job_id"}))
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(
+    info=st.text() | st.sampled_from(["##[error]x", "\n::error::x", "\x1b[2J", "a\u2028::b"]),
+    ratio=st.text(max_size=12) | st.integers() | st.floats(),
+    live=st.booleans(),
+)
+def test_the_heartbeat_never_prints_raw_service_text(info, ratio, live):
+    out = io.StringIO()
+    beat = Heartbeat(out, TASK, [], live=live)
+    beat(progress_of({"task_status": 0, "progress": {"info": info, "ratio": ratio}}), 1.0)
+    beat.close()
+    text = out.getvalue().replace("\r\x1b[K", "") if live else out.getvalue()
+    assert "##[" not in text and text.endswith("\n") and text.count("\n") == 1
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", text[:-1]), text
+    assert text.startswith("codearts-gate: " if not live else "[")
