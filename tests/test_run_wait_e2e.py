@@ -13,6 +13,7 @@ from fakeapi import (
     FakeCodeArts,
     _cc_body,
     json_step,
+    raw_step,
     reset_step,
     sleep_step,
     task_step,
@@ -468,3 +469,13 @@ def test_a_stop_that_fails_is_said_and_every_output_agrees(fake_api, tmp_path, o
     assert "stopping the scan failed" in message and "CC.00050010" in message
     assert "\n::error::x" not in run.stderr and task.running(fake_api.clock())
     assert run.junit.find("./testcase/error") is not None
+
+
+def test_a_poll_error_that_ends_the_wait_stops_the_scan_with_cancel(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=300.0)
+    ambiguous = b'{"task_status": 2, "task_status": 0}'  # a key twice: never read as an end
+    fake_api.inject("progress", raw_step(200, ambiguous, "application/json"))
+    run = gate(fake_api, tmp_path, "--run", "--cancel-on-timeout")
+    assert run.code == 4 and "ambiguous" in run.stderr, run.stderr
+    assert "was stopped (--cancel-on-timeout)" in run.stderr
+    assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3

@@ -160,7 +160,8 @@ def branch_origin(settings: Settings) -> str:
 
 
 def wait(flow: Flow) -> Progress:
-    """Poll the progress until the scan ends; on timeout or a signal, stop it if asked."""
+    """Poll the progress until the scan ends; when the gate gives up (timeout, signal, an
+    error of the progress call), stop it if asked."""
     tools, scan = flow.tools, flow.scan
     anchor = (scan.started_at, 0.0) if scan.started_at is not None else None
     schedule = tools.schedule(tools.clock(), anchor)
@@ -178,7 +179,7 @@ def wait(flow: Flow) -> Progress:
 
     try:
         return wait_for_scan(poll, schedule, waiter, scan, first=FIRST_POLL if anchor else 0.0)
-    except (DeadlineError, Interrupted) as err:
+    except GateError as err:  # a timeout, a signal, a poll error: the gate gives up
         raise cancel(flow, err) from None
 
 
