@@ -22,6 +22,7 @@ from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
 from gate.secret import Secret
+from gate.text import one_line
 
 DEFAULT_REGION = "cn-north-4"
 DEFAULT_TIMEOUT = 300.0
@@ -362,7 +363,9 @@ def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str
     if not text:
         return None, None
     if not _BRANCH.fullmatch(text):
-        raise UsageError(f"the branch from {source} is not a branch name: {text[:80]!r}")
+        why = "over 255 characters" if len(text) > 255 else "a control character"
+        shown = one_line(text, 80)  # secrets redacted before the cut
+        raise UsageError(f"the branch from {source} is not a branch name ({why}): '{shown}'")
     return text, source
 
 

@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
+from test_hardening import FILLER, SECRETS, pieces
 
-from gate import cli
+from gate import cli, text
 from gate.api.tasks import progress_of
 from gate.errors import UsageError
 from gate.heartbeat import Heartbeat
@@ -208,3 +209,14 @@ def test_the_heartbeat_never_prints_raw_service_text(info, ratio, live):
     assert "##[" not in text and text.endswith("\n") and text.count("\n") == 1
     assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", text[:-1]), text
     assert text.startswith("codearts-gate: " if not live else "[")
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(secret=SECRETS, before=st.text("ab/-\n\x01", max_size=120), after=FILLER)
+def test_a_bad_branch_is_shown_with_secrets_redacted_before_the_cut(secret, before, after):
+    text.use_secrets([secret])
+    branch = f"{before}\x07{secret}{after}"
+    with pytest.raises(UsageError) as caught:
+        branch_of(branch, {})
+    assert not any(piece in caught.value.message for piece in pieces(secret))
+    assert "control character" in caught.value.message
