@@ -8,6 +8,7 @@ three public calls ``begin``, ``group`` and ``publish`` print or append it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,6 +41,25 @@ def branch_under_build(env: Mapping[str, str]) -> tuple[str, str] | None:
         if active(env) and env.get(name):
             return env[name], name
     return None
+
+
+def pull_request_from_fork(env: Mapping[str, str]) -> bool:
+    """True when the pull request under build comes from another repository (a fork, or
+    one deleted since): its head branch is not in the repository a CodeArts task checks out."""
+    if not (active(env) and env.get("GITHUB_HEAD_REF")):
+        return False
+    try:
+        event = json.loads(Path(env.get("GITHUB_EVENT_PATH") or "").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # no event to read: nothing says it is a fork
+    pull = event.get("pull_request") if isinstance(event, dict) else None
+    return isinstance(pull, dict) and _repo_name(pull, "head") != _repo_name(pull, "base")
+
+
+def _repo_name(pull: Mapping[str, object], side: str) -> object:
+    part = pull.get(side)
+    repo = part.get("repo") if isinstance(part, dict) else None
+    return repo.get("full_name") if isinstance(repo, dict) else None
 
 
 def escape_data(text: str) -> str:

@@ -360,6 +360,13 @@ def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str
             ((env[name], name) for name in CI_BRANCH_VARIABLES if env.get(name)), None
         )
         text, source = found if found else ("", None)
+        if source and from_fork(env, github.pull_request_from_fork(env)):
+            raise UsageError(
+                f"the branch under build ({source}) is a pull request's branch in a fork, "
+                "which the CodeArts task cannot check out (a branch of the same name in the "
+                "task's repository would be scanned and gated instead): set --branch/"
+                "CODEARTS_BRANCH to the branch to scan, or --branch '' for the task's own"
+            )
     if not text:
         return None, None
     if not _BRANCH.fullmatch(text):
@@ -367,6 +374,14 @@ def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str
         shown = one_line(text, 80)  # secrets redacted before the cut
         raise UsageError(f"the branch from {source} is not a branch name ({why}): '{shown}'")
     return text, source
+
+
+def from_fork(env: Mapping[str, str], github_fork: bool) -> bool:
+    """True when the CI builds a change request from a fork: GitHub's (read from the
+    event), GitLab's (source project not the target) or Jenkins' (``CHANGE_FORK``)."""
+    gitlab_source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
+    gitlab_fork = bool(gitlab_source) and gitlab_source != env.get("CI_MERGE_REQUEST_PROJECT_ID")
+    return github_fork or gitlab_fork or bool(env.get("CHANGE_FORK"))
 
 
 _CONSOLE_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")

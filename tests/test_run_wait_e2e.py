@@ -479,3 +479,14 @@ def test_a_poll_error_that_ends_the_wait_stops_the_scan_with_cancel(fake_api, tm
     assert run.code == 4 and "ambiguous" in run.stderr, run.stderr
     assert "was stopped (--cancel-on-timeout)" in run.stderr
     assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
+
+
+def test_a_fork_pull_request_starts_no_scan_of_a_same_named_branch(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=0.0)
+    event = tmp_path / "event.json"
+    pull = {"head": {"repo": {"full_name": "attacker/app"}}, "base": {"repo": {"full_name": "o/a"}}}
+    event.write_text(json.dumps({"pull_request": pull}), encoding="utf-8")
+    ci = {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "main", "GITHUB_EVENT_PATH": str(event)}
+    run = gate(fake_api, tmp_path, "--run", **ci)
+    assert run.code == 2 and "in a fork" in run.stderr and run.json["error"]["kind"] == "usage"
+    assert len(fake_api.requests) == 0 and task.run_count == 0

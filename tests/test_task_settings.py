@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -218,5 +219,48 @@ def test_a_bad_branch_is_shown_with_secrets_redacted_before_the_cut(secret, befo
     branch = f"{before}\x07{secret}{after}"
     with pytest.raises(UsageError) as caught:
         branch_of(branch, {})
-    assert not any(piece in caught.value.message for piece in pieces(secret))
+    shown = caught.value.message.rsplit("): '", 1)[1]  # the rest is the gate's own words
+    assert not any(piece in shown for piece in pieces(secret))
     assert "control character" in caught.value.message
+
+
+def pr_event(tmp_path, head: object, base: str = "org/app") -> dict[str, str]:
+    """GitHub Actions variables of a pull request whose head repository is ``head``."""
+    event = tmp_path / "event.json"
+    pull = {"head": {"repo": head and {"full_name": head}}, "base": {"repo": {"full_name": base}}}
+    event.write_text(json.dumps({"pull_request": pull}), encoding="utf-8")
+    return {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "main", "GITHUB_EVENT_PATH": str(event)}
+
+
+@pytest.mark.parametrize("head", ["attacker/app", None])  # a fork, or a deleted fork
+def test_a_fork_pull_requests_branch_is_never_taken_for_the_tasks(tmp_path, head):
+    """A fork's branch named ``main`` would make the task scan its own ``main``: the gate
+    would pass code it never saw."""
+    with pytest.raises(UsageError, match="in a fork"):
+        branch_of(None, pr_event(tmp_path, head))
+    assert branch_of("main", pr_event(tmp_path, head)) == ("main", "--branch/CODEARTS_BRANCH")
+    assert branch_of("", pr_event(tmp_path, head)) == (None, None)
+
+
+def test_a_pull_request_within_the_repository_sends_its_branch(tmp_path):
+    assert branch_of(None, pr_event(tmp_path, "org/app")) == ("main", "GITHUB_HEAD_REF")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {
+            "CI_COMMIT_REF_NAME": "main",
+            "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "77",
+            "CI_MERGE_REQUEST_PROJECT_ID": "12",
+        },
+        {"CHANGE_BRANCH": "main", "CHANGE_FORK": "attacker", "BRANCH_NAME": "PR-3"},
+    ],
+)
+def test_gitlab_and_jenkins_fork_branches_are_refused_too(env):
+    with pytest.raises(UsageError, match="in a fork"):
+        branch_of(None, env)
+    same = {
+        k: "12" if k.startswith("CI_MERGE") else v for k, v in env.items() if k != "CHANGE_FORK"
+    }
+    assert branch_of(None, same)[0] == "main"
