@@ -78,7 +78,8 @@ class ScanInfo:
     def gated(self) -> str:
         """Which report was gated, in words."""
         if self.source == "run":
-            return f"no scan: the run of task {self.task_id} started none"
+            # not "started none": a run whose answer was lost may well have started one
+            return f"no scan: the run of task {self.task_id} gave no job id"
         if self.job_id:
             started = " (started by the gate)" if self.source == "started" else ""
             return f"job {self.job_id}{started} of task {self.task_id}"

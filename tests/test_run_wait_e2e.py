@@ -161,6 +161,7 @@ def test_run_answer_lost_after_sending_is_not_sent_again(fake_api, tmp_path):
     assert len(fake_api.task_requests("run")) == 1 and task.run_count == 1
     assert len(task.exec_ids) == 1  # the one scan the lost request started, and no other
     assert run.json["scan"]["source"] == "run"
+    assert "gave no job id" in run.json["scan"]["gated"] and "started none" not in run.summary
 
 
 def test_transient_poll_failures_are_retried(fake_api, tmp_path):
