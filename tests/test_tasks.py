@@ -14,11 +14,18 @@ from hypothesis import strategies as st
 from test_hardening import ENCODINGS, FILLER, SECRETS, pieces
 
 from gate import text
-from gate.api import tasks
+from gate.api import scan, tasks
 from gate.api.transport import Deadline, build_session
-from gate.errors import CredentialsError, NetworkError, ServiceError, TransientNetworkError
+from gate.errors import (
+    CredentialsError,
+    Interrupted,
+    NetworkError,
+    ServiceError,
+    TransientNetworkError,
+)
 from gate.settings import RawOptions, build_settings
 from gate.text import MIN_FRAGMENT
+from gate.waiting import ScanLog
 
 TOKEN = "tok-SECRET-3f9a"
 ENDPOINT = "https://codearts-check.cn-north-4.myhuaweicloud.com"
@@ -256,3 +263,25 @@ def test_only_the_tail_of_a_huge_check_log_is_folded(monkeypatch):
     monkeypatch.setattr(tasks, "one_line", lambda line, _limit: folded.append(line) or line)
     lines = tasks.log_lines({"log_info": [{"log": "x\n" * 200_000 + "last"}]})
     assert lines[-1] == "last" and len(folded) == len(lines) == tasks.LOG_TAIL_LINES
+
+
+def test_waiting_for_an_interrupted_run_answer_and_the_stop_share_one_budget(monkeypatch):
+    """A CI kills the job about 10 s after SIGTERM: awaiting the run's answer and then
+    stopping the scan it started must fit in one ``STOP_BUDGET`` together."""
+    clock = [100.0]
+
+    class SlowAnswer:  # the run's answer comes 4 s after the signal
+        def wait(self, timeout: float) -> bool:
+            clock[0] += 4.0
+            return True
+
+    left: list[float] = []
+    monkeypatch.setattr(
+        scan, "cancel", lambda _f, err, budget: left.append(budget.remaining()) or err
+    )
+    s = settings(cancel_on_timeout="true")
+    flow = scan.Flow(None, s, Deadline(30), scan.Tools(clock=lambda: clock[0]), ScanLog(TASK))
+    scan.interrupted_run(
+        flow, Interrupted("stopped by SIGTERM"), SlowAnswer(), scan.RunAnswer(EXEC)
+    )
+    assert left == [pytest.approx(scan.STOP_BUDGET - 4.0)] and flow.scan.job_id == EXEC

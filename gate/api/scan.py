@@ -143,13 +143,14 @@ def interrupted_run(
 ) -> GateError:
     """The error of a gate that gave up during the run request, after stopping the scan
     that request started when ``--cancel-on-timeout`` asks for it."""
-    if not answered.wait(STOP_BUDGET if flow.settings.cancel_on_timeout else 0.0):
+    budget = Deadline(STOP_BUDGET if flow.settings.cancel_on_timeout else 0.0, flow.tools.clock)
+    if not answered.wait(budget.remaining()):
         err.message += "; the run request was under way: a scan may have started"
         return err
     if run.exec_id is None:
         return err  # the run failed, or another scan was under way: none started here
     flow.scan.source, flow.scan.job_id = "started", run.exec_id
-    return cancel(flow, err)
+    return cancel(flow, err, budget)  # one budget for both: a CI kills ~10 s after SIGTERM
 
 
 def branch_origin(settings: Settings) -> str:
@@ -183,14 +184,15 @@ def wait(flow: Flow) -> Progress:
         raise cancel(flow, err) from None
 
 
-def cancel(flow: Flow, err: GateError) -> GateError:
-    """With ``--cancel-on-timeout``, stop the scan this gate started; say what happened."""
+def cancel(flow: Flow, err: GateError, budget: Deadline | None = None) -> GateError:
+    """With ``--cancel-on-timeout``, stop the scan this gate started, within ``budget``
+    (``STOP_BUDGET`` seconds by default); say what happened."""
     if not flow.settings.cancel_on_timeout:
         return err
     if flow.scan.source != "started":
         err.message += "; the scan was not stopped: this gate did not start it"
         return err
-    budget = Deadline(STOP_BUDGET, flow.tools.clock)
+    budget = budget or Deadline(STOP_BUDGET, flow.tools.clock)
     try:
         within(budget, lambda: stop_task(flow.http, flow.settings, budget, flow.tools.sleep))
     except GateError as stop_error:
