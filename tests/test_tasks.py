@@ -285,3 +285,15 @@ def test_waiting_for_an_interrupted_run_answer_and_the_stop_share_one_budget(mon
         flow, Interrupted("stopped by SIGTERM"), SlowAnswer(), scan.RunAnswer(EXEC)
     )
     assert left == [pytest.approx(scan.STOP_BUDGET - 4.0)] and flow.scan.job_id == EXEC
+
+
+@pytest.mark.parametrize("envelope", [{"error_code": None}, {"error_code": "", "error_msg": None}])
+def test_success_answers_carrying_a_null_error_code_are_not_errors(requests_mock, envelope):
+    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC, **envelope})
+    requests_mock.get(f"{BASE}/progress", json={"task_status": 2, **envelope})
+    requests_mock.post(f"{BASE}/stop", json=envelope)
+    s = settings()
+    assert run() == EXEC
+    with build_session(s) as http:
+        assert tasks.task_progress(http, s, Deadline(30)).status == 2
+        tasks.stop_task(http, s, Deadline(30), lambda _s: None)
