@@ -10,9 +10,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 import trustme
 from fakeapi import FakeCodeArts
 from gaterun import JOB, clean_env, run_gate
+
+from gate.api.transport import Deadline, send
+from gate.errors import DeadlineError
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +223,18 @@ def test_check_trusts_requests_ca_bundle_like_the_client(tls_api, ca_file, tmp_p
     run = run_gate(tmp_path, "--check", env=env_for(tls_api, REQUESTS_CA_BUNDLE=str(ca_file)))
     assert run.code == 0, run.stdout
     assert "ok    tls       certificate of 127.0.0.1 verified" in run.stdout
+
+
+def test_a_deadline_that_runs_out_just_before_sending_is_a_deadline_error(fake_api):
+    """The clock can cross the deadline between a check and the send: requests refuses
+    a timeout of 0 with a ValueError, which must never escape as a traceback."""
+    readings = iter([1.0, 0.0])
+
+    class Crossing(Deadline):
+        def remaining(self) -> float:
+            return next(readings, 0.0)
+
+    deadline = Crossing(5)
+    deadline.check()  # 1.0 s left: passes; the next reading is 0
+    with requests.Session() as http, pytest.raises(DeadlineError):
+        send(http, f"{fake_api.url}/v2/tasks/t/progress", deadline, method="GET")

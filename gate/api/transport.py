@@ -234,7 +234,10 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
     """Send a PUT (or ``method``) and read the whole answer; transport failures -> ``GateError``."""
-    timeout = (min(CONNECT_TIMEOUT, deadline.remaining()), deadline.remaining())
+    left = deadline.remaining()  # read once: a second reading may be 0, which requests refuses
+    if left <= 0:
+        raise DeadlineError(f"no report within --timeout {deadline.seconds:g} s")
+    timeout = (min(CONNECT_TIMEOUT, left), left)
     method = kwargs.pop("method", "PUT")
     try:
         # verify per request: a session-level False loses to REQUESTS_CA_BUNDLE in requests
