@@ -297,3 +297,19 @@ def test_success_answers_carrying_a_null_error_code_are_not_errors(requests_mock
     with build_session(s) as http:
         assert tasks.task_progress(http, s, Deadline(30)).status == 2
         tasks.stop_task(http, s, Deadline(30), lambda _s: None)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_server_error_on_the_run_says_a_scan_may_have_started(requests_mock, status):
+    requests_mock.post(f"{BASE}/run", status_code=status, text="<html>Gateway Timeout</html>")
+    with pytest.raises(ServiceError, match="may have started a scan") as caught:
+        run()
+    assert f"HTTP {status}" in caught.value.message and requests_mock.call_count == 1
+
+
+def test_a_throttled_run_started_nothing_and_says_so_plainly(requests_mock):
+    body = {"error_code": "APIGW.0308", "error_msg": "throttled"}
+    requests_mock.post(f"{BASE}/run", status_code=429, json=body)
+    with pytest.raises(ServiceError) as caught:
+        run()
+    assert "may have started" not in caught.value.message and requests_mock.call_count == 1

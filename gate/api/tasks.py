@@ -132,6 +132,10 @@ def exec_id_of(answer: Answer) -> str | None:
         payload = json_of(answer)
     except ReportError as err:  # a 2xx body that is no answer (not JSON, a key twice)
         raise unreadable_run(err.message) from None
+    except GateError as err:
+        if answer.status < 500:  # refused before it ran: a gateway's 4xx, a CC error code
+            raise
+        raise unreadable_run(err.message) from None  # a 502/504 may hide a started scan
     exec_id = payload.get("exec_id") if isinstance(payload, dict) else None
     if not isinstance(exec_id, str) or not EXEC_ID.fullmatch(exec_id):
         raise unreadable_run(
