@@ -466,7 +466,46 @@ def test_auto_detection_never_looks_outside_the_checkout(tmp_path):
     (tmp_path / "secret.txt").write_text("x")
     checkout = tmp_path / "repo"
     checkout.mkdir()
-    assert PathMapper(checkout)("a/../secret.txt") == "a/../secret.txt"
+    mapper = PathMapper(checkout)
+    assert mapper("a/../../secret.txt") == "secret.txt"  # inside the checkout: not found
+    assert mapper("../secret.txt") == "secret.txt" and not mapper.prefixes
+
+
+def test_a_symbolic_link_out_of_the_checkout_is_no_file_of_it(tmp_path):
+    outside = tmp_path / "outside" / "src"
+    outside.mkdir(parents=True)
+    (outside / "a.c").write_text("x")
+    checkout = tmp_path / "repo"
+    checkout.mkdir()
+    (checkout / "link").symlink_to(tmp_path / "outside")
+    (checkout / "src").mkdir()
+    (checkout / "src" / "b.c").write_text("x")
+    (checkout / "inner").symlink_to(checkout / "src")
+    mapper = PathMapper(checkout)
+    assert mapper("ws/link/src/a.c") == "ws/link/src/a.c"  # a.c exists only outside
+    assert mapper("ws/inner/b.c") == "inner/b.c"  # a link that stays inside is fine
+
+
+def test_windows_absolute_paths_lose_their_drive():
+    mapper = PathMapper(None, prefix="D:\\agent\\ws")
+    assert mapper("D:\\agent\\ws\\src\\a.c") == "src/a.c"
+    assert mapper("C:\\x\\..\\..\\..\\y.c") == "y.c"
+
+
+path_piece = st.sampled_from(["..", ".", "/", "\\", "a", "C:", ":", "%2e", " ", "~"])
+path_text = st.lists(path_piece, max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=path_text, prefix=st.none() | path_text)
+def test_no_mapped_path_leads_outside_the_repository(path, prefix):
+    mapped = PathMapper(None, prefix)(path)
+    parts = mapped.split("/")
+    assert ".." not in parts and not mapped.startswith("/") and "\\" not in mapped
+    assert not re.fullmatch("[A-Za-z]:", parts[0])
+    verdict = failing_verdict([Defect("1", "critical", "c", "r", mapped, 3, "m", "f" * 32)])
+    [line, *_] = github.defect_annotation_lines(verdict)
+    assert ".." not in parse_command(line)[1].get("file", "").split("/")
 
 
 def test_the_default_sarif_cap_is_githubs_25000():
