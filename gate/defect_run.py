@@ -48,6 +48,7 @@ def attach_defects(
     """The verdict with its defect digest; the per-defect files written either way."""
     config = settings.defects
     reason = skip_reason(settings, verdict)
+    unwritable = False
     if reason is None:
         title = f"CodeArts Check: fetching the defects of task {settings.task_id}"
         try:
@@ -56,11 +57,15 @@ def attach_defects(
                 digest = fetch_and_write(settings, secrets, on_secret, budget)
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
+            unwritable = isinstance(error, OSError)
+    lost: list[str] = []
     if reason is not None:
-        write_empty(config, reason, err)
+        lost = write_empty(config, reason, err)
         digest = DefectDigest(config.severities, error=reason)
-    warn_if_short(digest, settings.verbosity, err)
-    return replace(verdict, defects=digest.redacted(tuple(secrets)))
+    if not (unwritable and lost):  # else write_empty told of the file: one problem, one message
+        warn_if_short(digest, settings.verbosity, err)
+    unwritten = (*verdict.unwritten, *(f"--{name}" for name in lost))  # in the exit code
+    return replace(verdict, defects=digest.redacted(tuple(secrets)), unwritten=unwritten)
 
 
 def describe(error: BaseException) -> str:
@@ -110,14 +115,18 @@ def empty_text(name: str, reason: str | None) -> str:
     return buffer.getvalue()
 
 
-def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> None:
-    """Write every per-defect file asked for, empty but valid."""
+def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> list[str]:
+    """Write every per-defect file asked for, empty but valid; the names of those that
+    could not be written (each told of on ``err``)."""
+    lost = []
     for name, path in config.paths().items():
         try:
             write_atomic(path, empty_text(name, reason))
         except OSError as error:
-            message = f"cannot write --{name} {path!r}: {error.strerror}"
+            lost.append(name)
+            message = one_line(f"cannot write --{name} {path!r}: {error.strerror}", 1000)
             print(f"codearts-gate: error: {message}", file=err)
+    return lost
 
 
 def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:

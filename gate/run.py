@@ -212,7 +212,8 @@ def finish(verdict: Verdict, outputs: OutputPaths, verbosity: int, out: TextIO, 
     told = verdict.error is not None and verdict.error.kind == "output"  # preflight said it
     written, unwritten = write_outputs(verdict, outputs.requested(), err, quiet=told)
     if unwritten:
-        verdict = replace(verdict, unwritten=tuple(f"--{name}" for name in unwritten))
+        lost = (*verdict.unwritten, *(f"--{name}" for name in unwritten))  # defect files first
+        verdict = replace(verdict, unwritten=lost)
         write_outputs(verdict, written, err, quiet=True)
     print_result(verdict, verbosity, out, err)
     github.publish(verdict, outputs, out, exit_code=int(verdict.exit_code))

@@ -8,6 +8,7 @@ Jenkins' Warnings Next Generation plugin.
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -119,6 +120,21 @@ def test_an_unwritable_defect_file_is_a_usage_error_before_anything_is_sent(fake
     run = run_gate(tmp_path, "--job-id", JOB, "--task-id", TASK, f"--sarif={folder}", env=env)
     assert run.code == 2 and "--sarif" in run.stderr
     assert not fake_api.requests
+
+
+@pytest.mark.parametrize("scenario", ["pass", "fail"])
+def test_a_defect_file_that_cannot_be_written_is_in_the_exit_code(
+    fake_api_factory, tmp_path, scenario
+):
+    api = fake_api_factory(scenario=scenario)
+    api.defect_api.rows = GeneratedDefects(40)
+    os.mkfifo(tmp_path / "d.sarif")  # passes the preflight; nobody reads it: ENXIO
+    run = gate_with_defects(api, tmp_path, "--task-id", TASK)
+    expected = 2 if scenario == "pass" else 1
+    assert run.code == expected and run.json["exit_code"] == expected, run.stderr
+    assert "not written: --sarif" in run.stdout
+    assert run.stderr.count("cannot write --sarif") == 1
+    assert json.loads((tmp_path / "cq.json").read_text()) == []  # the others: empty, valid
 
 
 def test_secrets_echoed_in_defects_never_reach_any_output(fake_api_factory, tmp_path):
