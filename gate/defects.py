@@ -50,6 +50,17 @@ def whole_number(value: object) -> int | None:
     return None
 
 
+MAX_POSITION = 2**31 - 1
+"""Lines and columns past a 32-bit integer are unknown: a consumer that reads them as one
+(Jenkins' SARIF parser) would reject the whole file."""
+
+
+def position(value: object) -> int | None:
+    """A line number or an offset: ``whole_number`` within ``MAX_POSITION``."""
+    number = whole_number(value)
+    return number if number is not None and number <= MAX_POSITION else None
+
+
 def severity_of(level: object) -> str:
     """The severity name of a ``defect_level`` (``"0"``..``"3"`` or a name); minor if unknown."""
     number = whole_number(level)
@@ -143,11 +154,13 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
     else:
         return None, None, ""
     content = match.get("line_content")
-    content = content.strip() if isinstance(content, str) else ""
-    start, end = whole_number(match.get("start_offset")), whole_number(match.get("end_offset"))
-    if start is None:
-        return None, None, content
-    return start + 1, (end + 1 if end is not None and end > start else None), content
+    content = content if isinstance(content, str) else ""
+    start, end = position(match.get("start_offset")), position(match.get("end_offset"))
+    if start is None or (content and start > len(content)):  # -1, or past the line
+        return None, None, content.strip()
+    if content and end is not None:
+        end = min(end, len(content))
+    return start + 1, (end + 1 if end is not None and end > start else None), content.strip()
 
 
 def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
@@ -195,7 +208,7 @@ class DefectReader:
     def read(self, row: Mapping[str, object]) -> Defect:
         """The defect of one row; never raises on odd or missing fields."""
         secrets = self.secrets
-        line = whole_number(row.get("line_number")) or 0
+        line = position(row.get("line_number")) or 0
         start, end, content = columns_of(row.get("fragment"), line)
         checker = self.cached(row.get("defect_checker_name"), NAME_LIMIT)
         rule = self.cached(row.get("rule_name"), NAME_LIMIT)

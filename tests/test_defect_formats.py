@@ -119,6 +119,49 @@ def test_offsets_of_minus_one_mean_the_whole_line():
     assert defect.line == 8 and defect.start_column is None and defect.end_column is None
 
 
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+numbers = (
+    json_values
+    | st.integers(-(2**70), 2**70)
+    | st.integers(-(2**70), 2**70).map(str)
+    | st.sampled_from(["0", "-1", "abc", "1e9", " 12 ", "\uff11\uff12", "2147483648", "1" * 12])
+)
+
+
+@pytest.mark.schema
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    line=numbers,
+    line_num=numbers,
+    start=numbers,
+    end=numbers,
+    content=json_values,
+    events=json_values,
+)
+def test_hostile_numbers_give_valid_positions_in_every_format(
+    sarif_schema, codequality_schema, junit_schema, line, line_num, start, end, content, events
+):
+    fragment = {"line_num": line_num, "line_content": content}
+    row = make_defect(3, line_number=line, events=events)
+    row["fragment"] = [fragment | {"start_offset": start, "end_offset": end}, line_num]
+    [defect] = read_all([row])
+    assert 0 <= defect.line <= 2**31 - 1
+    if defect.start_column is not None and isinstance(content, str) and content:
+        assert 1 <= defect.start_column <= len(content) + 1
+        assert defect.end_column is None or defect.start_column < defect.end_column
+        assert defect.end_column is None or defect.end_column <= len(content) + 1
+    log = json.loads(write("sarif", [defect]))
+    sarif_schema.validate(log)
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"].get("region", {})
+    assert all(1 <= value <= 2**31 - 1 for value in region.values())
+    codequality_schema.validate(json.loads(write("codequality", [defect])))
+    junit_schema.validate(write("junit-defects", [defect]))
+
+
 def test_missing_and_null_fields_never_break_reading():
     [defect] = read_all([{"defect_id": None, "line_number": None, "fragment": None, "events": "x"}])
     assert defect.line == 0 and defect.path == "" and defect.rule_id == "unknown"
