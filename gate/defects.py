@@ -9,8 +9,9 @@ and a fingerprint that stays the same across runs. Imports neither click nor req
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import NamedTuple
 
 from gate.text import encodable, redact
@@ -28,6 +29,8 @@ TOP_PER_SEVERITY = 10
 
 MESSAGE_LIMIT, FIX_LIMIT, NAME_LIMIT, PATH_LIMIT = 2000, 500, 200, 1000
 MAX_FIXES, MAX_TAGS = 5, 20
+MAX_FIX_TEXTS, MAX_DEPTH = 100, 8
+"""Fix suggestions read per defect, and how deep nested ``events`` are followed."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
 
@@ -121,24 +124,29 @@ class Defect(NamedTuple):
         )
 
 
-def fix_suggestions(events: object, secrets: Iterable[str], depth: int = 0) -> list[str]:
-    """The distinct fix suggestions of nested ``events``, in order, bounded."""
-    found: list[str] = []
-    if not isinstance(events, list) or depth > 8:
-        return found
+def fix_texts(events: object, depth: int = 0) -> Iterator[object]:
+    """The raw fix suggestions of nested ``events``, in order; nesting bounded."""
+    if not isinstance(events, list) or depth > MAX_DEPTH:
+        return
     for event in events:
-        if not isinstance(event, dict):
-            continue
-        fixes = event.get("fix_suggestions")
-        if isinstance(fixes, list):
-            for fix in fixes:
-                text = clip(fix, FIX_LIMIT, secrets).strip()
-                if text and text not in found:
-                    found.append(text)
-        if event.get("events"):
-            nested = fix_suggestions(event["events"], secrets, depth + 1)
-            found += [fix for fix in nested if fix not in found]
-    return found[:MAX_FIXES]
+        if isinstance(event, dict):
+            fixes = event.get("fix_suggestions")
+            if isinstance(fixes, list):
+                yield from fixes
+            yield from fix_texts(event.get("events"), depth + 1)
+
+
+def fix_suggestions(events: object, secrets: Iterable[str]) -> list[str]:
+    """The first ``MAX_FIXES`` distinct fix suggestions of nested ``events``. At most
+    ``MAX_FIX_TEXTS`` are read: a row with a million of them costs no more than a few."""
+    found: list[str] = []
+    for fix in islice(fix_texts(events), MAX_FIX_TEXTS):
+        text = clip(fix, FIX_LIMIT, secrets).strip()
+        if text and text not in found:
+            found.append(text)
+            if len(found) == MAX_FIXES:
+                break
+    return found
 
 
 def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, str]:

@@ -175,6 +175,32 @@ def test_nested_fix_suggestions_are_collected_once():
     assert defect.fixes == ("a", "b", "c") and "Fix: c" in defect.text()
 
 
+def test_a_flood_of_fix_suggestions_is_read_only_as_far_as_needed(monkeypatch):
+    from gate import defects
+
+    calls = []
+    clip = defects.clip
+    monkeypatch.setattr(defects, "clip", lambda v, *a: calls.append(v) or clip(v, *a))
+    flood = [{"fix_suggestions": ["same"] * 1000, "events": [{"fix_suggestions": ["x"]}]}]
+    events = flood * 100 + [{"fix_suggestions": [str(i) for i in range(100_000)]}]
+    [defect] = read_all([make_defect(1, events=events)])
+    assert defect.fixes == ("same",)  # the first 100 texts read: all "same"
+    assert len(calls) < defects.MAX_FIX_TEXTS + 10  # + the row's other fields
+    calls.clear()
+    read_all([make_defect(1, events=[{"fix_suggestions": [str(i) for i in range(10**5)]}])])
+    assert len(calls) < defects.MAX_FIXES + 10
+
+
+def test_deeply_nested_events_end_at_a_bounded_depth():
+    events: list = [{"fix_suggestions": ["deepest"]}]
+    for level in range(5000):  # deeper than Python's recursion limit
+        events = [
+            {"fix_suggestions": [f"level {level}"] if level % 1000 == 0 else [], "events": events}
+        ]
+    [defect] = read_all([make_defect(1, events=events)])
+    assert defect.fixes == ()  # level 0 (innermost fixes) is 4999 levels down: not followed
+
+
 def test_fingerprints_are_stable_across_runs_and_unique_within_one():
     twins = [
         make_defect(1),
