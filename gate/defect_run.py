@@ -104,7 +104,8 @@ def fetch_and_write(
         result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
-    return builder.digest(result.total, getattr(writers.get("sarif"), "omitted", 0))
+    omitted = getattr(writers.get("sarif"), "omitted", 0)
+    return builder.digest(result.total, omitted, result.stop_reason)
 
 
 def empty_text(name: str, reason: str | None) -> str:
@@ -137,7 +138,7 @@ def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
         print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
     elif digest.incomplete:
         print(
-            f"codearts-gate: warning: {digest.fetched} of {digest.total} defects fetched "
-            "(the service stopped handing out new ones)",
+            f"codearts-gate: warning: only {digest.fetched} of the {digest.total} defects the "
+            f"service counted were fetched ({digest.stopped or 'paging ended'})",
             file=err,
         )

@@ -275,6 +275,8 @@ class DefectDigest:
     top: Mapping[str, tuple[Defect, ...]] = field(default_factory=dict)
     sarif_omitted: int = 0
     error: str | None = None
+    stopped: str = ""
+    """Why paging ended (a page added nothing new, a ceiling was reached...)."""
 
     @property
     def incomplete(self) -> bool:
@@ -311,7 +313,7 @@ class DigestBuilder:
         if len(kept) < TOP_PER_SEVERITY:
             kept.append(defect)
 
-    def digest(self, total: int | None, sarif_omitted: int = 0) -> DefectDigest:
+    def digest(self, total: int | None, sarif_omitted: int = 0, stopped: str = "") -> DefectDigest:
         """The digest of what was added."""
         return DefectDigest(
             severities=self.severities,
@@ -320,6 +322,7 @@ class DigestBuilder:
             by_severity={s: n for s, n in self.by_severity.items() if n},
             top={s: tuple(ds) for s, ds in self.top.items() if ds},
             sarif_omitted=sarif_omitted,
+            stopped=stopped,
         )
 
 

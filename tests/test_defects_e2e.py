@@ -137,6 +137,20 @@ def test_a_defect_file_that_cannot_be_written_is_in_the_exit_code(
     assert json.loads((tmp_path / "cq.json").read_text()) == []  # the others: empty, valid
 
 
+def test_a_service_that_over_counts_is_told_of_with_the_reason(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(120)
+    api.defect_api.claimed_total = 10**11
+    run = gate_with_defects(api, tmp_path, "--task-id", TASK, "--defect-severity", "all")
+    assert run.code == 1
+    why = "(a page added nothing new)"
+    assert f"only 120 of the 100000000000 defects the service counted were fetched {why}" in (
+        run.stderr
+    )
+    assert f"Only 120 of 100000000000 defects could be fetched {why}." in run.summary
+    assert run.json["defects"]["fetched"] == 120
+
+
 def test_secrets_echoed_in_defects_never_reach_any_output(fake_api_factory, tmp_path):
     api = fake_api_factory(scenario="fail")
     api.defect_api.rows = [

@@ -20,7 +20,16 @@ from fakeapi import (
     make_defect,
 )
 
-from gate.api.defects import LIMIT, MAX_PAGES, Page, Pager, expected_count, fetch_defects, page_of
+from gate.api.defects import (
+    LIMIT,
+    MAX_DEFECTS,
+    MAX_PAGES,
+    Page,
+    Pager,
+    expected_count,
+    fetch_defects,
+    page_of,
+)
 from gate.errors import CredentialsError, NetworkError, ReportError, ServiceError
 from gate.settings import RawOptions, build_settings
 
@@ -85,6 +94,22 @@ def test_a_total_that_never_comes_is_bounded_by_the_page_ceiling():
     pager = Pager(expected=None)
     asked = drive(pager, lambda offset: Page(offset, None, [make_defect(next(fresh))]))
     assert len(asked) <= MAX_PAGES + 2
+
+
+@pytest.mark.parametrize("per_page", [1, 100, 5000])
+def test_a_service_that_never_runs_out_of_new_rows_is_followed_to_a_ceiling(per_page):
+    fresh = iter(range(10**9))
+    pager = Pager(expected=None, max_defects=2500)
+    drive(
+        pager,
+        lambda offset: Page(offset, 10**11, [{"defect_id": next(fresh)} for _ in range(per_page)]),
+    )
+    assert len(pager.seen) == 2500 and pager.finished
+    assert pager.stop_reason == "the ceiling of 2,500 defects was reached"
+
+
+def test_the_defect_ceiling_is_above_what_a_project_can_hold():
+    assert Pager().max_defects == MAX_DEFECTS >= 300_000
 
 
 def test_a_growing_total_extends_the_plan():

@@ -59,6 +59,10 @@ MAX_ROW_OFFSET = 999_999
 """The largest ``offset`` the docs allow."""
 MAX_PAGES = 10_000
 """A ceiling on pages of one run: a project holds at most 300,000 defects (3,000 pages)."""
+MAX_DEFECTS = 500_000
+"""A ceiling on distinct defects: a service handing out more than a project can hold is not
+followed (a page may hold any number of rows: without it, memory and files would grow
+until the deadline)."""
 
 Row = Mapping[str, object]
 
@@ -132,6 +136,7 @@ class Pager:
     finished: bool = False
     stop_reason: str = ""
     first_keys: set[int] = field(default_factory=set)
+    max_defects: int = MAX_DEFECTS
 
     def next_offset(self) -> int | None:
         """The offset of the next request to send now, or None (wait, or finished)."""
@@ -163,6 +168,8 @@ class Pager:
         """The rows of ``page`` not seen before; updates the plan and the stop decision."""
         new = []
         for row in page.rows:
+            if len(self.seen) >= self.max_defects:
+                break
             key = row_key(row)
             if key not in self.seen:
                 self.seen.add(key)
@@ -192,6 +199,9 @@ class Pager:
             self.finished, self.stop_reason = True, "a page added nothing new"
         elif self.total is not None and len(self.seen) >= self.total:
             self.finished, self.stop_reason = True, "all defects fetched"
+        elif len(self.seen) >= self.max_defects:
+            reason = f"the ceiling of {self.max_defects:,} defects was reached"
+            self.finished, self.stop_reason = True, reason
 
 
 class Throttle:
