@@ -29,8 +29,9 @@ TOP_PER_SEVERITY = 10
 
 MESSAGE_LIMIT, FIX_LIMIT, NAME_LIMIT, PATH_LIMIT = 2000, 500, 200, 1000
 MAX_FIXES, MAX_TAGS = 5, 20
-MAX_FIX_TEXTS, MAX_DEPTH = 100, 8
-"""Fix suggestions read per defect, and how deep nested ``events`` are followed."""
+MAX_FIX_TEXTS, MAX_DEPTH, MAX_TAG_PIECES = 100, 8, 100
+"""Fix suggestions read per defect, how deep nested ``events`` are followed, and pieces of
+``rule_system_tags`` read: bounded work per row whatever the service sends."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
 
@@ -174,11 +175,13 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
 def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
     """``rule_system_tags`` (comma-separated) as distinct non-empty tags, bounded."""
     tags: list[str] = []
-    for part in clip(value, 2000, secrets).split(","):
-        tag = part.strip()[:100]
+    for part in islice(clip(value, 2000, secrets).split(","), MAX_TAG_PIECES):
+        tag = redact(part.strip()[:100], secrets)  # a piece of a secret by a comma: an edge
         if tag and tag not in tags:
             tags.append(tag)
-    return tuple(tags[:MAX_TAGS])
+            if len(tags) == MAX_TAGS:
+                break
+    return tuple(tags)
 
 
 class DefectReader:
@@ -202,16 +205,21 @@ class DefectReader:
         self._texts.clear()
         self._tags.clear()
 
-    def cached(self, value: object, limit: int) -> str:
-        """``clip`` for fields with few distinct values, remembered (bounded)."""
+    def cached(self, value: object, limit: int, then: Callable[[str], str] = str) -> str:
+        """``then(clip(...))`` for fields with few distinct values, remembered (bounded)."""
         if not isinstance(value, str):
-            return clip(value, limit, self.secrets)
+            return then(clip(value, limit, self.secrets))
         text = self._texts.get((value, limit))
         if text is None:
-            text = clip(value, limit, self.secrets)
+            text = then(clip(value, limit, self.secrets))
             if len(self._texts) < CACHE_LIMIT:
                 self._texts[(value, limit)] = text
         return text
+
+    def checkout_path(self, path: str) -> str:
+        """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
+        ``x/..`` can join the pieces of a secret."""
+        return redact(self.map_path(path), self.secrets)
 
     def read(self, row: Mapping[str, object]) -> Defect:
         """The defect of one row; never raises on odd or missing fields."""
@@ -220,7 +228,7 @@ class DefectReader:
         start, end, content = columns_of(row.get("fragment"), line)
         checker = self.cached(row.get("defect_checker_name"), NAME_LIMIT)
         rule = self.cached(row.get("rule_name"), NAME_LIMIT)
-        path = self.map_path(self.cached(row.get("file_path"), PATH_LIMIT))
+        path = self.cached(row.get("file_path"), PATH_LIMIT, self.checkout_path)
         message = clip(row.get("defect_content"), MESSAGE_LIMIT, secrets)
         anchor = clip(content, MESSAGE_LIMIT, secrets) or str(line)
         return Defect(

@@ -36,6 +36,7 @@ from gate.formats import sarif as sarif_format
 from gate.paths import MAX_MISSES, PathMapper, normalized
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.text import secret_forms
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 0)))
 HOSTILE = (
@@ -235,6 +236,24 @@ def test_secrets_in_service_text_are_redacted_before_it_is_cut():
     [defect] = read_all([row], secrets=(secret,))
     everything = "".join(write(name, [defect]) for name in DEFECT_FORMATS)
     assert secret not in everything and "tok-SECRET" not in everything
+
+
+secret_half = st.text(st.sampled_from("GHJKLMNPQRSTUVWXYZghjkmnpqrstuvwxyz+"), min_size=8)
+PATH_JOINS = ["{a}/./{b}", "{a}//{b}", "{a}\\{b}", "{a}/x/../{b}", "/ws/{a}/{b}", "C:\\{a}\\{b}"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=secret_half, b=secret_half, join=st.sampled_from(PATH_JOINS))
+def test_a_secret_in_pieces_is_never_joined_again_nor_shown_in_halves(a, b, join):
+    secret = f"{a}/{b}"  # an IAM token or SK may hold "/" and "+"
+    row = make_defect(0, file_path=join.format(a=a, b=b), rule_system_tags=f"cwe,{a},{b},x")
+    [defect] = read_all([row], secrets=(secret,))
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    verdict = failing_verdict([defect])
+    shown += [render("summary", verdict), *github.defect_annotation_lines(verdict)]
+    for text in shown:
+        assert not any(form in text for form in secret_forms(secret)), text
+        assert a not in text and b not in text, text
 
 
 def test_default_severities_follow_the_thresholds():
