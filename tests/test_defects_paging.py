@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 
 import pytest
 from fakeapi import (
@@ -29,8 +30,10 @@ from gate.api.defects import (
     expected_count,
     fetch_defects,
     page_of,
+    page_through,
 )
-from gate.errors import CredentialsError, NetworkError, ReportError, ServiceError
+from gate.api.transport import Deadline
+from gate.errors import CredentialsError, DeadlineError, NetworkError, ReportError, ServiceError
 from gate.settings import RawOptions, build_settings
 
 ALL = ("critical", "major", "minor", "suggestion")
@@ -124,6 +127,25 @@ def test_a_growing_total_extends_the_plan():
         ),
     )
     assert len(pager.seen) == 450
+
+
+def test_pages_fetched_ahead_are_not_read_past_the_deadline():
+    """Reading a page is not interruptible: the deadline is checked before each one, so a
+    slow consumer (hostile rows) overruns --timeout by one page at most."""
+    now = [0.0]
+    serve = page_server(150)
+    query = SimpleNamespace(
+        expected=lambda: None, page=serve, deadline=Deadline(10, lambda: now[0])
+    )
+
+    def consume(_row) -> None:
+        now[0] += 1  # the first page alone takes 100 s
+
+    with pytest.raises(DeadlineError, match="defects not fetched within the 10 s"):
+        page_through(query, consume, workers=2)  # page 1 is fetched before page 0 is read
+    now[0] = 0.0
+    query.deadline = Deadline(1000, lambda: now[0])
+    assert page_through(query, consume, workers=2).fetched == 150
 
 
 def test_page_of_reads_the_documented_shape_and_refuses_others():

@@ -236,6 +236,13 @@ class _Slot:
         self.error: BaseException | None = None
 
 
+def out_of_time(deadline: Deadline) -> DeadlineError:
+    """The error of a fetch that did not end within what was left of ``--timeout``."""
+    return DeadlineError(
+        f"defects not fetched within the {deadline.seconds:.3g} s left of --timeout"
+    )
+
+
 class OrderedFetcher:
     """Fetch pages with ``workers`` daemon threads; yield them in the order asked.
 
@@ -272,9 +279,7 @@ class OrderedFetcher:
 
     def _result(self, slot: _Slot) -> Page:
         if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
-            raise DeadlineError(
-                f"defects not fetched within the {self.deadline.seconds:.3g} s left of --timeout"
-            )
+            raise out_of_time(self.deadline)
         if slot.error is not None:
             raise slot.error
         assert slot.page is not None
@@ -353,6 +358,8 @@ def page_through(
     log.info("defects: %s expected", "?" if pager.expected is None else pager.expected)
     fetcher = OrderedFetcher(query.page, workers, query.deadline)
     for page in fetcher.pages(pager.next_offset):
+        if query.deadline.remaining() <= 0:  # pages fetched ahead are not read past it either
+            raise out_of_time(query.deadline)
         for row in pager.accept(page):
             consume(row)
         if pager.finished:
