@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import NamedTuple
 
-from gate.text import encodable, redact
+from gate.text import bidi_shown, encodable, redact
 
 SEVERITIES = ("critical", "major", "minor", "suggestion")
 """Most severe first; the index is the service's ``defect_level`` / ``severity`` code."""
@@ -40,7 +40,9 @@ def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
     """Service text made safe to carry: a string, encodable, secrets out, then cut."""
     if not isinstance(value, str):
         value = "" if value is None or isinstance(value, (dict, list)) else str(value)
-    text = redact(value if value.isascii() else encodable(value), secrets)  # ASCII: no surrogate
+    if not value.isascii():  # ASCII: no surrogate, no bidirectional control
+        value = bidi_shown(encodable(value))
+    text = redact(value, secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

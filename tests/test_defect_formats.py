@@ -36,7 +36,7 @@ from gate.formats import sarif as sarif_format
 from gate.paths import MAX_MISSES, PathMapper, normalized
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.text import secret_forms
+from gate.text import one_line, secret_forms
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 0)))
 HOSTILE = (
@@ -459,6 +459,25 @@ def test_hostile_text_cannot_break_the_summary_or_add_annotations(text):
     assert message == github.visible(verdict.defects.top["critical"][0].text())
     for line in lines:
         assert "\n" not in line and unsafe_text(line.removeprefix("::")) is None
+
+
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+bidi_text = st.text(st.sampled_from("a.c/\u202e\u2066\u2067\u2069\u200f\u061c\u05d0"), min_size=1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=bidi_text)
+def test_bidirectional_controls_never_reach_an_output(text):
+    """Trojan Source: a control that reorders what follows is shown as ``\\u202e``."""
+    row = make_defect(0, defect_content=text, rule_name=text, file_path=text, events=[])
+    row["rule_system_tags"] = row["defect_checker_name"] = text
+    [defect] = read_all([row])
+    verdict = failing_verdict([defect])
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    shown += [render("summary", verdict), *github.defect_annotation_lines(verdict)]
+    shown.append(one_line(text))  # every log line and error message
+    assert not any(BIDI.search(out) for out in shown)
+    assert "\u05d0" not in text or "\u05d0" in shown[0]  # right-to-left text itself stays
 
 
 def test_fixed_hostile_text_in_summary_and_annotation():
