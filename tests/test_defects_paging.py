@@ -33,7 +33,9 @@ from gate.api.defects import (
     page_through,
 )
 from gate.api.transport import Deadline
+from gate.defects import DefectReader
 from gate.errors import CredentialsError, DeadlineError, NetworkError, ReportError, ServiceError
+from gate.paths import normalized
 from gate.settings import RawOptions, build_settings
 
 ALL = ("critical", "major", "minor", "suggestion")
@@ -146,6 +148,17 @@ def test_pages_fetched_ahead_are_not_read_past_the_deadline():
     now[0] = 0.0
     query.deadline = Deadline(1000, lambda: now[0])
     assert page_through(query, consume, workers=2).fetched == 150
+
+
+def test_rows_without_an_id_are_told_apart_without_recursing_into_nested_fields():
+    deep: list = []
+    for _ in range(5000):  # deeper than the recursion limit: nested fields are not looked at
+        deep = [deep]
+    row = {**make_defect(1, defect_id=None), "events": deep}
+    pager = Pager()
+    page = Page(0, 3, [row, dict(row), {**row, "rule_name": "other"}])
+    assert len(pager.accept(page)) == 2  # the copy is a repeat; another rule is not
+    assert DefectReader(normalized).read(row).fixes == ()
 
 
 def test_page_of_reads_the_documented_shape_and_refuses_others():
