@@ -46,26 +46,38 @@ def attach_defects(
     on_secret: Callable[[str], None],
 ) -> Verdict:
     """The verdict with its defect digest; the per-defect files written either way."""
-    config = settings.defects
+    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret)
+    lost = write_empty(settings.defects, digest.error, err) if digest.error else []
+    if not (isinstance(failure, OSError) and lost):  # else write_empty told of it, once
+        warn_if_short(digest, settings.verbosity, err)
+    unwritten = (*verdict.unwritten, *(f"--{name}" for name in lost))  # in the exit code
+    return replace(verdict, defects=digest.redacted(tuple(secrets)), unwritten=unwritten)
+
+
+def fetched_digest(
+    settings: Settings,
+    verdict: Verdict,
+    out: TextIO,
+    secrets: list[str],
+    on_secret: Callable[[str], None],
+) -> tuple[DefectDigest, BaseException | None]:
+    """The digest of the defects, their files written; or one saying why they are missing,
+    and the error that stopped the fetch."""
     reason = skip_reason(settings, verdict)
-    unwritable = False
+    failure: BaseException | None = None
     if reason is None:
         title = f"CodeArts Check: fetching the defects of task {settings.task_id}"
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                digest = fetch_and_write(settings, secrets, on_secret, budget)
+                return fetch_and_write(settings, secrets, on_secret, budget), None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
-            unwritable = isinstance(error, OSError)
-    lost: list[str] = []
-    if reason is not None:
-        lost = write_empty(config, reason, err)
-        digest = DefectDigest(config.severities, error=reason)
-    if not (unwritable and lost):  # else write_empty told of the file: one problem, one message
-        warn_if_short(digest, settings.verbosity, err)
-    unwritten = (*verdict.unwritten, *(f"--{name}" for name in lost))  # in the exit code
-    return replace(verdict, defects=digest.redacted(tuple(secrets)), unwritten=unwritten)
+            failure = error
+        except Exception as error:  # a bug here must not cost the outputs of the verdict
+            reason = f"the defects could not be read: internal error ({type(error).__name__})"
+            failure = error
+    return DefectDigest(settings.defects.severities, error=reason), failure
 
 
 def describe(error: BaseException) -> str:

@@ -434,3 +434,27 @@ def test_the_defect_fetch_gets_only_what_is_left_of_the_timeout(fake_api, tmp_pa
     assert "--timeout" in (judged.defects.error or ""), judged.defects.error
     assert not [r for r in fake_api.requests if "/defects-" in r.path]
     assert json.loads((tmp_path / "d.sarif").read_text())["runs"][0]["results"] == []
+
+
+def test_an_unexpected_error_in_the_defects_leaves_them_missing_not_the_run(
+    fake_api, tmp_path, monkeypatch
+):
+    """Whatever happens, the outputs are written: a bug in reading the defects is told of,
+    and the verdict on the counts stands."""
+    from gate.core import evaluate
+    from gate.defect_run import attach_defects
+    from gate.report import Report
+
+    def broken(_self, _row):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(DefectReader, "read", broken)
+    fake_api.defect_api.rows = GeneratedDefects(10)
+    settings = settings_for(fake_api, codequality=str(tmp_path / "cq.json"))
+    verdict = evaluate(Report({"critical": 1, "major": 0, "UNRESOLVED_ADD": 0}), settings.policy)
+    err = io.StringIO()
+    judged = attach_defects(settings, verdict, io.StringIO(), err, [], on_secret=lambda _s: None)
+    assert judged.exit_code == verdict.exit_code and judged.defects is not None
+    assert judged.defects.error == "the defects could not be read: internal error (RecursionError)"
+    assert "internal error (RecursionError)" in err.getvalue()
+    assert json.loads((tmp_path / "cq.json").read_text()) == []
