@@ -117,7 +117,7 @@ def fetch_and_write(
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
     omitted = getattr(writers.get("sarif"), "omitted", 0)
-    return builder.digest(result.total, omitted, result.stop_reason)
+    return builder.digest(result.total, omitted, result.stop_reason, result.capped)
 
 
 def empty_text(name: str, reason: str | None) -> str:
@@ -150,7 +150,7 @@ def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
         print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
     elif digest.incomplete:
         print(
-            f"codearts-gate: warning: only {digest.fetched} of the {digest.total} defects the "
-            f"service counted were fetched ({digest.stopped or 'paging ended'})",
+            f"codearts-gate: warning: only {digest.shortfall()} were fetched "
+            f"({digest.stopped or 'paging ended'})",
             file=err,
         )

@@ -287,11 +287,21 @@ class DefectDigest:
     error: str | None = None
     stopped: str = ""
     """Why paging ended (a page added nothing new, a ceiling was reached...)."""
+    capped: bool = False
+    """True when a ceiling ended paging: there may be more defects than were fetched."""
 
     @property
     def incomplete(self) -> bool:
-        """True when the service said there are more defects than it handed out."""
-        return self.error is None and self.total is not None and self.fetched < self.total
+        """True when the service said there are more defects than it handed out, or a
+        ceiling ended paging."""
+        short = self.capped or (self.total is not None and self.fetched < self.total)
+        return self.error is None and short
+
+    def shortfall(self) -> str:
+        """What was fetched of how many, for a message on an incomplete fetch."""
+        if self.total is not None and self.total > self.fetched:
+            return f"{self.fetched} of the {self.total} defects the service counted"
+        return f"the first {self.fetched} defects"
 
     def most_severe(self, severities: Iterable[str] = SEVERITIES) -> list[Defect]:
         """The kept defects of ``severities``, most severe first."""
@@ -323,7 +333,9 @@ class DigestBuilder:
         if len(kept) < TOP_PER_SEVERITY:
             kept.append(defect)
 
-    def digest(self, total: int | None, sarif_omitted: int = 0, stopped: str = "") -> DefectDigest:
+    def digest(
+        self, total: int | None, sarif_omitted: int = 0, stopped: str = "", capped: bool = False
+    ) -> DefectDigest:
         """The digest of what was added."""
         return DefectDigest(
             severities=self.severities,
@@ -333,6 +345,7 @@ class DigestBuilder:
             top={s: tuple(ds) for s, ds in self.top.items() if ds},
             sarif_omitted=sarif_omitted,
             stopped=stopped,
+            capped=capped,
         )
 
 

@@ -519,6 +519,20 @@ def test_summary_says_when_defects_are_missing():
     assert "Defects missing" in summary and "could not be fetched" in summary
 
 
+def test_a_fetch_ended_by_a_ceiling_is_incomplete_even_without_a_total():
+    from gate.defects import DefectDigest
+
+    capped = DefectDigest(
+        fetched=500, capped=True, stopped="the ceiling of 500 defects was reached"
+    )
+    verdict = replace(failing_verdict([]), defects=capped)
+    assert capped.incomplete and not DefectDigest(fetched=5).incomplete
+    summary = render("summary", verdict)
+    assert "Only the first 500 defects were fetched (the ceiling of 500 defects was reached)." in (
+        summary
+    )
+
+
 def test_summary_says_how_many_were_left_out_of_sarif():
     verdict = failing_verdict(SAMPLE)
     verdict = replace(verdict, defects=replace(verdict.defects, sarif_omitted=1234))

@@ -147,7 +147,9 @@ def test_a_service_that_over_counts_is_told_of_with_the_reason(fake_api_factory,
     assert f"only 120 of the 100000000000 defects the service counted were fetched {why}" in (
         run.stderr
     )
-    assert f"Only 120 of 100000000000 defects could be fetched {why}." in run.summary
+    assert f"Only 120 of the 100000000000 defects the service counted were fetched {why}." in (
+        run.summary
+    )
     assert run.json["defects"]["fetched"] == 120
 
 

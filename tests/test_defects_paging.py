@@ -110,7 +110,7 @@ def test_a_service_that_never_runs_out_of_new_rows_is_followed_to_a_ceiling(per_
         lambda offset: Page(offset, 10**11, [{"defect_id": next(fresh)} for _ in range(per_page)]),
     )
     assert len(pager.seen) == 2500 and pager.finished
-    assert pager.stop_reason == "the ceiling of 2,500 defects was reached"
+    assert pager.stop_reason == "the ceiling of 2,500 defects was reached" and pager.capped
 
 
 def test_the_defect_ceiling_is_above_what_a_project_can_hold():

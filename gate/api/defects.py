@@ -136,6 +136,7 @@ class Pager:
     consumed: int = 0
     finished: bool = False
     stop_reason: str = ""
+    capped: bool = False
     first_keys: set[int] = field(default_factory=set)
     max_defects: int = MAX_DEFECTS
 
@@ -202,7 +203,7 @@ class Pager:
             self.finished, self.stop_reason = True, "all defects fetched"
         elif len(self.seen) >= self.max_defects:
             reason = f"the ceiling of {self.max_defects:,} defects was reached"
-            self.finished, self.stop_reason = True, reason
+            self.finished, self.stop_reason, self.capped = True, reason, True
 
 
 class Throttle:
@@ -303,6 +304,8 @@ class FetchResult:
     total: int | None
     fetched: int
     stop_reason: str
+    capped: bool = False
+    """True when a ceiling ended paging: there may be more defects than were fetched."""
 
 
 @dataclass
@@ -367,7 +370,8 @@ def page_through(
             break
     reason = pager.stop_reason or "the page ceiling was reached"
     log.info("defects: %d fetched in %d pages (%s)", len(pager.seen), pager.consumed, reason)
-    return FetchResult(pager.total, len(pager.seen), reason)
+    capped = pager.capped or not pager.finished
+    return FetchResult(pager.total, len(pager.seen), reason, capped)
 
 
 def freeze_environment(http: requests.Session, url: str) -> None:

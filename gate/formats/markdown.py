@@ -144,7 +144,7 @@ def _defects(verdict: Verdict) -> list[str]:
         lines += [*_check_defects(check, digest), *link, ""]
     if digest.incomplete:
         why = f" ({md_escape(digest.stopped)})" if digest.stopped else ""
-        lines += [f"Only {digest.fetched} of {digest.total} defects could be fetched{why}.", ""]
+        lines += [f"Only {digest.shortfall()} were fetched{why}.", ""]
     if digest.sarif_omitted:
         n = digest.sarif_omitted
         lines.append(
