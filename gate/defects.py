@@ -136,7 +136,8 @@ def fix_texts(events: object, depth: int = 0) -> Iterator[object]:
             fixes = event.get("fix_suggestions")
             if isinstance(fixes, list):
                 yield from fixes
-            yield from fix_texts(event.get("events"), depth + 1)
+            if nested := event.get("events"):
+                yield from fix_texts(nested, depth + 1)
 
 
 def fix_suggestions(events: object, secrets: Iterable[str]) -> list[str]:
@@ -220,8 +221,9 @@ class DefectReader:
 
     def checkout_path(self, path: str) -> str:
         """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
-        ``x/..`` can join the pieces of a secret."""
-        return redact(self.map_path(path), self.secrets)
+        ``x/..`` can join the pieces of a secret, dropping a prefix leave one at the start."""
+        mapped = self.map_path(path)
+        return mapped if mapped == path else redact(mapped, self.secrets)
 
     def read(self, row: Mapping[str, object]) -> Defect:
         """The defect of one row; never raises on odd or missing fields."""
