@@ -54,7 +54,7 @@ class PathMapper:
 
     def _map(self, path: str) -> str:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            return path[len(self.prefix) :].lstrip("/")
+            return normalized(path[len(self.prefix) :])  # what is left may start with C:
         if self.root is None or self.misses >= MAX_MISSES or self._exists(path):
             return path
         found = self._detect(path)
