@@ -17,6 +17,7 @@ from fakeapi import make_defect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_github import parse_command
+from test_hardening import ENCODINGS, FILLER, SECRETS, base64_hides
 from validators import json_validator, shared_schema, unsafe_text
 
 from gate import github
@@ -36,7 +37,7 @@ from gate.formats import sarif as sarif_format
 from gate.paths import MAX_MISSES, PathMapper, normalized
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.text import one_line, secret_forms
+from gate.text import MIN_FRAGMENT, one_line, secret_forms, use_secrets
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 0)))
 HOSTILE = (
@@ -652,3 +653,52 @@ def test_json_results_carry_the_defect_counts_only_when_asked_for():
     assert data["defects"]["fetched"] == 40 and data["defects"]["error"] is None
     assert data["defects"]["by_severity"] == dict.fromkeys(SEVERITIES, 10)
     assert "defects" not in json.loads(render("json", replace(verdict, defects=None)))
+
+
+# ---------------------------------------------------------------- secrets in every output
+
+DEFECT_FIELDS = [
+    "defect_content",
+    "rule_name",
+    "defect_checker_name",
+    "file_path",
+    "rule_system_tags",
+    "defect_id",
+    "fix",
+]
+
+
+def every_output(defect: Defect) -> list[str]:
+    verdict = failing_verdict([defect])
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    return [*shown, render("summary", verdict), *github.defect_annotation_lines(verdict)]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    secret=SECRETS,
+    encoding=st.sampled_from(sorted(ENCODINGS)),
+    where=st.sampled_from(DEFECT_FIELDS),
+    before=FILLER,
+    after=FILLER,
+    pad=st.sampled_from([0, 190, 495, 990, 1990, 2500]),
+    cut=st.booleans(),
+)
+def test_no_encoding_of_a_secret_reaches_any_defect_output(
+    secret, encoding, where, before, after, pad, cut
+):
+    """Echoed whole or cut by the service at the end of a field, near our own cut or not."""
+    use_secrets([secret])
+    encoded = ENCODINGS[encoding](secret)
+    echoed = (
+        " " * pad + before + (encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] if cut else encoded)
+    )
+    echoed += "" if cut else after
+    row = make_defect(0, events=[{"fix_suggestions": [echoed]}] if where == "fix" else [])
+    if where != "fix":
+        row[where] = echoed
+    [defect] = read_all([row], secrets=(secret,))
+    for shown in every_output(defect):
+        assert encoded not in shown and secret not in shown
+        assert not cut or encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] not in shown
+        assert base64_hides(secret, shown)
