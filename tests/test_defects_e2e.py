@@ -153,6 +153,23 @@ def test_a_service_that_over_counts_is_told_of_with_the_reason(fake_api_factory,
     assert run.json["defects"]["fetched"] == 120
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["--sarif={0}/result.json"],  # run_gate's --json={0}/result.json
+        ["--sarif={0}/d.sarif", "--codequality={0}/sub/../d.sarif"],
+    ],
+)
+def test_two_outputs_naming_one_file_are_a_usage_error(fake_api, tmp_path, files):
+    (tmp_path / "sub").mkdir()
+    env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
+    args = ["--job-id", JOB, "--task-id", TASK, *(f.format(tmp_path) for f in files)]
+    run = run_gate(tmp_path, *args, env=env)
+    assert run.code == 2 and "name the same file" in run.stderr, run.stderr
+    assert not fake_api.requests
+    assert run.stderr.count("name the same file") == 1
+
+
 def test_secrets_echoed_in_defects_never_reach_any_output(fake_api_factory, tmp_path):
     api = fake_api_factory(scenario="fail")
     api.defect_api.rows = [
