@@ -668,6 +668,10 @@ DEFECT_FIELDS = [
 ]
 
 
+ENCLOSED = {"basic-auth", "base64-offset-1", "base64-offset-2"}
+"""Encodings of the secret inside other bytes: their first characters encode those."""
+
+
 def every_output(defect: Defect) -> list[str]:
     verdict = failing_verdict([defect])
     shown = [write(name, [defect]) for name in DEFECT_FORMATS]
@@ -700,5 +704,6 @@ def test_no_encoding_of_a_secret_reaches_any_defect_output(
     [defect] = read_all([row], secrets=(secret,))
     for shown in every_output(defect):
         assert encoded not in shown and secret not in shown
-        assert not cut or encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] not in shown
+        if cut and encoding not in ENCLOSED:  # the head of base64("user:" + secret) is no secret
+            assert encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] not in shown
         assert base64_hides(secret, shown)
