@@ -221,7 +221,8 @@ class DefectReader:
 
     def checkout_path(self, path: str) -> str:
         """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
-        ``x/..`` can join the pieces of a secret, dropping a prefix leave one at the start."""
+        ``x/..`` can join the pieces of a secret, and dropping a prefix can leave one at the
+        start."""
         mapped = self.map_path(path)
         return mapped if mapped == path else redact(mapped, self.secrets)
 
