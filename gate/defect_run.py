@@ -46,21 +46,38 @@ def attach_defects(
     on_secret: Callable[[str], None],
 ) -> Verdict:
     """The verdict with its defect digest; the per-defect files written either way."""
-    config = settings.defects
+    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret)
+    lost = write_empty(settings.defects, digest.error, err) if digest.error else []
+    if not (isinstance(failure, OSError) and lost):  # else write_empty told of it, once
+        warn_if_short(digest, settings.verbosity, err)
+    unwritten = (*verdict.unwritten, *(f"--{name}" for name in lost))  # in the exit code
+    return replace(verdict, defects=digest.redacted(tuple(secrets)), unwritten=unwritten)
+
+
+def fetched_digest(
+    settings: Settings,
+    verdict: Verdict,
+    out: TextIO,
+    secrets: list[str],
+    on_secret: Callable[[str], None],
+) -> tuple[DefectDigest, BaseException | None]:
+    """The digest of the defects, their files written; or one saying why they are missing,
+    and the error that stopped the fetch."""
     reason = skip_reason(settings, verdict)
+    failure: BaseException | None = None
     if reason is None:
         title = f"CodeArts Check: fetching the defects of task {settings.task_id}"
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                digest = fetch_and_write(settings, secrets, on_secret, budget)
+                return fetch_and_write(settings, secrets, on_secret, budget), None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
-    if reason is not None:
-        write_empty(config, reason, err)
-        digest = DefectDigest(config.severities, error=reason)
-    warn_if_short(digest, settings.verbosity, err)
-    return replace(verdict, defects=digest.redacted(tuple(secrets)))
+            failure = error
+        except Exception as error:  # a bug here must not cost the outputs of the verdict
+            reason = f"the defects could not be read: internal error ({type(error).__name__})"
+            failure = error
+    return DefectDigest(settings.defects.severities, error=reason), failure
 
 
 def describe(error: BaseException) -> str:
@@ -99,7 +116,8 @@ def fetch_and_write(
         result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
-    return builder.digest(result.total, getattr(writers.get("sarif"), "omitted", 0))
+    omitted = getattr(writers.get("sarif"), "omitted", 0)
+    return builder.digest(result.total, omitted, result.stop_reason, result.capped)
 
 
 def empty_text(name: str, reason: str | None) -> str:
@@ -110,14 +128,18 @@ def empty_text(name: str, reason: str | None) -> str:
     return buffer.getvalue()
 
 
-def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> None:
-    """Write every per-defect file asked for, empty but valid."""
+def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> list[str]:
+    """Write every per-defect file asked for, empty but valid; the names of those that
+    could not be written (each told of on ``err``)."""
+    lost = []
     for name, path in config.paths().items():
         try:
             write_atomic(path, empty_text(name, reason))
         except OSError as error:
-            message = f"cannot write --{name} {path!r}: {error.strerror}"
+            lost.append(name)
+            message = one_line(f"cannot write --{name} {path!r}: {error.strerror}", 1000)
             print(f"codearts-gate: error: {message}", file=err)
+    return lost
 
 
 def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
@@ -128,7 +150,7 @@ def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
         print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
     elif digest.incomplete:
         print(
-            f"codearts-gate: warning: {digest.fetched} of {digest.total} defects fetched "
-            "(the service stopped handing out new ones)",
+            f"codearts-gate: warning: only {digest.shortfall()} were fetched "
+            f"({digest.stopped or 'paging ended'})",
             file=err,
         )

@@ -9,11 +9,12 @@ and a fingerprint that stays the same across runs. Imports neither click nor req
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import NamedTuple
 
-from gate.text import encodable, redact
+from gate.text import bidi_shown, encodable, redact
 
 SEVERITIES = ("critical", "major", "minor", "suggestion")
 """Most severe first; the index is the service's ``defect_level`` / ``severity`` code."""
@@ -28,6 +29,9 @@ TOP_PER_SEVERITY = 10
 
 MESSAGE_LIMIT, FIX_LIMIT, NAME_LIMIT, PATH_LIMIT = 2000, 500, 200, 1000
 MAX_FIXES, MAX_TAGS = 5, 20
+MAX_FIX_TEXTS, MAX_DEPTH, MAX_TAG_PIECES = 100, 8, 100
+"""Fix suggestions read per defect, how deep nested ``events`` are followed, and pieces of
+``rule_system_tags`` read: bounded work per row whatever the service sends."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
 
@@ -36,7 +40,9 @@ def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
     """Service text made safe to carry: a string, encodable, secrets out, then cut."""
     if not isinstance(value, str):
         value = "" if value is None or isinstance(value, (dict, list)) else str(value)
-    text = redact(value if value.isascii() else encodable(value), secrets)  # ASCII: no surrogate
+    if not value.isascii():  # ASCII: no surrogate, no bidirectional control
+        value = bidi_shown(encodable(value))
+    text = redact(value, secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -48,6 +54,17 @@ def whole_number(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value if value >= 0 else None
     return None
+
+
+MAX_POSITION = 2**31 - 1
+"""Lines and columns past a 32-bit integer are unknown: a consumer that reads them as one
+(Jenkins' SARIF parser) would reject the whole file."""
+
+
+def position(value: object) -> int | None:
+    """A line number or an offset: ``whole_number`` within ``MAX_POSITION``."""
+    number = whole_number(value)
+    return number if number is not None and number <= MAX_POSITION else None
 
 
 def severity_of(level: object) -> str:
@@ -110,24 +127,30 @@ class Defect(NamedTuple):
         )
 
 
-def fix_suggestions(events: object, secrets: Iterable[str], depth: int = 0) -> list[str]:
-    """The distinct fix suggestions of nested ``events``, in order, bounded."""
-    found: list[str] = []
-    if not isinstance(events, list) or depth > 8:
-        return found
+def fix_texts(events: object, depth: int = 0) -> Iterator[object]:
+    """The raw fix suggestions of nested ``events``, in order; nesting bounded."""
+    if not isinstance(events, list) or depth > MAX_DEPTH:
+        return
     for event in events:
-        if not isinstance(event, dict):
-            continue
-        fixes = event.get("fix_suggestions")
-        if isinstance(fixes, list):
-            for fix in fixes:
-                text = clip(fix, FIX_LIMIT, secrets).strip()
-                if text and text not in found:
-                    found.append(text)
-        if event.get("events"):
-            nested = fix_suggestions(event["events"], secrets, depth + 1)
-            found += [fix for fix in nested if fix not in found]
-    return found[:MAX_FIXES]
+        if isinstance(event, dict):
+            fixes = event.get("fix_suggestions")
+            if isinstance(fixes, list):
+                yield from fixes
+            if nested := event.get("events"):
+                yield from fix_texts(nested, depth + 1)
+
+
+def fix_suggestions(events: object, secrets: Iterable[str]) -> list[str]:
+    """The first ``MAX_FIXES`` distinct fix suggestions of nested ``events``. At most
+    ``MAX_FIX_TEXTS`` are read: a row with a million of them costs no more than a few."""
+    found: list[str] = []
+    for fix in islice(fix_texts(events), MAX_FIX_TEXTS):
+        text = clip(fix, FIX_LIMIT, secrets).strip()
+        if text and text not in found:
+            found.append(text)
+            if len(found) == MAX_FIXES:
+                break
+    return found
 
 
 def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, str]:
@@ -143,21 +166,25 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
     else:
         return None, None, ""
     content = match.get("line_content")
-    content = content.strip() if isinstance(content, str) else ""
-    start, end = whole_number(match.get("start_offset")), whole_number(match.get("end_offset"))
-    if start is None:
-        return None, None, content
-    return start + 1, (end + 1 if end is not None and end > start else None), content
+    content = content if isinstance(content, str) else ""
+    start, end = position(match.get("start_offset")), position(match.get("end_offset"))
+    if start is None or (content and start > len(content)):  # -1, or past the line
+        return None, None, content.strip()
+    if content and end is not None:
+        end = min(end, len(content))
+    return start + 1, (end + 1 if end is not None and end > start else None), content.strip()
 
 
 def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
     """``rule_system_tags`` (comma-separated) as distinct non-empty tags, bounded."""
     tags: list[str] = []
-    for part in clip(value, 2000, secrets).split(","):
-        tag = part.strip()[:100]
+    for part in islice(clip(value, 2000, secrets).split(","), MAX_TAG_PIECES):
+        tag = redact(part.strip()[:100], secrets)  # a piece of a secret by a comma: an edge
         if tag and tag not in tags:
             tags.append(tag)
-    return tuple(tags[:MAX_TAGS])
+            if len(tags) == MAX_TAGS:
+                break
+    return tuple(tags)
 
 
 class DefectReader:
@@ -181,25 +208,32 @@ class DefectReader:
         self._texts.clear()
         self._tags.clear()
 
-    def cached(self, value: object, limit: int) -> str:
-        """``clip`` for fields with few distinct values, remembered (bounded)."""
+    def cached(self, value: object, limit: int, then: Callable[[str], str] = str) -> str:
+        """``then(clip(...))`` for fields with few distinct values, remembered (bounded)."""
         if not isinstance(value, str):
-            return clip(value, limit, self.secrets)
+            return then(clip(value, limit, self.secrets))
         text = self._texts.get((value, limit))
         if text is None:
-            text = clip(value, limit, self.secrets)
+            text = then(clip(value, limit, self.secrets))
             if len(self._texts) < CACHE_LIMIT:
                 self._texts[(value, limit)] = text
         return text
 
+    def checkout_path(self, path: str) -> str:
+        """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
+        ``x/..`` can join the pieces of a secret, and dropping a prefix can leave one at the
+        start."""
+        mapped = self.map_path(path)
+        return mapped if mapped == path else redact(mapped, self.secrets)
+
     def read(self, row: Mapping[str, object]) -> Defect:
         """The defect of one row; never raises on odd or missing fields."""
         secrets = self.secrets
-        line = whole_number(row.get("line_number")) or 0
+        line = position(row.get("line_number")) or 0
         start, end, content = columns_of(row.get("fragment"), line)
         checker = self.cached(row.get("defect_checker_name"), NAME_LIMIT)
         rule = self.cached(row.get("rule_name"), NAME_LIMIT)
-        path = self.map_path(self.cached(row.get("file_path"), PATH_LIMIT))
+        path = self.cached(row.get("file_path"), PATH_LIMIT, self.checkout_path)
         message = clip(row.get("defect_content"), MESSAGE_LIMIT, secrets)
         anchor = clip(content, MESSAGE_LIMIT, secrets) or str(line)
         return Defect(
@@ -254,11 +288,23 @@ class DefectDigest:
     top: Mapping[str, tuple[Defect, ...]] = field(default_factory=dict)
     sarif_omitted: int = 0
     error: str | None = None
+    stopped: str = ""
+    """Why paging ended (a page added nothing new, a ceiling was reached...)."""
+    capped: bool = False
+    """True when a ceiling ended paging: there may be more defects than were fetched."""
 
     @property
     def incomplete(self) -> bool:
-        """True when the service said there are more defects than it handed out."""
-        return self.error is None and self.total is not None and self.fetched < self.total
+        """True when the service said there are more defects than it handed out, or a
+        ceiling ended paging."""
+        short = self.capped or (self.total is not None and self.fetched < self.total)
+        return self.error is None and short
+
+    def shortfall(self) -> str:
+        """What was fetched of how many, for a message on an incomplete fetch."""
+        if self.total is not None and self.total > self.fetched:
+            return f"{self.fetched} of the {self.total} defects the service counted"
+        return f"the first {self.fetched} defects"
 
     def most_severe(self, severities: Iterable[str] = SEVERITIES) -> list[Defect]:
         """The kept defects of ``severities``, most severe first."""
@@ -290,7 +336,9 @@ class DigestBuilder:
         if len(kept) < TOP_PER_SEVERITY:
             kept.append(defect)
 
-    def digest(self, total: int | None, sarif_omitted: int = 0) -> DefectDigest:
+    def digest(
+        self, total: int | None, sarif_omitted: int = 0, stopped: str = "", capped: bool = False
+    ) -> DefectDigest:
         """The digest of what was added."""
         return DefectDigest(
             severities=self.severities,
@@ -299,6 +347,8 @@ class DigestBuilder:
             by_severity={s: n for s, n in self.by_severity.items() if n},
             top={s: tuple(ds) for s, ds in self.top.items() if ds},
             sarif_omitted=sarif_omitted,
+            stopped=stopped,
+            capped=capped,
         )
 
 

@@ -19,7 +19,7 @@ from gate.core import Verdict
 from gate.defects import Defect
 from gate.formats import render
 from gate.settings import OutputPaths
-from gate.text import neutralize_commands, one_line
+from gate.text import BIDI_CONTROLS, neutralize_commands, one_line
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub rejects a step summary over 1 MiB (bytes, the whole file of the step)."""
@@ -187,7 +187,7 @@ ANNOTATION_KINDS = {
 }
 
 
-_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_RAW_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
 
 def visible(text: str) -> str:

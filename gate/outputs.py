@@ -11,20 +11,29 @@ from pathlib import Path
 from typing import TextIO
 
 from gate.errors import OutputError
-from gate.settings import OutputPaths
-
-
-def preflight(paths: OutputPaths) -> None:
-    """Create parent folders and make sure every output can be written, else exit 2."""
-    preflight_paths(paths.requested())
 
 
 def preflight_paths(named: Mapping[str, str]) -> None:
-    """``preflight`` for output paths by option name (``sarif``, ``junit``...): one error
-    naming every output that cannot be written."""
+    """Create parent folders and make sure every output (by option name: ``junit``,
+    ``sarif``...) can be written, each to its own file, else one error naming them all."""
     problems = [p for name, path in named.items() if (p := output_problem(name, path))]
+    problems += shared_files(named)
     if problems:
         raise OutputError("; ".join(problems))
+
+
+def shared_files(named: Mapping[str, str]) -> list[str]:
+    """Outputs that name one regular file: the last written would replace the others. A
+    device or FIFO (``/dev/stdout``) may be shared on purpose."""
+    first: dict[str, str] = {}
+    problems = []
+    for name, path in named.items():
+        if os.path.exists(path) and not os.path.isfile(path):
+            continue
+        same = first.setdefault(os.path.realpath(path), name)
+        if same != name:
+            problems.append(f"--{same} and --{name} name the same file {path!r}")
+    return problems
 
 
 def output_problem(name: str, path: str) -> str | None:

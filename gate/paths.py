@@ -9,15 +9,28 @@ gate). The first prefix that worked is tried first for the next path.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 MAX_MISSES = 200
 """Distinct paths not found in the checkout after which detection stops (no checkout)."""
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
 def normalized(path: str) -> str:
-    """Forward slashes, no ``./`` or leading ``/``: the shape of a repository-relative path."""
-    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    """Forward slashes, no ``./``, leading ``/`` or drive letter: the shape of a repository-
+    relative path. ``..`` is resolved within the path, and one that would climb above its
+    start is dropped: no path leads outside the checkout (annotations, SARIF, detection)."""
+    parts: list[str] = []
+    for part in path.replace("\\", "/").split("/"):
+        if part == "..":
+            del parts[-1:]
+        elif part not in ("", "."):
+            parts.append(part)
+    while parts and _DRIVE.fullmatch(parts[0]):
+        del parts[0]  # C:\build\... is an absolute path, like /build/...
     return "/".join(parts)
 
 
@@ -26,6 +39,7 @@ class PathMapper:
 
     def __init__(self, root: Path | None, prefix: str | None = None) -> None:
         self.root = root
+        self.real_root = root.resolve() if root is not None else None
         self.prefix = normalized(prefix) if prefix else ""
         self.prefixes: list[str] = []  # learnt prefixes, most recent success first
         self.cache: dict[str, str] = {}
@@ -40,7 +54,7 @@ class PathMapper:
 
     def _map(self, path: str) -> str:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            return path[len(self.prefix) :].lstrip("/")
+            return normalized(path[len(self.prefix) :])  # what is left may start with C:
         if self.root is None or self.misses >= MAX_MISSES or self._exists(path):
             return path
         found = self._detect(path)
@@ -62,10 +76,13 @@ class PathMapper:
         return None
 
     def _exists(self, relative: str) -> bool:
-        assert self.root is not None
-        if not relative or ".." in relative.split("/"):  # never look outside the checkout
+        """True for a file of the checkout; never one a symbolic link leads to outside it
+        (``relative`` is normalized: it holds no ``..``)."""
+        assert self.root is not None and self.real_root is not None
+        if not relative:
             return False
         try:
-            return (self.root / relative).is_file()
-        except (OSError, ValueError):
+            target = self.root / relative
+            return target.is_file() and target.resolve().is_relative_to(self.real_root)
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a symbolic link loop
             return False

@@ -22,7 +22,7 @@ from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.heartbeat import Heartbeat
-from gate.outputs import preflight, preflight_paths, write_atomic
+from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
     OutputPaths,
@@ -111,8 +111,7 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
     scan = ScanLog(settings.task_id, source_of(settings)) if settings.task_flow else None
     try:
         with interrupts_as_errors():
-            preflight(settings.outputs)
-            preflight_paths(settings.defects.paths())
+            preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
             verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
     except GateError as error:
         verdict = error_verdict(error, settings.job_id)
@@ -212,7 +211,8 @@ def finish(verdict: Verdict, outputs: OutputPaths, verbosity: int, out: TextIO, 
     told = verdict.error is not None and verdict.error.kind == "output"  # preflight said it
     written, unwritten = write_outputs(verdict, outputs.requested(), err, quiet=told)
     if unwritten:
-        verdict = replace(verdict, unwritten=tuple(f"--{name}" for name in unwritten))
+        lost = (*verdict.unwritten, *(f"--{name}" for name in unwritten))  # defect files first
+        verdict = replace(verdict, unwritten=lost)
         write_outputs(verdict, written, err, quiet=True)
     print_result(verdict, verbosity, out, err)
     github.publish(verdict, outputs, out, exit_code=int(verdict.exit_code))

@@ -18,7 +18,11 @@ from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Invisible characters that reorder the text around them (Trojan Source): shown, never
+passed on, so that service text cannot make a file name or a message read otherwise."""
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 _ELLIPSIS = re.compile(r"…|\.\.\.")
 MASK = "***"
@@ -51,6 +55,11 @@ def encodable(text: str) -> str:
     """Untrusted text that UTF-8 can carry: lone surrogates (from ``\\ud800`` escapes in
     JSON) become U+FFFD instead of failing every write later."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def bidi_shown(text: str) -> str:
+    """``text`` with its bidirectional controls shown as ``\\u202e`` (see ``BIDI_CONTROLS``)."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @lru_cache(maxsize=64)

@@ -62,6 +62,19 @@ PROPERTY_SECTION = (
     "| secrets in the check log | a secret echoed in several encodings, whole or wrapped over "
     "lines of any width | no line shown holds a piece of 6+ characters of it | "
     "`tests/test_tasks.py` |",
+    "| defect paths | `..`, `.`, `/`, `\\`, drive letters and `%2e` in any order, with any "
+    "`--path-prefix-strip` | no SARIF location or annotation leads outside the repository | "
+    "`tests/test_defect_formats.py` |",
+    "| defect positions | line numbers and offsets as any JSON value, negative, huge, "
+    "reversed, past the line | every format valid by its consumer's schema; lines and "
+    "columns within 1..2^31-1 and the line | `tests/test_defect_formats.py` |",
+    "| secrets in defects | every encoding of a secret in every defect field, whole or cut, "
+    "near the gate's own cuts; a secret split by `/./`, `//` or commas | in no defect "
+    "output (SARIF, Code Quality, JUnit, summary, annotations) | "
+    "`tests/test_defect_formats.py` |",
+    "| hostile defect text | any text, bidirectional controls | every format valid, no "
+    "annotation property added, no raw bidirectional control | "
+    "`tests/test_defect_formats.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

@@ -17,6 +17,7 @@ from fakeapi import make_defect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_github import parse_command
+from test_hardening import ENCODINGS, FILLER, SECRETS, base64_hides
 from validators import json_validator, shared_schema, unsafe_text
 
 from gate import github
@@ -36,6 +37,7 @@ from gate.formats import sarif as sarif_format
 from gate.paths import MAX_MISSES, PathMapper, normalized
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.text import MIN_FRAGMENT, one_line, secret_forms, use_secrets
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 0)))
 HOSTILE = (
@@ -119,6 +121,49 @@ def test_offsets_of_minus_one_mean_the_whole_line():
     assert defect.line == 8 and defect.start_column is None and defect.end_column is None
 
 
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+numbers = (
+    json_values
+    | st.integers(-(2**70), 2**70)
+    | st.integers(-(2**70), 2**70).map(str)
+    | st.sampled_from(["0", "-1", "abc", "1e9", " 12 ", "\uff11\uff12", "2147483648", "1" * 12])
+)
+
+
+@pytest.mark.schema
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    line=numbers,
+    line_num=numbers,
+    start=numbers,
+    end=numbers,
+    content=json_values,
+    events=json_values,
+)
+def test_hostile_numbers_give_valid_positions_in_every_format(
+    sarif_schema, codequality_schema, junit_schema, line, line_num, start, end, content, events
+):
+    fragment = {"line_num": line_num, "line_content": content}
+    row = make_defect(3, line_number=line, events=events)
+    row["fragment"] = [fragment | {"start_offset": start, "end_offset": end}, line_num]
+    [defect] = read_all([row])
+    assert 0 <= defect.line <= 2**31 - 1
+    if defect.start_column is not None and isinstance(content, str) and content:
+        assert 1 <= defect.start_column <= len(content) + 1
+        assert defect.end_column is None or defect.start_column < defect.end_column
+        assert defect.end_column is None or defect.end_column <= len(content) + 1
+    log = json.loads(write("sarif", [defect]))
+    sarif_schema.validate(log)
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"].get("region", {})
+    assert all(1 <= value <= 2**31 - 1 for value in region.values())
+    codequality_schema.validate(json.loads(write("codequality", [defect])))
+    junit_schema.validate(write("junit-defects", [defect]))
+
+
 def test_missing_and_null_fields_never_break_reading():
     [defect] = read_all([{"defect_id": None, "line_number": None, "fragment": None, "events": "x"}])
     assert defect.line == 0 and defect.path == "" and defect.rule_id == "unknown"
@@ -130,6 +175,32 @@ def test_nested_fix_suggestions_are_collected_once():
     events = [{"fix_suggestions": ["a", "b"], "events": [{"fix_suggestions": ["b", "c"]}]}]
     [defect] = read_all([make_defect(1, events=events)])
     assert defect.fixes == ("a", "b", "c") and "Fix: c" in defect.text()
+
+
+def test_a_flood_of_fix_suggestions_is_read_only_as_far_as_needed(monkeypatch):
+    from gate import defects
+
+    calls = []
+    clip = defects.clip
+    monkeypatch.setattr(defects, "clip", lambda v, *a: calls.append(v) or clip(v, *a))
+    flood = [{"fix_suggestions": ["same"] * 1000, "events": [{"fix_suggestions": ["x"]}]}]
+    events = flood * 100 + [{"fix_suggestions": [str(i) for i in range(100_000)]}]
+    [defect] = read_all([make_defect(1, events=events)])
+    assert defect.fixes == ("same",)  # the first 100 texts read: all "same"
+    assert len(calls) < defects.MAX_FIX_TEXTS + 10  # + the row's other fields
+    calls.clear()
+    read_all([make_defect(1, events=[{"fix_suggestions": [str(i) for i in range(10**5)]}])])
+    assert len(calls) < defects.MAX_FIXES + 10
+
+
+def test_deeply_nested_events_end_at_a_bounded_depth():
+    events: list = [{"fix_suggestions": ["deepest"]}]
+    for level in range(5000):  # deeper than Python's recursion limit
+        events = [
+            {"fix_suggestions": [f"level {level}"] if level % 1000 == 0 else [], "events": events}
+        ]
+    [defect] = read_all([make_defect(1, events=events)])
+    assert defect.fixes == ()  # level 0 (innermost fixes) is 4999 levels down: not followed
 
 
 def test_fingerprints_are_stable_across_runs_and_unique_within_one():
@@ -166,6 +237,24 @@ def test_secrets_in_service_text_are_redacted_before_it_is_cut():
     [defect] = read_all([row], secrets=(secret,))
     everything = "".join(write(name, [defect]) for name in DEFECT_FORMATS)
     assert secret not in everything and "tok-SECRET" not in everything
+
+
+secret_half = st.text(st.sampled_from("GHJKLMNPQRSTUVWXYZghjkmnpqrstuvwxyz+"), min_size=8)
+PATH_JOINS = ["{a}/./{b}", "{a}//{b}", "{a}\\{b}", "{a}/x/../{b}", "/ws/{a}/{b}", "C:\\{a}\\{b}"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=secret_half, b=secret_half, join=st.sampled_from(PATH_JOINS))
+def test_a_secret_in_pieces_is_never_joined_again_nor_shown_in_halves(a, b, join):
+    secret = f"{a}/{b}"  # an IAM token or SK may hold "/" and "+"
+    row = make_defect(0, file_path=join.format(a=a, b=b), rule_system_tags=f"cwe,{a},{b},x")
+    [defect] = read_all([row], secrets=(secret,))
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    verdict = failing_verdict([defect])
+    shown += [render("summary", verdict), *github.defect_annotation_lines(verdict)]
+    for text in shown:
+        assert not any(form in text for form in secret_forms(secret)), text
+        assert a not in text and b not in text, text
 
 
 def test_default_severities_follow_the_thresholds():
@@ -373,6 +462,25 @@ def test_hostile_text_cannot_break_the_summary_or_add_annotations(text):
         assert "\n" not in line and unsafe_text(line.removeprefix("::")) is None
 
 
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+bidi_text = st.text(st.sampled_from("a.c/\u202e\u2066\u2067\u2069\u200f\u061c\u05d0"), min_size=1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=bidi_text)
+def test_bidirectional_controls_never_reach_an_output(text):
+    """Trojan Source: a control that reorders what follows is shown as ``\\u202e``."""
+    row = make_defect(0, defect_content=text, rule_name=text, file_path=text, events=[])
+    row["rule_system_tags"] = row["defect_checker_name"] = text
+    [defect] = read_all([row])
+    verdict = failing_verdict([defect])
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    shown += [render("summary", verdict), *github.defect_annotation_lines(verdict)]
+    shown.append(one_line(text))  # every log line and error message
+    assert not any(BIDI.search(out) for out in shown)
+    assert "\u05d0" not in text or "\u05d0" in shown[0]  # right-to-left text itself stays
+
+
 def test_fixed_hostile_text_in_summary_and_annotation():
     verdict = failing_verdict(
         read_all([make_defect(0, defect_content=HOSTILE, rule_name=HOSTILE, file_path=HOSTILE)])
@@ -410,6 +518,20 @@ def test_summary_says_when_defects_are_missing():
     )
     summary = render("summary", verdict)
     assert "Defects missing" in summary and "could not be fetched" in summary
+
+
+def test_a_fetch_ended_by_a_ceiling_is_incomplete_even_without_a_total():
+    from gate.defects import DefectDigest
+
+    capped = DefectDigest(
+        fetched=500, capped=True, stopped="the ceiling of 500 defects was reached"
+    )
+    verdict = replace(failing_verdict([]), defects=capped)
+    assert capped.incomplete and not DefectDigest(fetched=5).incomplete
+    summary = render("summary", verdict)
+    assert "Only the first 500 defects were fetched (the ceiling of 500 defects was reached)." in (
+        summary
+    )
 
 
 def test_summary_says_how_many_were_left_out_of_sarif():
@@ -466,7 +588,46 @@ def test_auto_detection_never_looks_outside_the_checkout(tmp_path):
     (tmp_path / "secret.txt").write_text("x")
     checkout = tmp_path / "repo"
     checkout.mkdir()
-    assert PathMapper(checkout)("a/../secret.txt") == "a/../secret.txt"
+    mapper = PathMapper(checkout)
+    assert mapper("a/../../secret.txt") == "secret.txt"  # inside the checkout: not found
+    assert mapper("../secret.txt") == "secret.txt" and not mapper.prefixes
+
+
+def test_a_symbolic_link_out_of_the_checkout_is_no_file_of_it(tmp_path):
+    outside = tmp_path / "outside" / "src"
+    outside.mkdir(parents=True)
+    (outside / "a.c").write_text("x")
+    checkout = tmp_path / "repo"
+    checkout.mkdir()
+    (checkout / "link").symlink_to(tmp_path / "outside")
+    (checkout / "src").mkdir()
+    (checkout / "src" / "b.c").write_text("x")
+    (checkout / "inner").symlink_to(checkout / "src")
+    mapper = PathMapper(checkout)
+    assert mapper("ws/link/src/a.c") == "ws/link/src/a.c"  # a.c exists only outside
+    assert mapper("ws/inner/b.c") == "inner/b.c"  # a link that stays inside is fine
+
+
+def test_windows_absolute_paths_lose_their_drive():
+    mapper = PathMapper(None, prefix="D:\\agent\\ws")
+    assert mapper("D:\\agent\\ws\\src\\a.c") == "src/a.c"
+    assert mapper("C:\\x\\..\\..\\..\\y.c") == "y.c"
+
+
+path_piece = st.sampled_from(["..", ".", "/", "\\", "a", "C:", ":", "%2e", " ", "~"])
+path_text = st.lists(path_piece, max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=path_text, prefix=st.none() | path_text)
+def test_no_mapped_path_leads_outside_the_repository(path, prefix):
+    mapped = PathMapper(None, prefix)(path)
+    parts = mapped.split("/")
+    assert ".." not in parts and not mapped.startswith("/") and "\\" not in mapped
+    assert not re.fullmatch("[A-Za-z]:", parts[0])
+    verdict = failing_verdict([Defect("1", "critical", "c", "r", mapped, 3, "m", "f" * 32)])
+    [line, *_] = github.defect_annotation_lines(verdict)
+    assert ".." not in parse_command(line)[1].get("file", "").split("/")
 
 
 def test_the_default_sarif_cap_is_githubs_25000():
@@ -492,3 +653,57 @@ def test_json_results_carry_the_defect_counts_only_when_asked_for():
     assert data["defects"]["fetched"] == 40 and data["defects"]["error"] is None
     assert data["defects"]["by_severity"] == dict.fromkeys(SEVERITIES, 10)
     assert "defects" not in json.loads(render("json", replace(verdict, defects=None)))
+
+
+# ---------------------------------------------------------------- secrets in every output
+
+DEFECT_FIELDS = [
+    "defect_content",
+    "rule_name",
+    "defect_checker_name",
+    "file_path",
+    "rule_system_tags",
+    "defect_id",
+    "fix",
+]
+
+
+ENCLOSED = {"basic-auth", "base64-offset-1", "base64-offset-2"}
+"""Encodings of the secret inside other bytes: their first characters encode those."""
+
+
+def every_output(defect: Defect) -> list[str]:
+    verdict = failing_verdict([defect])
+    shown = [write(name, [defect]) for name in DEFECT_FORMATS]
+    return [*shown, render("summary", verdict), *github.defect_annotation_lines(verdict)]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    secret=SECRETS,
+    encoding=st.sampled_from(sorted(ENCODINGS)),
+    where=st.sampled_from(DEFECT_FIELDS),
+    before=FILLER,
+    after=FILLER,
+    pad=st.sampled_from([0, 190, 495, 990, 1990, 2500]),
+    cut=st.booleans(),
+)
+def test_no_encoding_of_a_secret_reaches_any_defect_output(
+    secret, encoding, where, before, after, pad, cut
+):
+    """Echoed whole or cut by the service at the end of a field, near our own cut or not."""
+    use_secrets([secret])
+    encoded = ENCODINGS[encoding](secret)
+    echoed = (
+        " " * pad + before + (encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] if cut else encoded)
+    )
+    echoed += "" if cut else after
+    row = make_defect(0, events=[{"fix_suggestions": [echoed]}] if where == "fix" else [])
+    if where != "fix":
+        row[where] = echoed
+    [defect] = read_all([row], secrets=(secret,))
+    for shown in every_output(defect):
+        assert encoded not in shown and secret not in shown
+        if cut and encoding not in ENCLOSED:  # the head of base64("user:" + secret) is no secret
+            assert encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] not in shown
+        assert base64_hides(secret, shown)

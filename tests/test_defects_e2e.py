@@ -8,6 +8,7 @@ Jenkins' Warnings Next Generation plugin.
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -119,6 +120,54 @@ def test_an_unwritable_defect_file_is_a_usage_error_before_anything_is_sent(fake
     run = run_gate(tmp_path, "--job-id", JOB, "--task-id", TASK, f"--sarif={folder}", env=env)
     assert run.code == 2 and "--sarif" in run.stderr
     assert not fake_api.requests
+
+
+@pytest.mark.parametrize("scenario", ["pass", "fail"])
+def test_a_defect_file_that_cannot_be_written_is_in_the_exit_code(
+    fake_api_factory, tmp_path, scenario
+):
+    api = fake_api_factory(scenario=scenario)
+    api.defect_api.rows = GeneratedDefects(40)
+    os.mkfifo(tmp_path / "d.sarif")  # passes the preflight; nobody reads it: ENXIO
+    run = gate_with_defects(api, tmp_path, "--task-id", TASK)
+    expected = 2 if scenario == "pass" else 1
+    assert run.code == expected and run.json["exit_code"] == expected, run.stderr
+    assert "not written: --sarif" in run.stdout
+    assert run.stderr.count("cannot write --sarif") == 1
+    assert json.loads((tmp_path / "cq.json").read_text()) == []  # the others: empty, valid
+
+
+def test_a_service_that_over_counts_is_told_of_with_the_reason(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(120)
+    api.defect_api.claimed_total = 10**11
+    run = gate_with_defects(api, tmp_path, "--task-id", TASK, "--defect-severity", "all")
+    assert run.code == 1
+    why = "(a page added nothing new)"
+    assert f"only 120 of the 100000000000 defects the service counted were fetched {why}" in (
+        run.stderr
+    )
+    assert f"Only 120 of the 100000000000 defects the service counted were fetched {why}." in (
+        run.summary
+    )
+    assert run.json["defects"]["fetched"] == 120
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["--sarif={0}/result.json"],  # run_gate's --json={0}/result.json
+        ["--sarif={0}/d.sarif", "--codequality={0}/sub/../d.sarif"],
+    ],
+)
+def test_two_outputs_naming_one_file_are_a_usage_error(fake_api, tmp_path, files):
+    (tmp_path / "sub").mkdir()
+    env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
+    args = ["--job-id", JOB, "--task-id", TASK, *(f.format(tmp_path) for f in files)]
+    run = run_gate(tmp_path, *args, env=env)
+    assert run.code == 2 and "name the same file" in run.stderr, run.stderr
+    assert not fake_api.requests
+    assert run.stderr.count("name the same file") == 1
 
 
 def test_secrets_echoed_in_defects_never_reach_any_output(fake_api_factory, tmp_path):

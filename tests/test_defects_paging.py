@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 
 import pytest
 from fakeapi import (
@@ -20,8 +21,21 @@ from fakeapi import (
     make_defect,
 )
 
-from gate.api.defects import LIMIT, MAX_PAGES, Page, Pager, expected_count, fetch_defects, page_of
-from gate.errors import CredentialsError, NetworkError, ReportError, ServiceError
+from gate.api.defects import (
+    LIMIT,
+    MAX_DEFECTS,
+    MAX_PAGES,
+    Page,
+    Pager,
+    expected_count,
+    fetch_defects,
+    page_of,
+    page_through,
+)
+from gate.api.transport import Deadline
+from gate.defects import DefectReader
+from gate.errors import CredentialsError, DeadlineError, NetworkError, ReportError, ServiceError
+from gate.paths import normalized
 from gate.settings import RawOptions, build_settings
 
 ALL = ("critical", "major", "minor", "suggestion")
@@ -87,6 +101,22 @@ def test_a_total_that_never_comes_is_bounded_by_the_page_ceiling():
     assert len(asked) <= MAX_PAGES + 2
 
 
+@pytest.mark.parametrize("per_page", [1, 100, 5000])
+def test_a_service_that_never_runs_out_of_new_rows_is_followed_to_a_ceiling(per_page):
+    fresh = iter(range(10**9))
+    pager = Pager(expected=None, max_defects=2500)
+    drive(
+        pager,
+        lambda offset: Page(offset, 10**11, [{"defect_id": next(fresh)} for _ in range(per_page)]),
+    )
+    assert len(pager.seen) == 2500 and pager.finished
+    assert pager.stop_reason == "the ceiling of 2,500 defects was reached" and pager.capped
+
+
+def test_the_defect_ceiling_is_above_what_a_project_can_hold():
+    assert Pager().max_defects == MAX_DEFECTS >= 300_000
+
+
 def test_a_growing_total_extends_the_plan():
     totals = iter([150] + [450] * 100)
     pager = Pager(expected=150)
@@ -99,6 +129,36 @@ def test_a_growing_total_extends_the_plan():
         ),
     )
     assert len(pager.seen) == 450
+
+
+def test_pages_fetched_ahead_are_not_read_past_the_deadline():
+    """Reading a page is not interruptible: the deadline is checked before each one, so a
+    slow consumer (hostile rows) overruns --timeout by one page at most."""
+    now = [0.0]
+    serve = page_server(150)
+    query = SimpleNamespace(
+        expected=lambda: None, page=serve, deadline=Deadline(10, lambda: now[0])
+    )
+
+    def consume(_row) -> None:
+        now[0] += 1  # the first page alone takes 100 s
+
+    with pytest.raises(DeadlineError, match="defects not fetched within the 10 s"):
+        page_through(query, consume, workers=2)  # page 1 is fetched before page 0 is read
+    now[0] = 0.0
+    query.deadline = Deadline(1000, lambda: now[0])
+    assert page_through(query, consume, workers=2).fetched == 150
+
+
+def test_rows_without_an_id_are_told_apart_without_recursing_into_nested_fields():
+    deep: list = []
+    for _ in range(5000):  # deeper than the recursion limit: nested fields are not looked at
+        deep = [deep]
+    row = {**make_defect(1, defect_id=None), "events": deep}
+    pager = Pager()
+    page = Page(0, 3, [row, dict(row), {**row, "rule_name": "other"}])
+    assert len(pager.accept(page)) == 2  # the copy is a repeat; another rule is not
+    assert DefectReader(normalized).read(row).fixes == ()
 
 
 def test_page_of_reads_the_documented_shape_and_refuses_others():
@@ -374,3 +434,27 @@ def test_the_defect_fetch_gets_only_what_is_left_of_the_timeout(fake_api, tmp_pa
     assert "--timeout" in (judged.defects.error or ""), judged.defects.error
     assert not [r for r in fake_api.requests if "/defects-" in r.path]
     assert json.loads((tmp_path / "d.sarif").read_text())["runs"][0]["results"] == []
+
+
+def test_an_unexpected_error_in_the_defects_leaves_them_missing_not_the_run(
+    fake_api, tmp_path, monkeypatch
+):
+    """Whatever happens, the outputs are written: a bug in reading the defects is told of,
+    and the verdict on the counts stands."""
+    from gate.core import evaluate
+    from gate.defect_run import attach_defects
+    from gate.report import Report
+
+    def broken(_self, _row):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(DefectReader, "read", broken)
+    fake_api.defect_api.rows = GeneratedDefects(10)
+    settings = settings_for(fake_api, codequality=str(tmp_path / "cq.json"))
+    verdict = evaluate(Report({"critical": 1, "major": 0, "UNRESOLVED_ADD": 0}), settings.policy)
+    err = io.StringIO()
+    judged = attach_defects(settings, verdict, io.StringIO(), err, [], on_secret=lambda _s: None)
+    assert judged.exit_code == verdict.exit_code and judged.defects is not None
+    assert judged.defects.error == "the defects could not be read: internal error (RecursionError)"
+    assert "internal error (RecursionError)" in err.getvalue()
+    assert json.loads((tmp_path / "cq.json").read_text()) == []

@@ -59,6 +59,10 @@ MAX_ROW_OFFSET = 999_999
 """The largest ``offset`` the docs allow."""
 MAX_PAGES = 10_000
 """A ceiling on pages of one run: a project holds at most 300,000 defects (3,000 pages)."""
+MAX_DEFECTS = 500_000
+"""A ceiling on distinct defects: a service handing out more than a project can hold is not
+followed (a page may hold any number of rows: without it, memory and files would grow
+until the deadline)."""
 
 Row = Mapping[str, object]
 
@@ -100,7 +104,8 @@ def expected_count(payload: object, severities: Sequence[str]) -> int | None:
 
 
 def row_key(row: Row) -> int:
-    """The identity of a row: a hash of its ``defect_id``, or of its content when it has none.
+    """The identity of a row: a hash of its ``defect_id``, or of its plain fields when it
+    has none (not of nested ones: a row nested 990 deep would exceed the recursion limit).
 
     64 bits: a collision among 300,000 ids is about one in a billion likely.
     """
@@ -109,7 +114,7 @@ def row_key(row: Row) -> int:
         return hash(key)
     if isinstance(key, int) and not isinstance(key, bool):
         return hash(str(key))
-    return hash(repr(sorted((k, repr(v)) for k, v in row.items())))
+    return hash(tuple(sorted((k, v) for k, v in row.items() if not isinstance(v, (dict, list)))))
 
 
 @dataclass
@@ -131,7 +136,9 @@ class Pager:
     consumed: int = 0
     finished: bool = False
     stop_reason: str = ""
+    capped: bool = False
     first_keys: set[int] = field(default_factory=set)
+    max_defects: int = MAX_DEFECTS
 
     def next_offset(self) -> int | None:
         """The offset of the next request to send now, or None (wait, or finished)."""
@@ -163,6 +170,8 @@ class Pager:
         """The rows of ``page`` not seen before; updates the plan and the stop decision."""
         new = []
         for row in page.rows:
+            if len(self.seen) >= self.max_defects:
+                break
             key = row_key(row)
             if key not in self.seen:
                 self.seen.add(key)
@@ -192,6 +201,9 @@ class Pager:
             self.finished, self.stop_reason = True, "a page added nothing new"
         elif self.total is not None and len(self.seen) >= self.total:
             self.finished, self.stop_reason = True, "all defects fetched"
+        elif len(self.seen) >= self.max_defects:
+            reason = f"the ceiling of {self.max_defects:,} defects was reached"
+            self.finished, self.stop_reason, self.capped = True, reason, True
 
 
 class Throttle:
@@ -224,6 +236,13 @@ class _Slot:
         self.done = threading.Event()
         self.page: Page | None = None
         self.error: BaseException | None = None
+
+
+def out_of_time(deadline: Deadline) -> DeadlineError:
+    """The error of a fetch that did not end within what was left of ``--timeout``."""
+    return DeadlineError(
+        f"defects not fetched within the {deadline.seconds:.3g} s left of --timeout"
+    )
 
 
 class OrderedFetcher:
@@ -262,9 +281,7 @@ class OrderedFetcher:
 
     def _result(self, slot: _Slot) -> Page:
         if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
-            raise DeadlineError(
-                f"defects not fetched within the {self.deadline.seconds:.3g} s left of --timeout"
-            )
+            raise out_of_time(self.deadline)
         if slot.error is not None:
             raise slot.error
         assert slot.page is not None
@@ -287,6 +304,8 @@ class FetchResult:
     total: int | None
     fetched: int
     stop_reason: str
+    capped: bool = False
+    """True when a ceiling ended paging: there may be more defects than were fetched."""
 
 
 @dataclass
@@ -343,13 +362,16 @@ def page_through(
     log.info("defects: %s expected", "?" if pager.expected is None else pager.expected)
     fetcher = OrderedFetcher(query.page, workers, query.deadline)
     for page in fetcher.pages(pager.next_offset):
+        if query.deadline.remaining() <= 0:  # pages fetched ahead are not read past it either
+            raise out_of_time(query.deadline)
         for row in pager.accept(page):
             consume(row)
         if pager.finished:
             break
     reason = pager.stop_reason or "the page ceiling was reached"
     log.info("defects: %d fetched in %d pages (%s)", len(pager.seen), pager.consumed, reason)
-    return FetchResult(pager.total, len(pager.seen), reason)
+    capped = pager.capped or not pager.finished
+    return FetchResult(pager.total, len(pager.seen), reason, capped)
 
 
 def freeze_environment(http: requests.Session, url: str) -> None:

@@ -143,11 +143,13 @@ def _defects(verdict: Verdict) -> list[str]:
         lines += [f"**{check.metric}** ({check.description}), most severe first:", ""]
         lines += [*_check_defects(check, digest), *link, ""]
     if digest.incomplete:
-        lines += [f"Only {digest.fetched} of {digest.total} defects could be fetched.", ""]
+        why = f" ({md_escape(digest.stopped)})" if digest.stopped else ""
+        lines += [f"Only {digest.shortfall()} were fetched{why}.", ""]
     if digest.sarif_omitted:
+        n = digest.sarif_omitted
         lines.append(
-            f"{digest.sarif_omitted} defects were left out of the SARIF file (GitHub takes "
-            "at most 25,000 results per run; the most severe are kept)."
+            f"{n} defect{' was' if n == 1 else 's were'} left out of the SARIF file (GitHub "
+            "takes at most 25,000 results and 10 MB gzipped per run; the most severe are kept)."
         )
     return lines
 
