@@ -14,14 +14,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
 from gate.core import Verdict, error_verdict, evaluate
 from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
-from gate.heartbeat import Heartbeat
 from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
@@ -35,7 +34,9 @@ from gate.settings import (
     read_bytes_nowait,
 )
 from gate.text import one_line
-from gate.waiting import ScanLog
+
+if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from gate.waiting import ScanLog
 
 log = logging.getLogger("gate")
 
@@ -108,7 +109,7 @@ def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> 
 
 def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
     """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
-    scan = ScanLog(settings.task_id, source_of(settings)) if settings.task_flow else None
+    scan = scan_log(settings) if settings.task_flow else None
     try:
         with interrupts_as_errors():
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
@@ -116,6 +117,13 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
     except GateError as error:
         verdict = error_verdict(error, settings.job_id)
     return with_scan(verdict, scan)
+
+
+def scan_log(settings: Settings) -> ScanLog:
+    """The record of the task's scan that this run gates."""
+    from gate.waiting import ScanLog  # noqa: PLC0415 - only the task flow waits
+
+    return ScanLog(settings.task_id, source_of(settings))
 
 
 def source_of(settings: Settings) -> str:
@@ -148,6 +156,7 @@ def load_report(
 def load_task_report(settings: Settings, out: TextIO, secrets: list[str], scan: ScanLog) -> Report:
     """Run the task or join its scan, wait with a heartbeat, and refresh the gated report."""
     from gate.api.scan import Tools, gate_task  # noqa: PLC0415 - requests is heavy
+    from gate.heartbeat import Heartbeat  # noqa: PLC0415 - only while waiting for a scan
 
     err = log_stream()
     beat = Heartbeat(err, settings.task_id, secrets, live=err.isatty())
