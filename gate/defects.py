@@ -43,7 +43,9 @@ def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
     if not value.isascii():  # ASCII: no surrogate, no bidirectional control
         value = bidi_shown(encodable(value))
     text = redact(value, secrets)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    return redact(text[: limit - 1], secrets) + "…"  # the cut can leave a piece at the edge
 
 
 def whole_number(value: object) -> int | None:

@@ -29,6 +29,7 @@ from gate.defects import (
     DefectReader,
     DigestBuilder,
     FetchInfo,
+    clip,
     default_severities,
     severity_of,
 )
@@ -707,3 +708,14 @@ def test_no_encoding_of_a_secret_reaches_any_defect_output(
         if cut and encoding not in ENCLOSED:  # the head of base64("user:" + secret) is no secret
             assert encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] not in shown
         assert base64_hides(secret, shown)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cut=st.integers(min_value=MIN_FRAGMENT, max_value=30), pad=st.integers(0, 40))
+def test_the_gates_own_cut_never_leaves_a_piece_of_a_secret_at_its_edge(cut, pad):
+    """A piece of a secret inside a long text is not a cut secret; once ``clip`` cuts the
+    text right after it, it is, and it is masked."""
+    secret = "sk-Q1w2E3r4T5y6U7i8O9p0AsDfGhJkL"
+    value = "a" * pad + secret[:cut] + " " + "b" * 500
+    clipped = clip(value, pad + cut + 1, [secret])
+    assert secret[:MIN_FRAGMENT] not in clipped, clipped
