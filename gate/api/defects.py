@@ -26,14 +26,12 @@ from urllib.parse import quote
 
 import requests
 
-from gate.api.iam import authenticate
+from gate.api.iam import signed_in
 from gate.api.transport import (
     DEADLINE_GRACE,
     Deadline,
     backoff,
-    build_session,
     json_of,
-    log_proxy,
     send,
     with_retries,
 )
@@ -405,9 +403,7 @@ def fetch_defects(
     not given): the run as a whole stays inside ``--timeout``.
     """
     deadline = Deadline(settings.timeout if budget is None else budget, clock)
-    log_proxy(settings.endpoint)
-    with session or build_session(settings) as http:
-        authenticate(http, settings, deadline, sleep, on_secret)  # IAM: its own host first
+    with signed_in(settings, deadline, session, sleep, on_secret) as http:  # IAM first
         freeze_environment(http, task_url(settings.endpoint, settings.task_id, ""))
         query = DefectQuery(http, settings, severities, deadline, sleep, Throttle(sleep, clock))
         return page_through(query, consume, workers or WORKERS)

@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
 
-from gate.api.transport import Answer, Deadline, error_of, send, with_retries
+from gate.api.transport import (
+    Answer,
+    Deadline,
+    build_session,
+    error_of,
+    log_proxy,
+    send,
+    with_retries,
+)
 from gate.errors import CredentialsError, GateError, ReportError, ServiceError
 from gate.report import decode_json
 from gate.settings import IamPasswordCredentials, Settings
 from gate.text import one_line
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def signed_in(
+    settings: Settings,
+    deadline: Deadline,
+    session: requests.Session | None,
+    sleep: Callable[[float], None],
+    on_secret: Callable[[str], None],
+) -> Iterator[requests.Session]:
+    """The run's session (``session``, else one built here), logged in to IAM first when
+    the credentials are an IAM password."""
+    log_proxy(settings.endpoint)
+    with session or build_session(settings) as http:
+        authenticate(http, settings, deadline, sleep, on_secret)
+        yield http
 
 
 def authenticate(

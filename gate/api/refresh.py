@@ -13,12 +13,10 @@ from urllib.parse import quote
 
 import requests
 
-from gate.api.iam import authenticate
+from gate.api.iam import signed_in
 from gate.api.transport import (
     Answer,
     Deadline,
-    build_session,
-    log_proxy,
     refuse_failure,
     send,
     with_retries,
@@ -62,9 +60,7 @@ def exchange(
     on_secret: Callable[[str], None],
 ) -> Report:
     """Log in if needed, then refresh, each with its retries."""
-    log_proxy(settings.endpoint)
-    with session or build_session(settings) as http:
-        authenticate(http, settings, deadline, sleep, on_secret)
+    with signed_in(settings, deadline, session, sleep, on_secret) as http:
         return refresh(http, settings, path_job_id(settings), deadline, sleep)
 
 
