@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +18,7 @@ from gate.core import Verdict
 from gate.defects import Defect
 from gate.formats import render
 from gate.settings import OutputPaths
-from gate.text import BIDI_CONTROLS, neutralize_commands, one_line
+from gate.text import escape_controls, neutralize_commands, one_line
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub rejects a step summary over 1 MiB (bytes, the whole file of the step)."""
@@ -187,13 +186,10 @@ ANNOTATION_KINDS = {
 }
 
 
-_RAW_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
-
-
 def visible(text: str) -> str:
     """Service text with control characters shown as ``\\xNN``; line breaks kept (escaped
     later as ``%0A``), so that a log viewer never receives a raw escape sequence."""
-    return _RAW_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return escape_controls(text, keep_line_feeds=True)
 
 
 def defect_annotation(defect: Defect) -> str:

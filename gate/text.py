@@ -23,6 +23,7 @@ BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 passed on, so that service text cannot make a file name or a message read otherwise."""
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+_CONTROL_BUT_LF = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 _ELLIPSIS = re.compile(r"…|\.\.\.")
 MASK = "***"
@@ -55,6 +56,13 @@ def encodable(text: str) -> str:
     """Untrusted text that UTF-8 can carry: lone surrogates (from ``\\ud800`` escapes in
     JSON) become U+FFFD instead of failing every write later."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def escape_controls(text: str, *, keep_line_feeds: bool = False) -> str:
+    """Control, line-separator and bidirectional characters shown as ``\\xNN``, so that a
+    log viewer never receives a raw escape sequence (line feeds kept when asked)."""
+    pattern = _CONTROL_BUT_LF if keep_line_feeds else _CONTROL
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def bidi_shown(text: str) -> str:
@@ -188,7 +196,7 @@ def neutralize_commands(text: str) -> str:
 def one_line(text: str, limit: int = 300) -> str:
     """Fold untrusted text onto one printable line: secrets redacted *before* it is cut,
     control characters escaped, workflow commands broken, at most ``limit`` characters."""
-    folded = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", encodable(redact(text)))
+    folded = escape_controls(encodable(redact(text)))
     folded = neutralize_commands(folded)
     if len(folded) > limit:
         folded = redact(folded[: limit - 1]) + "…"
