@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 from fakeapi import make_defect
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_github import parse_command
 from test_hardening import ENCODINGS, FILLER, SECRETS, base64_hides
@@ -679,6 +679,14 @@ def every_output(defect: Defect) -> list[str]:
     return [*shown, render("summary", verdict), *github.defect_annotation_lines(verdict)]
 
 
+def in_outputs_without_secrets(text: str) -> bool:
+    """Whether ``text`` is already in the outputs of a defect that echoes nothing (a key such
+    as ``defaultConfiguration``): a drawn "secret" like that could not be told from a leak."""
+    use_secrets([])
+    [plain] = read_all([make_defect(0)])
+    return any(text in shown for shown in every_output(plain))
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     secret=SECRETS,
@@ -693,8 +701,9 @@ def test_no_encoding_of_a_secret_reaches_any_defect_output(
     secret, encoding, where, before, after, pad, cut
 ):
     """Echoed whole or cut by the service at the end of a field, near our own cut or not."""
-    use_secrets([secret])
     encoded = ENCODINGS[encoding](secret)
+    assume(not any(in_outputs_without_secrets(t) for t in (secret, encoded)))
+    use_secrets([secret])
     echoed = (
         " " * pad + before + (encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] if cut else encoded)
     )
