@@ -17,7 +17,7 @@ from fakeapi import make_defect
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_github import parse_command
-from test_hardening import ENCODINGS, FILLER, SECRETS, base64_hides
+from test_hardening import ENCODINGS, FILLER, SECRETS, apart, base64_hides
 from validators import json_validator, shared_schema, unsafe_text
 
 from gate import github
@@ -703,6 +703,7 @@ def test_no_encoding_of_a_secret_reaches_any_defect_output(
     """Echoed whole or cut by the service at the end of a field, near our own cut or not."""
     encoded = ENCODINGS[encoding](secret)
     assume(not any(in_outputs_without_secrets(t) for t in (secret, encoded)))
+    assume(apart(secret, before, after))
     use_secrets([secret])
     echoed = (
         " " * pad + before + (encoded[: max(MIN_FRAGMENT, len(encoded) // 2)] if cut else encoded)
