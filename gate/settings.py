@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import math
 import os
 import re
 import unicodedata
@@ -679,15 +680,19 @@ def iam_endpoint_of(endpoint: str | None, region: str) -> str:
 
 
 def timeout_of(text: str | None) -> float:
-    """The overall deadline in seconds: a number above 0, at most a day."""
+    """The overall deadline in seconds: a number above 0, at most a day.
+
+    Total: any text gives a number or a ``UsageError`` (NaN, infinity and a number of
+    thousands of digits included)."""
     if text is None:
         return DEFAULT_TIMEOUT
+    shown = one_line(repr(text), 60)
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--timeout must be a number of seconds, got {text!r}") from None
-    if not 0 < value <= 86400:
-        raise UsageError(f"--timeout must be above 0 and at most 86400, got {text!r}")
+        value = float(text) if len(text.strip()) <= 100 else math.nan
+    except (ValueError, OverflowError):
+        raise UsageError(f"--timeout must be a number of seconds, got {shown}") from None
+    if not 0 < value <= 86400:  # False for NaN too
+        raise UsageError(f"--timeout must be above 0 and at most 86400, got {shown}")
     return value
 
 

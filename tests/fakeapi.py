@@ -886,7 +886,7 @@ class FakeCodeArts:
         if step.kind == "report":
             report = copy.deepcopy(dict(step.report if step.report is not None else self.report))
             body = {"status": "success", "httpStatus": step.http_status, "result": report}
-            return _json_reply(200, body)
+            return _json_reply(200, body, step.headers)
         if step.kind == "json":
             body = step.body
             if isinstance(body, dict) and "request_id" in body and body["request_id"] is None:

@@ -44,6 +44,7 @@ from gate.errors import (
     TransientServiceError,
 )
 from gate.settings import Settings
+from gate.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class Page:
     offset: int
     total: int | None
     rows: Sequence[Row]
+    total_problem: str | None = None
+    """Why a ``total`` the page carries could not be read (None: readable, or absent)."""
 
 
 def page_of(payload: object, offset: int) -> Page:
@@ -89,7 +92,12 @@ def page_of(payload: object, offset: int) -> Page:
     if not isinstance(rows, list):
         raise ReportError(f"defects-detail's 'defects' is {type(rows).__name__}, not a list")
     kept = [row for row in rows if isinstance(row, dict)]
-    return Page(offset, whole_number(payload.get("total")), kept)
+    given = payload.get("total")
+    total = whole_number(given)
+    problem = None
+    if given is not None and total is None:  # 1e400 arrives as inf: say so, not "no total"
+        problem = f"its total {one_line(repr(given), 40)} is not a whole number >= 0"
+    return Page(offset, total, kept, problem)
 
 
 def expected_count(payload: object, severities: Sequence[str]) -> int | None:

@@ -377,17 +377,30 @@ def log_proxy(url: str) -> None:
     log.info("connecting through %s", redacted_proxy(url) or "no proxy")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable."""
-    if not value:
+RETRY_AFTER_CAP = 366 * 86400.0
+"""The longest ``Retry-After`` read as it is (a year): anything longer, a number of
+thousands of digits or a date past the year 9999 included, means the same to a run that
+lasts at most a day, and stays a finite number."""
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable.
+
+    Total: any header text gives a number in [0, ``RETRY_AFTER_CAP``] or ``None``, never an
+    exception (it is read on every answer, a 200 included, while a scan may be running).
+    """
+    text = (value or "").strip()
+    if not text:
         return None
-    if value.strip().isascii() and value.strip().isdigit():  # not "²", which isdigit() admits
-        return float(value.strip())
+    if text.isascii() and text.isdigit():  # not "²", which isdigit() admits
+        return min(float(text), RETRY_AFTER_CAP) if len(text) <= 9 else RETRY_AFTER_CAP
+    if len(text) > 64 or not text.isascii():  # an HTTP date is 29 ASCII characters
+        return None
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+        seconds = email.utils.parsedate_to_datetime(text).timestamp() - now()
+    except (TypeError, ValueError, OverflowError, OSError, IndexError):
+        return None  # a date past 9999 or of a year of many digits, a bad zone...
+    return min(max(0.0, seconds), RETRY_AFTER_CAP)
 
 
 def error_of(answer: Answer) -> GateError:
