@@ -317,7 +317,7 @@ def main(**params: Any) -> None:
     # a closed or broken stdout/stderr must not cost the outputs, nor turn the exit code
     # into a traceback's (or into 120, CPython's when the last flush fails)
     sys.stdout, sys.stderr = safe(sys.stdout), safe(sys.stderr)
-    code = execute(raw_options(params, options_from_env(params)), sys.stdout, sys.stderr)
+    code = execute(raw_options(params, options_from_env(params)))
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(code)
