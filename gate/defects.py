@@ -34,6 +34,12 @@ MAX_FIX_TEXTS, MAX_DEPTH, MAX_TAG_PIECES = 100, 8, 100
 ``rule_system_tags`` read: bounded work per row whatever the service sends."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
+CACHE_CHARS = 8_000_000
+"""Characters a reader's caches hold at most, keys and values together: memory is bounded
+by what the gate keeps, whatever the service sends."""
+KEY_LIMIT = 256
+"""Longer field values are remembered by a hash of the whole value, not the value: a
+service sending 100 kB names must not add megabytes per page."""
 
 
 def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
@@ -189,6 +195,14 @@ def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def cache_key(value: str) -> str | bytes:
+    """``value`` itself when short; a 16-byte hash of the whole of it when long."""
+    if len(value) <= KEY_LIMIT:
+        return value
+    data = value.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16, person=b"codearts-gate").digest()
+
+
 class DefectReader:
     """Reads service rows into ``Defect``s: paths mapped, secrets out, fingerprints stable.
 
@@ -201,25 +215,37 @@ class DefectReader:
         self.secrets = tuple(s for s in secrets if s)
         self._seen: set[int] = set()
         self._repeats: dict[str, int] = {}
-        self._texts: dict[tuple[str, int], str] = {}  # few distinct rules and paths
-        self._tags: dict[str, tuple[str, ...]] = {}
+        self._texts: dict[tuple[str | bytes, int], str] = {}  # few distinct rules and paths
+        self._tags: dict[str | bytes, tuple[str, ...]] = {}
+        self._chars = 0  # held by the two caches, keys and values
 
     def learn(self, secret: str) -> None:
         """Redact ``secret`` too from now on (an IAM token learnt mid-run)."""
         self.secrets += (secret,)
         self._texts.clear()
         self._tags.clear()
+        self._chars = 0
 
     def cached(self, value: object, limit: int, then: Callable[[str], str] = str) -> str:
         """``then(clip(...))`` for fields with few distinct values, remembered (bounded)."""
         if not isinstance(value, str):
             return then(clip(value, limit, self.secrets))
-        text = self._texts.get((value, limit))
+        key = (cache_key(value), limit)
+        text = self._texts.get(key)
         if text is None:
             text = then(clip(value, limit, self.secrets))
-            if len(self._texts) < CACHE_LIMIT:
-                self._texts[(value, limit)] = text
+            if self._room(key[0], len(text)):
+                self._texts[key] = text
         return text
+
+    def _room(self, key: str | bytes, size: int) -> bool:
+        """True (and counted) when an entry of ``key`` and ``size`` characters fits."""
+        cost = len(key) + size + 64  # the dict slot and the objects' headers, roughly
+        full = len(self._texts) + len(self._tags) >= CACHE_LIMIT
+        if full or self._chars + cost > CACHE_CHARS:
+            return False
+        self._chars += cost
+        return True
 
     def checkout_path(self, path: str) -> str:
         """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
@@ -257,11 +283,12 @@ class DefectReader:
         """``tags_of``, remembered per distinct value (bounded)."""
         if not isinstance(value, str):
             return tags_of(value, self.secrets)
-        tags = self._tags.get(value)
+        key = cache_key(value)
+        tags = self._tags.get(key)
         if tags is None:
             tags = tags_of(value, self.secrets)
-            if len(self._tags) < CACHE_LIMIT:
-                self._tags[value] = tags
+            if self._room(key, sum(map(len, tags))):
+                self._tags[key] = tags
         return tags
 
     def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:

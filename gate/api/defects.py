@@ -21,7 +21,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -29,6 +31,7 @@ import requests
 from gate.api.iam import signed_in
 from gate.api.transport import (
     DEADLINE_GRACE,
+    MAX_BODY,
     Deadline,
     backoff,
     json_of,
@@ -47,6 +50,7 @@ from gate.settings import Settings
 from gate.text import one_line
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LIMIT = 100
 """Rows per page: the SDK's and older docs' maximum (newer docs say 200; stay at 100)."""
@@ -58,6 +62,18 @@ MAX_ROW_OFFSET = 999_999
 """The largest ``offset`` the docs allow."""
 MAX_PAGES = 10_000
 """A ceiling on pages of one run: a project holds at most 300,000 defects (3,000 pages)."""
+PAGE_MAX_BODY = 1024 * 1024
+"""The largest defects-detail answer read: a page of 100 rows is some 80 KB (a page of
+long rows a few hundred); past this, a page is refused (the fetch fails, the verdict
+stands). ``MAX_BODY`` (10 MiB) was 32 pages in flight x 10 MiB, each decoded ~20x."""
+HELD_BYTES = 8 * 1024 * 1024
+"""Bytes of fetched pages waiting to be read, past which no page is asked for ahead of
+the ``workers`` in flight: memory is bounded by what the gate keeps, not by the service."""
+MAX_PAGE_ROWS = 10 * LIMIT
+"""Rows read of one page (the service may repeat rows, never ten times over)."""
+DECODING = threading.Lock()
+"""One page decoded at a time: the decoder holds the GIL anyway, and a page's objects can
+weigh 20 times its bytes, so eight pages decoded at once would weigh 160 times one."""
 MAX_DEFECTS = 500_000
 """A ceiling on distinct defects: a service handing out more than a project can hold is not
 followed (a page may hold any number of rows: without it, memory and files would grow
@@ -80,6 +96,8 @@ class Page:
     rows: Sequence[Row]
     total_problem: str | None = None
     """Why a ``total`` the page carries could not be read (None: readable, or absent)."""
+    size: int = 0
+    """Bytes of the answer the page was read from (what holding it costs, roughly)."""
 
 
 def page_of(payload: object, offset: int) -> Page:
@@ -91,7 +109,7 @@ def page_of(payload: object, offset: int) -> Page:
         rows = []
     if not isinstance(rows, list):
         raise ReportError(f"defects-detail's 'defects' is {type(rows).__name__}, not a list")
-    kept = [row for row in rows if isinstance(row, dict)]
+    kept = [row for row in islice(rows, MAX_PAGE_ROWS) if isinstance(row, dict)]
     given = payload.get("total")
     total = whole_number(given)
     problem = None
@@ -274,7 +292,7 @@ class OrderedFetcher:
         window: deque[_Slot] = deque()
         try:
             while True:
-                while len(window) < self.window and (offset := next_offset()) is not None:
+                while self._room(window) and (offset := next_offset()) is not None:
                     window.append(_Slot(offset))
                     self.tasks.put(window[-1])
                 if not window:
@@ -284,6 +302,14 @@ class OrderedFetcher:
             self.cancelled = True
             for _ in threads:
                 self.tasks.put(None)
+
+    def _room(self, window: deque[_Slot]) -> bool:
+        """True when another page may be asked for: fewer than ``workers`` in flight, or
+        room in the window and under ``HELD_BYTES`` of fetched pages waiting."""
+        if len(window) < self.workers:
+            return True
+        held = sum(slot.page.size for slot in window if slot.page is not None)
+        return len(window) < self.window and held < HELD_BYTES
 
     def _result(self, slot: _Slot) -> Page:
         if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
@@ -332,22 +358,45 @@ class DefectQuery:
 
     def get(self, what: str, params: dict[str, str] | None = None) -> object:
         """One GET, retried on transient errors; every body checked for an error envelope."""
-        url = task_url(self.settings.endpoint, self.settings.task_id, what)
-        return with_retries(lambda: self._get_once(url, params), self.deadline, self.sleep)
+        return self.fetch(what, params, MAX_BODY, lambda payload: payload)[0]
 
-    def _get_once(self, url: str, params: dict[str, str] | None) -> object:
+    def fetch(
+        self,
+        what: str,
+        params: dict[str, str] | None,
+        max_body: int,
+        read: Callable[[object], T],
+    ) -> tuple[T, int]:
+        """``read`` of one GET's decoded body (retried on transient errors) and its size."""
+        url = task_url(self.settings.endpoint, self.settings.task_id, what)
+        return with_retries(
+            lambda: self._get_once(url, params, max_body, read), self.deadline, self.sleep
+        )
+
+    def _get_once(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        max_body: int,
+        read: Callable[[object], T],
+    ) -> tuple[T, int]:
         self.throttle.wait()
         self.deadline.check()
-        answer = send(self.http, url, self.deadline, method="GET", params=params)
+        answer = send(self.http, url, self.deadline, method="GET", params=params, max_body=max_body)
         try:
-            return json_of(answer)
+            with DECODING:  # the decoded body lives until ``read`` has kept what it needs
+                return read(json_of(answer)), len(answer.body)
         except TransientServiceError as err:
             self.throttle.pause(backoff(1, err.retry_after))
             raise
 
     def page(self, offset: int) -> Page:
         """The page at ``offset``."""
-        return page_of(self.get("defects-detail", self.params(offset)), offset)
+        params = self.params(offset)
+        found, size = self.fetch(
+            "defects-detail", params, PAGE_MAX_BODY, lambda payload: page_of(payload, offset)
+        )
+        return replace(found, size=size)
 
     def expected(self) -> int | None:
         """The size up front from defects-statistic; None (and a log line) if unknown."""
