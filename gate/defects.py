@@ -321,19 +321,54 @@ class DefectDigest:
     """Why paging ended (a page added nothing new, a ceiling was reached...)."""
     capped: bool = False
     """True when a ceiling ended paging: there may be more defects than were fetched."""
+    expected: int | None = None
+    """What defects-statistic counted of the severities fetched (None: unknown)."""
+    reported: int | None = None
+    """What the judged report counted of the severities fetched (None: unknown)."""
+    notes: tuple[str, ...] = ()
+    """What the service did that makes its counts doubtful (a total that changed or that
+    cannot be read)."""
+
+    def counted(self) -> tuple[int, str] | None:
+        """The largest count the service gave of the defects fetched, and where it said it."""
+        counts = [
+            (number, source)
+            for number, source in (
+                (self.total, "defects-detail"),
+                (self.expected, "defects-statistic"),
+                (self.reported, "the report"),
+            )
+            if number is not None
+        ]
+        return max(counts, key=lambda pair: pair[0]) if counts else None
+
+    @property
+    def missing(self) -> int | None:
+        """Defects counted but not fetched (0: none missing; None: nothing counted them)."""
+        found = self.counted()
+        return None if found is None else max(0, found[0] - self.fetched)
 
     @property
     def incomplete(self) -> bool:
-        """True when the service said there are more defects than it handed out, or a
-        ceiling ended paging."""
-        short = self.capped or (self.total is not None and self.fetched < self.total)
-        return self.error is None and short
+        """True when the service counted more defects than it handed out (in a page's
+        ``total``, in defects-statistic or in the report), or a ceiling ended paging."""
+        return self.error is None and (self.capped or bool(self.missing))
 
     def shortfall(self) -> str:
         """What was fetched of how many, for a message on an incomplete fetch."""
-        if self.total is not None and self.total > self.fetched:
-            return f"{self.fetched} of the {self.total} defects the service counted"
+        found = self.counted()
+        if found is not None and found[0] > self.fetched:
+            number, source = found
+            missing = number - self.fetched
+            return (
+                f"{self.fetched} of the {number} defects the service counted "
+                f"({missing} missing, per {source})"
+            )
         return f"the first {self.fetched} defects"
+
+    def doubts(self) -> str:
+        """The notes, as one sentence ("" without any)."""
+        return "; ".join(self.notes)
 
     def most_severe(self, severities: Iterable[str] = SEVERITIES) -> list[Defect]:
         """The kept defects of ``severities``, most severe first."""
@@ -366,10 +401,21 @@ class DigestBuilder:
             kept.append(defect)
 
     def digest(
-        self, total: int | None, sarif_omitted: int = 0, stopped: str = "", capped: bool = False
+        self,
+        total: int | None,
+        sarif_omitted: int = 0,
+        stopped: str = "",
+        capped: bool = False,
+        *,
+        expected: int | None = None,
+        reported: int | None = None,
+        notes: tuple[str, ...] = (),
     ) -> DefectDigest:
-        """The digest of what was added."""
+        """The digest of what was added, with what the service counted of it."""
         return DefectDigest(
+            expected=expected,
+            reported=reported,
+            notes=notes,
             severities=self.severities,
             fetched=sum(self.by_severity.values()),
             total=total,
@@ -394,3 +440,5 @@ class FetchInfo:
     fetched: int = 0
     total: int | None = None
     error: str | None = None
+    incomplete: str | None = None
+    """Why the defects written are not all the service counted (None: nothing says so)."""

@@ -146,7 +146,11 @@ class Pager:
     """Which offset to ask for next and when to stop; fed the pages in offset order.
 
     Slot 0 asks offset 0 and slot 1 offset 1 (the probe). After both, ``mode`` is
-    ``row`` (slot i asks (i-1)*limit) or ``page`` (slot i asks i).
+    ``row`` (offsets advance by ``stride`` rows) or ``page`` (offsets count pages).
+    ``stride`` is ``limit``, or the service's own page size when its first page held fewer
+    rows than asked while more were counted. A short page in row mode before the counted
+    end is followed by a request for the rest of it (a *fill*), so that no row is strided
+    past; a ``total`` that drops never stops paging early (the largest one counts).
     """
 
     limit: int = LIMIT
@@ -163,23 +167,38 @@ class Pager:
     capped: bool = False
     first_keys: set[int] = field(default_factory=set)
     max_defects: int = MAX_DEFECTS
+    stride: int = 0
+    cursor: int = 0
+    fills: deque[int] = field(default_factory=deque)
+    filled: int = 0
+    first_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    """What the service did that makes its counts doubtful (said in every output)."""
 
     def next_offset(self) -> int | None:
         """The offset of the next request to send now, or None (wait, or finished)."""
-        if self.finished or self.issued >= self.budget():
+        if self.finished:
             return None
-        slot = self.issued
-        if slot >= 2 and self.mode is None:
+        if self.fills:
+            self.issued += 1
+            return self.fills.popleft()
+        if self.issued >= self.budget() or (self.issued >= 2 and self.mode is None):
             return None
-        offset = slot if slot < 2 or self.mode == "page" else (slot - 1) * self.limit
+        offset = self.issued if self.issued < 2 else self.cursor
         if offset > (MAX_ROW_OFFSET if self.mode == "row" else MAX_PAGES):
             return None
         self.issued += 1
+        if self.issued > 2:
+            self.cursor += self.stride if self.mode == "row" else 1
         return offset
+
+    def known(self) -> int | None:
+        """The largest count the service gave: a page's ``total``, else the statistic."""
+        return self.max_total if self.max_total is not None else self.expected
 
     def budget(self) -> int:
         """Slots that may be issued so far: the plan, then one at a time past it."""
-        known = self.max_total if self.max_total is not None else self.expected
+        known = self.known()
         if self.consumed == 0:
             single = known is not None and known <= self.limit
             return 1 if single else 2
@@ -187,8 +206,9 @@ class Pager:
             return 2
         if known is None:
             return self.consumed + self.workers * PREFETCH
-        planned = math.ceil(known / self.limit) + (1 if self.mode == "row" else 0)
-        return min(max(planned, self.consumed + 1), MAX_PAGES + 2)
+        per_page = self.stride if self.mode == "row" else max(1, self.first_rows or self.limit)
+        planned = math.ceil(known / per_page) + (1 if self.mode == "row" else 0) + self.filled
+        return min(max(planned, self.consumed + 1), MAX_PAGES + 2 + self.filled)
 
     def accept(self, page: Page) -> list[Row]:
         """The rows of ``page`` not seen before; updates the plan and the stop decision."""
@@ -201,29 +221,57 @@ class Pager:
                 self.seen.add(key)
                 new.append(row)
         self.consumed += 1
-        if page.total is not None:
-            self.total = page.total
-            self.max_total = max(self.max_total or 0, page.total)
+        self._read_total(page)
         self._learn_mode(page)
+        if new:  # a page that repeats others is not a short page of fresh rows
+            self._fill_short(page)
         self._decide_stop(bool(new))
         return new
+
+    def _read_total(self, page: Page) -> None:
+        if page.total_problem and page.total_problem not in self.notes:
+            self.notes.append(f"a defects-detail page: {page.total_problem}")
+        if page.total is None:
+            return
+        if self.max_total is not None and page.total < self.max_total:
+            note = "the service's total changed while paging"
+            if note not in self.notes:
+                self.notes.append(note)
+        self.total = page.total
+        self.max_total = max(self.max_total or 0, page.total)
 
     def _learn_mode(self, page: Page) -> None:
         if self.mode is not None:
             return
         keys = {row_key(row) for row in page.rows}
         if self.consumed == 1:
-            self.first_keys = keys
-        elif self.consumed == 2 and self.mode is None:
+            self.first_keys, self.first_rows = keys, len(page.rows)
+        elif self.consumed == 2:
             overlap = len(keys & self.first_keys)
             self.mode = "row" if overlap * 2 > len(keys) else "page"
             self.first_keys = set()
+            short = 0 < self.first_rows < self.limit
+            self.stride = self.first_rows if self.mode == "row" and short else self.limit
+            self.cursor = self.stride if self.mode == "row" else 2
             log.info("defects-detail: offset counts %ss", self.mode)
 
+    def _fill_short(self, page: Page) -> None:
+        """In row mode, ask for the rest of a page that held fewer rows than the stride
+        while the service counts more beyond it."""
+        if self.mode != "row" or page.offset < 2 or not page.rows:
+            return
+        end = page.offset + len(page.rows)
+        known = self.known()
+        short = len(page.rows) < self.stride and known is not None and end < known
+        if short and self.filled < MAX_PAGES:
+            self.fills.append(end)
+            self.filled += 1
+
     def _decide_stop(self, added: bool) -> None:
+        known = self.max_total
         if not added:
             self.finished, self.stop_reason = True, "a page added nothing new"
-        elif self.total is not None and len(self.seen) >= self.total:
+        elif known is not None and len(self.seen) >= known:
             self.finished, self.stop_reason = True, "all defects fetched"
         elif len(self.seen) >= self.max_defects:
             reason = f"the ceiling of {self.max_defects:,} defects was reached"
@@ -331,13 +379,17 @@ class OrderedFetcher:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """How paging ended: the service's last ``total``, distinct rows, and why it stopped."""
+    """How paging ended: the service's largest ``total``, distinct rows, and why it stopped."""
 
     total: int | None
     fetched: int
     stop_reason: str
     capped: bool = False
     """True when a ceiling ended paging: there may be more defects than were fetched."""
+    expected: int | None = None
+    """What defects-statistic counted (None: unknown)."""
+    notes: tuple[str, ...] = ()
+    """What the service did that makes its counts doubtful."""
 
 
 @dataclass
@@ -426,7 +478,8 @@ def page_through(
     reason = pager.stop_reason or "the page ceiling was reached"
     log.info("defects: %d fetched in %d pages (%s)", len(pager.seen), pager.consumed, reason)
     capped = pager.capped or not pager.finished
-    return FetchResult(pager.total, len(pager.seen), reason, capped)
+    notes = tuple(pager.notes)
+    return FetchResult(pager.max_total, len(pager.seen), reason, capped, pager.expected, notes)
 
 
 def freeze_environment(http: requests.Session, url: str) -> None:
