@@ -22,6 +22,8 @@ from fakeapi import (
     json_step,
     make_defect,
 )
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
 
 from gate.api.defects import (
     LIMIT,
@@ -78,7 +80,7 @@ def test_either_reading_fetches_every_defect_once(meaning, n):
         assert asked == [0]  # the statistic said one page is enough
     elif meaning == "row":
         assert pager.mode == "row" and asked[:2] == [0, 1]
-        assert asked[2:] == list(range(100, n, 100))[: len(asked) - 2]
+        assert asked[2:] == list(range(101, n, 100))[: len(asked) - 2]
     else:
         assert pager.mode == "page" and asked == list(range(-(-n // LIMIT)))
 
@@ -323,7 +325,7 @@ def test_429_mid_way_backs_off_as_told_and_finishes():
 def test_an_error_body_with_http_200_fails_the_fetch():
     with FakeCodeArts() as api:
         api.defect_api.rows = rows(0, 500)
-        api.defect_api.faults = {200: [defect_error_step()] * 10}
+        api.defect_api.faults = {201: [defect_error_step()] * 10}
         with pytest.raises(ServiceError, match=r"CC\.00050006"):
             fetch_all(api)
 
@@ -592,3 +594,33 @@ def test_a_complete_fetch_claims_completeness(fake_api_factory, tmp_path):
     assert "missing" not in run.stderr and "Only" not in run.summary
     props = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["properties"]
     assert "defectsIncomplete" not in props
+
+
+@st.composite
+def irregular_services(draw: st.DrawFn):
+    """Row offsets; the service's own page size (at most ``limit``), a few short pages
+    anywhere after the first two answers; the total honest, missing, or dropping part-way."""
+    n = draw(st.integers(0, 600))
+    size = draw(st.integers(1, LIMIT))
+    short = draw(st.dictionaries(st.integers(2, 12), st.integers(1, LIMIT), max_size=3))
+    totals = draw(st.sampled_from(["honest", "none", "drops"]))
+    answered = iter(range(10**6))
+
+    def serve(offset: int) -> Page:
+        k = next(answered)
+        total = {"honest": n, "none": None, "drops": n if k < 3 else n // 3}[totals]
+        rows_here = min(size, short.get(k, size))
+        return Page(offset, total, rows(offset, min(n, offset + rows_here)))
+
+    expected = draw(st.sampled_from([None, n]))
+    note(f"{n} rows, pages of {size}, short answers {short}, total {totals}")
+    return n, serve, expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(irregular_services())
+def test_any_page_sizes_and_totals_fetch_every_row(service):
+    n, serve, expected = service
+    pager = Pager(expected=expected)
+    asked = drive(pager, serve)
+    assert len(pager.seen) == n, (pager.stop_reason, asked)

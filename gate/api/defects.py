@@ -172,6 +172,9 @@ class Pager:
     fills: deque[int] = field(default_factory=deque)
     filled: int = 0
     first_rows: int = 0
+    reach: int = 0
+    """In row mode, the end of the rows held so far (offset + rows of the furthest page)."""
+    requested: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     """What the service did that makes its counts doubtful (said in every output)."""
 
@@ -188,6 +191,7 @@ class Pager:
         if offset > (MAX_ROW_OFFSET if self.mode == "row" else MAX_PAGES):
             return None
         self.issued += 1
+        self.requested.add(offset)
         if self.issued > 2:
             self.cursor += self.stride if self.mode == "row" else 1
         return offset
@@ -223,9 +227,12 @@ class Pager:
         self.consumed += 1
         self._read_total(page)
         self._learn_mode(page)
-        if new:  # a page that repeats others is not a short page of fresh rows
+        reach, self.reach = self.reach, max(self.reach, page.offset + len(page.rows))
+        # rows already had from a fill that overlapped this page: not a sign of the end
+        explained = self.mode == "row" and page.offset >= 2 and page.offset < reach
+        if (new or explained) and page.rows:
             self._fill_short(page)
-        self._decide_stop(bool(new))
+        self._decide_stop(bool(new) or (explained and bool(page.rows)))
         return new
 
     def _read_total(self, page: Page) -> None:
@@ -248,23 +255,26 @@ class Pager:
             self.first_keys, self.first_rows = keys, len(page.rows)
         elif self.consumed == 2:
             overlap = len(keys & self.first_keys)
-            self.mode = "row" if overlap * 2 > len(keys) else "page"
+            shifted = overlap > 0 and overlap >= len(keys) - 1  # pages of 2: one row shared
+            self.mode = "row" if overlap * 2 > len(keys) or shifted else "page"
             self.first_keys = set()
             short = 0 < self.first_rows < self.limit
             self.stride = self.first_rows if self.mode == "row" and short else self.limit
-            self.cursor = self.stride if self.mode == "row" else 2
+            # the first row neither the first page nor the probe (rows 1..) held
+            self.cursor = max(self.first_rows, 1 + len(page.rows)) if self.mode == "row" else 2
             log.info("defects-detail: offset counts %ss", self.mode)
 
     def _fill_short(self, page: Page) -> None:
-        """In row mode, ask for the rest of a page that held fewer rows than the stride
-        while the service counts more beyond it."""
-        if self.mode != "row" or page.offset < 2 or not page.rows:
+        """In row mode, ask for the rest of a page that held fewer rows than the stride,
+        unless the service counts no more beyond it (past the end, the fill comes back
+        empty and ends paging)."""
+        if self.mode != "row" or page.offset < 2:
             return
-        end = page.offset + len(page.rows)
-        known = self.known()
-        short = len(page.rows) < self.stride and known is not None and end < known
-        if short and self.filled < MAX_PAGES:
-            self.fills.append(end)
+        known, target = self.known(), self.reach  # the first row no page has held yet
+        short = len(page.rows) < self.stride and (known is None or target < known)
+        if short and target not in self.requested and self.filled < MAX_PAGES:
+            self.fills.append(target)
+            self.requested.add(target)
             self.filled += 1
 
     def _decide_stop(self, added: bool) -> None:
