@@ -112,8 +112,10 @@ def page_of(payload: object, offset: int) -> Page:
     kept = [row for row in islice(rows, MAX_PAGE_ROWS) if isinstance(row, dict)]
     given = payload.get("total")
     total = whole_number(given)
-    problem = None
-    if given is not None and total is None:  # 1e400 arrives as inf: say so, not "no total"
+    problem: str | None = None
+    if isinstance(given, float) and not math.isfinite(given):  # 1e400 decodes as inf
+        problem = f"its total ({given}) overflows a double (e.g. 1e400): not a whole number"
+    elif given is not None and total is None:
         problem = f"its total {one_line(repr(given), 40)} is not a whole number >= 0"
     return Page(offset, total, kept, problem)
 
