@@ -321,7 +321,7 @@ def release_script_calls(workflow: dict) -> list[list[str]]:
     for job in workflow["jobs"].values():
         for step in job["steps"]:
             script = step.get("run", "").replace("\\\n", " ")
-            for command in re.split(r"[|\n]", script):
+            for command in re.split(r"[|\n>]", script):
                 if "scripts/release.py" in command:
                     words = shlex.split(command)
                     calls.append(words[words.index("scripts/release.py") + 1 :])
@@ -452,6 +452,23 @@ def test_the_sdist_holds_the_code_and_its_papers_only_and_builds_reproducibly(
     assert names == code | papers | {".gitignore"}  # hatchling always adds .gitignore
     again = build_sdist(build_tools, tmp_path / "two")
     assert again.read_bytes() == sdist.read_bytes(), "SOURCE_DATE_EPOCH: the same bytes"
+
+
+def test_the_readme_says_whether_a_release_exists():
+    """Until CHANGELOG.md has a released version, the README says that none exists where
+    it tells how to install; after, it no longer says so (docs/releasing.md, step 1)."""
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## (\d+\.\d+\.\d+) - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    install = readme[
+        readme.index("## Install\n") : readme.index("\n## ", readme.index("## Install\n") + 1)
+    ]
+    says_none = "**No release has been published yet.**" in install
+    assert says_none == (not released), f"CHANGELOG releases: {released}"
+    if not released:
+        assert (
+            "pipx install ." in install and "git+https://github.com/OWNER/codearts-gate@" in install
+        )
 
 
 def pip_pins(text: str) -> set[str]:
