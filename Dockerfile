@@ -46,16 +46,17 @@ FROM python:3.12-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebf
 LABEL org.opencontainers.image.title="codearts-gate" \
       org.opencontainers.image.description="Quality gate for Huawei Cloud CodeArts Check" \
       org.opencontainers.image.licenses="Apache-2.0"
+# git, for --scope change (the gate reads which files a change touched), by its exact
+# bookworm version: a new Debian update fails the build until the pin is bumped
+# (docs/releasing.md, Refreshing pins). No recommends; no apt lists or logs left behind
+# (the logs hold the build's date). Before the venv: this layer changes far less often.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git=1:2.39.5-0+deb12u3 \
+    && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log
 # Only the finished venv is copied: no compiler, no build backend, no source tree. Its
 # files are world-readable, so any uid (Jenkins `.inside`, `docker run --user`) can run it;
 # the base image keeps `sh` and `cat`, which GitLab and Jenkins need in a job image.
 COPY --from=build /opt/codearts-gate /opt/codearts-gate
-# git, for --scope change (the gate reads which files a change touched), by its exact
-# bookworm version: a new Debian update fails the build until the pin is bumped
-# (docs/releasing.md, Refreshing pins). No recommends, no apt lists left behind.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends git=1:2.39.5-0+deb12u3 \
-    && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/codearts-gate/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1

@@ -125,7 +125,7 @@ def test_the_final_stage_only_installs_git_from_debian_by_exact_version():
     assert re.fullmatch(
         r"apt-get install -y --no-install-recommends " + GIT_PIN.pattern, commands[1]
     )
-    assert commands[2:] == ["rm -rf /var/lib/apt/lists/*"]
+    assert commands[2:] == ["rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log"]
 
 
 def test_the_pinned_git_is_a_version_debian_bookworm_offers():
