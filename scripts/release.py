@@ -232,7 +232,10 @@ def locate(repo: Path, tag: str) -> Source:
     """Follow ``refs/tags/TAG``: to the tagged commit of main, or, when an earlier
     attempt moved the tag already, from the release commit to its one parent."""
     parse_tag(tag)
-    tagged = git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}")
+    try:
+        tagged = git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}")
+    except ReleaseError:
+        raise ReleaseError(f"no tag {tag} in {repo} (are the tags fetched?)") from None
     pinned = pinned_image(file_at(repo, tagged, ACTION_PATH))
     if pinned is None:
         return Source(tag, tagged, "", "")
@@ -288,6 +291,28 @@ def plan_lines(repo: Path, tag: str, event_sha: str, default_branch: str) -> lis
 # ---------------------------------------------------------------- GitHub's Git Data API
 
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib repeats a request's headers on a redirect, the token included, wherever the
+    redirect leads: the release's API calls follow none."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        """Refuse every redirect (urllib then raises the 3xx as an HTTPError)."""
+        return None
+
+
+def open_url(request: urllib.request.Request | str) -> bytes:
+    """The body of a 2xx answer to ``request``, redirects refused, within API_TIMEOUT."""
+    opener = urllib.request.build_opener(NoRedirects)
+    with opener.open(request, timeout=API_TIMEOUT) as answer:
+        body: bytes = answer.read()
+        return body
+
+
+# The token goes to GitHub over https only; plain http only to the loopback address the
+# tests' local server listens on.
+ALLOWED_URL = ("https://", "http://127.0.0.1:")
+
+
 @dataclass(frozen=True)
 class GitHub:
     """The REST API of one repository, with a token (``GH_TOKEN``)."""
@@ -301,7 +326,7 @@ class GitHub:
     ) -> dict[str, object]:
         """One request; the decoded JSON object of a 2xx answer, else a ReleaseError."""
         url = f"{self.api_url.rstrip('/')}/repos/{self.repository}/{path}"
-        if not url.startswith(("https://", "http://127.0.0.1:")):
+        if not url.startswith(ALLOWED_URL):
             raise ReleaseError(f"refusing to send the token to {url}")
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
@@ -309,8 +334,7 @@ class GitHub:
         request.add_header("Accept", "application/vnd.github+json")
         request.add_header("X-GitHub-Api-Version", "2022-11-28")
         try:
-            with urllib.request.urlopen(request, timeout=API_TIMEOUT) as answer:  # noqa: S310
-                decoded = json.loads(answer.read())
+            decoded = json.loads(open_url(request))
         except urllib.error.HTTPError as exc:
             raise ReleaseError(f"{method} {path}: HTTP {exc.code} {exc.reason}") from None
         except (OSError, ValueError) as exc:
@@ -383,11 +407,10 @@ def pypi_state(index_url: str, version: str, dist: Path) -> str:
 def pypi_files(index_url: str, version: str) -> dict[str, str]:
     """File name -> sha256 of the version's files on PyPI's JSON API ({} when absent)."""
     url = f"{index_url.rstrip('/')}/pypi/{PACKAGE}/{version}/json"
-    if not url.startswith(("https://", "http://127.0.0.1:")):
+    if not url.startswith(ALLOWED_URL):
         raise ReleaseError(f"refusing a PyPI URL that is not https: {url}")
     try:
-        with urllib.request.urlopen(url, timeout=API_TIMEOUT) as answer:  # noqa: S310
-            decoded = json.loads(answer.read())
+        decoded = json.loads(open_url(url))
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return {}

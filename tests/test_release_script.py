@@ -415,7 +415,7 @@ def test_plan_on_the_command_line(project):
     assert outputs(proc.stdout.splitlines())["source-sha"] == project.source
     refused = run_script("--repo", str(project.clone), "plan", "v9.9.9")
     assert refused.returncode == 1 and refused.stdout == ""
-    assert refused.stderr.startswith("release.py: error: git rev-parse")
+    assert refused.stderr.startswith("release.py: error: no tag v9.9.9 in ")
 
 
 # ---------------------------------------------------------------- moving the tags
@@ -517,7 +517,8 @@ def test_move_tags_on_the_command_line(project):
 
 class FakeService:
     """A JSON HTTP service on 127.0.0.1 whose ``answer(method, path, body)`` returns
-    (status, object); every request is logged with its headers."""
+    (status, object) or (status, object, headers); every request is logged with its
+    headers."""
 
     def __init__(self, answer):
         self.answer = answer
@@ -529,9 +530,11 @@ class FakeService:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
                 service.requests.append((method, self.path, dict(self.headers), body))
-                status, payload = service.answer(method, self.path, body)
+                status, payload, *headers = service.answer(method, self.path, body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -656,6 +659,15 @@ def test_an_api_error_stops_commit_action_with_its_status(project, service):
     assert proc.stderr.strip() == (
         f"release.py: error: GET git/commits/{project.source}: HTTP 422 Unprocessable Entity"
     )
+
+
+def test_a_redirect_is_refused_so_the_token_goes_nowhere_else(project, service):
+    """urllib would repeat the Authorization header to wherever a redirect points."""
+    elsewhere = service(git_data_api(project.origin))
+    api = service(lambda method, path, body: (307, {}, {"Location": elsewhere.url + path}))
+    proc = commit_action(project, api.url)
+    assert proc.returncode == 1 and "HTTP 307" in proc.stderr
+    assert len(api.requests) == 1 and elsewhere.requests == []
 
 
 def test_an_answer_without_a_sha_is_an_error(project, service):
