@@ -6,7 +6,9 @@ requirements-build.txt and docker/requirements.txt, the wheel build, with the sa
 its ``codearts-gate`` entrypoint runs as the GitHub runner would start the action:
 ``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` files, the
 workspace as working directory, and the ``CODEARTS_*`` variables that action.yml's
-``runs.env`` makes of the step's inputs.
+``runs.env`` makes of the step's inputs. The same hash-pinned build tools then build the
+sdist as the release does: its file list is checked, and a second build gives the same
+bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +103,38 @@ def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
     assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for e in entries for h in e[1:])
     assert all(len(entry) > 1 for entry in entries), "every pin carries its hashes"
     assert sorted(frozen, key=str.lower) == sorted(pins, key=str.lower)
+
+
+# ---------------------------------------------------------------- the sdist
+
+
+def build_sdist(image_venv: Path, outdir: Path) -> Path:
+    """The sdist, built as the release's dist job builds it: with the hash-pinned tools
+    the image's build stage installed (replayed above), without build isolation."""
+    python = image_venv.parent / "build-tools" / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-m", "build", "--sdist", "--no-isolation", "--outdir", str(outdir), "."],
+        cwd=REPO,
+        env=clean_env(SOURCE_DATE_EPOCH="1700000000"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (sdist,) = outdir.glob("*.tar.gz")
+    return sdist
+
+
+def test_the_sdist_holds_the_code_and_its_papers_only_and_builds_reproducibly(image_venv, tmp_path):
+    sdist = build_sdist(image_venv, tmp_path / "one")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames()}
+    code = {str(p.relative_to(REPO)) for p in (REPO / "gate").rglob("*.py")}
+    papers = {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO", "docker/requirements.txt"}
+    assert names == code | papers | {".gitignore"}  # hatchling always adds .gitignore
+    again = build_sdist(image_venv, tmp_path / "two")
+    assert again.read_bytes() == sdist.read_bytes(), "SOURCE_DATE_EPOCH: the same bytes"
 
 
 # ---------------------------------------------------------------- the final stage
