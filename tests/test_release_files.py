@@ -194,7 +194,10 @@ def test_release_pushes_the_image_by_digest_with_sbom_and_provenance_and_attests
     assert build["with"]["build-args"].strip() == (
         "SOURCE_DATE_EPOCH=${{ needs.plan.outputs.epoch }}"
     )
-    attest = step_using(image, "actions/attest-build-provenance")
+    attest, sbom = [
+        s for s in image["steps"] if str(s.get("uses", "")).startswith("actions/attest-build-")
+    ]
+    assert sbom["with"] == {"subject-path": "sbom/*"}  # the SBOM file of the GitHub release
     assert attest["with"]["subject-digest"] == "${{ steps.build.outputs.digest }}"
     assert attest["with"]["subject-name"] == "${{ needs.plan.outputs.image }}"
     assert attest["with"]["push-to-registry"] is True
@@ -296,6 +299,7 @@ def test_a_release_can_be_finished_by_hand_with_its_tag():
     step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "plan")
     assert step["env"]["TAG"] == "${{ inputs.tag || github.ref_name }}"
     assert "inputs.tag" not in step["run"], "the input reaches the shell as a variable only"
+    assert '"$GITHUB_REF" != "refs/heads/$DEFAULT_BRANCH"' in step["run"]  # main's rules
 
 
 def test_the_app_token_is_optional_and_only_moves_tags():
