@@ -266,25 +266,35 @@ def build_settings(raw: RawOptions) -> Settings:
     return settings
 
 
-MODE_RIVALS = {
-    "run": ("wait", "job_id", "report_file"),
-    "wait": ("report_file",),
-    "job_id": ("run",),
-    "report_file": ("run", "wait", "job_id"),
-}
-"""Options that name how the scan is found, each with the flags that override it when it
-came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_RUN``,
-``--run`` beats ``CODEARTS_JOB_ID``, ``--run``, ``--wait`` and ``--job-id`` beat
-``CODEARTS_REPORT_FILE`` (and ``--report-file`` beats ``CODEARTS_JOB_ID``: it is offline)."""
+MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
+"""The options that say how the scan is found (``--check`` is a flag only)."""
+MODE_CONFLICTS = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("run", "wait"),  # --wait alone starts nothing; --run waits anyway
+        ("run", "job_id"),  # --run gates the scan it starts
+        ("run", "report_file"),
+        ("wait", "report_file"),
+        ("job_id", "report_file"),
+        ("task_id", "report_file"),  # --task-id asks the service; a file is offline
+        ("check", "report_file"),  # --check calls the service
+    )
+)
+"""The mode pairs that cannot both hold. The others combine: ``--task-id`` with ``--run``,
+``--wait`` or ``--job-id`` (the job's report, the task for its defects), ``--wait`` with
+``--job-id``, ``--check`` with any mode that calls the service."""
 
 
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
-    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
-    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    """``raw`` without every mode variable that a mode given as a flag conflicts with:
+    a flag beats a variable, for every pair of modes (``MODE_CONFLICTS``). Two flags that
+    conflict, or two variables, stay: they are a usage error."""
+    flagged = {name for name in MODES if getattr(raw, name) and name not in raw.from_env}
     beaten: dict[str, Any] = {
         name: None
-        for name, rivals in MODE_RIVALS.items()
-        if name in raw.from_env and flagged & set(rivals)
+        for name in MODES
+        if name in raw.from_env
+        and any(frozenset((name, flag)) in MODE_CONFLICTS for flag in flagged)
     }
     return replace(raw, **beaten) if beaten else raw
 
