@@ -295,13 +295,15 @@ def log_level(verbosity: int) -> int:
 
 @contextlib.contextmanager
 def interrupts_as_errors() -> Iterator[None]:
-    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written;
+    it exits 143 or 130 (``ExitCode.TERMINATED``, ``INTERRUPTED``), as shells do."""
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not fired:  # once: a second signal must not interrupt writing the outputs
             fired.append(signum)
-            raise Interrupted(f"stopped by {signal.Signals(signum).name} before a verdict")
+            name = signal.Signals(signum).name
+            raise Interrupted(f"stopped by {name} before a verdict", signum=signum)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from gate import __version__
 from gate.cli import main
+from gate.errors import EXIT_CODE_MEANINGS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "reports"
 API_EXAMPLE = str(EXAMPLES / "api-example.json")
@@ -34,7 +35,9 @@ def test_help_lists_variables_exit_codes_and_metrics(runner):
     assert result.exit_code == 0
     for variable in ("CODEARTS_JOB_ID", "CODEARTS_TOKEN", "CODEARTS_MAX", "CODEARTS_ON_ERROR"):
         assert variable in result.output
-    assert "Exit codes:" in result.output and "3  the service refused" in result.output
+    assert "Exit codes" in result.output and "3    the service refused" in result.output
+    for code, meaning in EXIT_CODE_MEANINGS.items():
+        assert f"  {int(code):<3}  {meaning}" in result.output
     for metric in ("critical", "major", "minor", "suggestion", "new", "unresolved"):
         assert f"  {metric} " in result.output
 

@@ -140,8 +140,7 @@ def test_wait_with_no_scan_running_gates_the_latest_report_at_once(fake_api, tmp
 
 
 def test_a_busy_task_is_waited_for_then_our_own_scan_is_run_and_gated(fake_api, tmp_path):
-    theirs_end = fake_api.clock() + 2.0
-    task = fake_api.add_task(TASK, running_for=2.0, length=0.5)
+    task = fake_api.add_task(TASK, length=0.5, rivals=[2.0])  # theirs comes first
     run = gate(fake_api, tmp_path, "--run", "--branch", "feature/x")
     assert run.code == 0, run.stderr
     assert "under way (CC.00050015; another pipeline?)" in run.stderr
@@ -150,8 +149,8 @@ def test_a_busy_task_is_waited_for_then_our_own_scan_is_run_and_gated(fake_api, 
     )
     assert len(fake_api.task_requests("run")) == 2 and task.branches == [RIVAL_BRANCH, "feature/x"]
     theirs, ours = task.exec_ids
-    ours_sent = fake_api.task_requests("run")[1]
-    assert ours_sent.received_at >= theirs_end  # only once the other scan had ended
+    busy_answered, ours_sent = fake_api.task_requests("run")
+    assert ours_sent.received_at >= busy_answered.received_at + 2.0  # once theirs had ended
     assert ours_sent.json() == {"git_branch": "feature/x"}
     [refresh] = fake_api.task_requests("refresh")
     assert refresh.path == f"/v1/jobs/{ours}/result/refresh"  # ours alone, not the latest
@@ -165,7 +164,7 @@ def test_a_busy_task_is_waited_for_then_our_own_scan_is_run_and_gated(fake_api, 
 
 
 def test_a_task_busy_again_after_the_wait_is_waited_for_again(fake_api, tmp_path):
-    task = fake_api.add_task(TASK, running_for=1.0, length=0.5, rivals=[1.5])
+    task = fake_api.add_task(TASK, length=0.5, rivals=[1.0, 1.5])
     run = gate(fake_api, tmp_path, "--run", "--branch", "mine")
     assert run.code == 0, run.stderr
     assert len(fake_api.task_requests("run")) == 3
@@ -190,7 +189,7 @@ def test_a_task_busy_past_the_timeout_is_no_verdict_and_starts_nothing(fake_api,
 
 
 def test_a_run_answer_lost_after_waiting_for_a_busy_task_is_not_sent_again(fake_api, tmp_path):
-    task = fake_api.add_task(TASK, running_for=1.5, length=30.0)
+    task = fake_api.add_task(TASK, length=30.0, rivals=[1.5])
     fake_api.inject("run", task_step(), reset_step(task_step()))
     run = gate(fake_api, tmp_path, "--run")
     assert run.code == 4
@@ -284,14 +283,38 @@ def test_a_signal_during_the_wait_stops_the_scan_and_writes_the_outputs(fake_api
             time.sleep(0.05)
         proc.send_signal(signum)
         started = time.monotonic()
-        _, stderr = proc.communicate(timeout=WAIT)
+        stdout, stderr = proc.communicate(timeout=WAIT)
     assert time.monotonic() - started < 10
-    assert proc.returncode == 4, stderr
+    code = 128 + signum  # 143 for SIGTERM, 130 for SIGINT, as shells report them
+    assert proc.returncode == code, stderr
     assert f"stopped by {signum.name}" in stderr and "was stopped (--cancel-on-timeout)" in stderr
     assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
     result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert result["error"]["kind"] == "interrupted" and result["job_id"] == task.exec_ids[0]
+    assert result["exit_code"] == code and f"(interrupted, exit {code})" in stdout
     assert "<error" in (tmp_path / "j.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_while_waiting_for_another_scan_stops_nothing_and_exits_as_a_shell(
+    fake_api, tmp_path, signum
+):
+    """Waiting for another pipeline's scan, a cancelled job starts nothing, stops nothing
+    (that scan is not ours), and exits 128 + signal even with --on-error warn."""
+    task = fake_api.add_task(TASK, running_for=300.0)
+    with started_gate(fake_api, tmp_path, "--cancel-on-timeout", "--on-error", "warn") as proc:
+        deadline = time.monotonic() + WAIT
+        while not fake_api.task_requests("progress"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 128 + signum, stderr
+    assert "ours was not started" in stderr and "stopped by" in stderr
+    assert fake_api.task_requests("stop") == [] and len(task.exec_ids) == 1
+    assert len(fake_api.task_requests("run")) == 1
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert result["exit_code"] == 128 + signum and result["verdict"] == "error"
 
 
 def test_task_id_alone_gates_the_latest_report_with_the_task_id_in_the_path(
@@ -468,7 +491,7 @@ def test_a_signal_during_the_run_request_stops_the_scan_that_request_started(fak
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=WAIT)
-    assert proc.returncode == 4, stderr
+    assert proc.returncode == 143, stderr
     assert "stopped by SIGTERM" in stderr and "was stopped (--cancel-on-timeout)" in stderr
     assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
     result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))

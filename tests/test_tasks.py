@@ -301,7 +301,7 @@ def test_waiting_for_an_interrupted_run_answer_and_the_stop_share_one_budget(mon
     s = settings(cancel_on_timeout="true")
     flow = scan.Flow(None, s, Deadline(30), scan.Tools(clock=lambda: clock[0]), ScanLog(TASK))
     scan.interrupted_run(
-        flow, Interrupted("stopped by SIGTERM"), SlowAnswer(), scan.RunAnswer(EXEC)
+        flow, Interrupted("stopped by SIGTERM", signum=15), SlowAnswer(), scan.RunAnswer(EXEC)
     )
     assert left == [pytest.approx(scan.STOP_BUDGET - 4.0)] and flow.scan.job_id == EXEC
 

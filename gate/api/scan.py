@@ -146,10 +146,11 @@ def wait_for_other(flow: Flow) -> None:
             f"another scan of task {flow.settings.task_id} (another pipeline?) was under way"
             f" and the gate gave up waiting for it: {err.message}; ours was not started"
         )
-        err.hint = (
-            "let pipelines of this task queue (a concurrency group, resource_group or lock: "
-            "see the README), or raise --timeout"
-        )
+        if isinstance(err, DeadlineError):
+            err.hint = (
+                "let pipelines of this task queue (a concurrency group, resource_group or "
+                "lock: see the README), or raise --timeout"
+            )
         raise
     log.warning("the other scan of task %s ended (%s)", flow.settings.task_id, final.describe())
 
