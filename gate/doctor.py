@@ -140,6 +140,10 @@ def tls_step(settings: Settings, budget: Budget) -> str:
         ):
             return f"certificate of {host} verified ({tls.version()})"
     except ssl.SSLError as err:
+        from gate.api.transport import not_tls_error, speaks_no_tls  # noqa: PLC0415
+
+        if speaks_no_tls(err):
+            raise not_tls_error(f"{host}:{port}") from None
         raise NetworkError(
             f"TLS verification of {host} failed ({err.reason or 'handshake failed'})",
             hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",

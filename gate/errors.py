@@ -62,10 +62,15 @@ class UsageError(GateError):
 
 
 class CredentialsError(GateError):
-    """The service refused the credentials or the permission."""
+    """The service refused the credentials or the permission. ``identity`` is True when
+    it refused who is calling (401, a bad token or signature), False for a permission."""
 
     exit_code = ExitCode.CREDENTIALS_REFUSED
     kind = "credentials"
+
+    def __init__(self, message: str, *, hint: str | None = None, identity: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.identity = identity
 
 
 class ServiceError(GateError):

@@ -349,6 +349,12 @@ def job_id_for(raw: RawOptions) -> str | None:
     None: the run's exec_id, or the task's latest version-level report, stands in."""
     if raw.task_id and not raw.job_id:
         return None
+    if waits(raw) and not raw.task_id and raw.job_id:
+        raise UsageError(
+            "--run and --wait need the check task's id: set --task-id (or CODEARTS_TASK_ID) "
+            "to the task, not --job-id (a job id names one scan: to gate that scan, drop "
+            "--run/--wait)"
+        )
     if waits(raw) and not raw.task_id:
         raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
     return job_id_of(raw.job_id, check=raw.check)
@@ -472,7 +478,12 @@ def job_id_of(text: str | None, *, check: bool = False) -> str:
             "(a --report-file is not used by --check)"
         )
     if not text:
-        raise UsageError("no job id: set --job-id or CODEARTS_JOB_ID (or judge a --report-file)")
+        raise UsageError(
+            "no job id and no task: nothing to gate. Run the check task and gate its scan "
+            "with codearts-gate --task-id ID --run (or CODEARTS_TASK_ID and "
+            "CODEARTS_RUN=true), gate a known scan with --job-id ID, or judge a saved answer "
+            "with --report-file PATH; codearts-gate --help lists every option"
+        )
     if not _JOB_ID.fullmatch(text):
         raise UsageError(f"--job-id must be 1 to 64 of A-Z a-z 0-9 _ -, got {text!r}")
     return text
