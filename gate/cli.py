@@ -170,7 +170,8 @@ OPTIONS = [
     _option(
         "--check",
         is_flag=True,
-        help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
+        help="Diagnose the setup: endpoint, connection, TLS, credentials, every read-only call "
+        "of the run; then exit.",
     ),
     _option(
         "--run",
