@@ -20,6 +20,7 @@ from gate.errors import (
     CredentialsError,
     Interrupted,
     NetworkError,
+    ScanError,
     ServiceError,
     TransientNetworkError,
 )
@@ -332,3 +333,12 @@ def test_a_throttled_run_started_nothing_and_says_so_plainly(requests_mock):
     with pytest.raises(ServiceError) as caught:
         run()
     assert "may have started" not in caught.value.message and requests_mock.call_count == 1
+
+
+def test_a_run_without_its_own_job_id_gates_nothing():
+    """No report of another scan stands in for the run's: without its job id nothing is
+    refreshed (the task's latest report may be someone else's scan). No session: a
+    request would fail otherwise than with this error."""
+    flow = scan.Flow(None, settings(), Deadline(30), scan.Tools(), ScanLog(TASK, "run"))
+    with pytest.raises(ScanError, match="gave no job id: nothing to gate"):
+        scan.refresh_gated(flow)
