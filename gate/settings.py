@@ -288,7 +288,8 @@ MODE_CONFLICTS = frozenset(
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
     """``raw`` without every mode variable that a mode given as a flag conflicts with:
     a flag beats a variable, for every pair of modes (``MODE_CONFLICTS``). Two flags that
-    conflict, or two variables, stay: they are a usage error."""
+    conflict, or two variables, both stay (``task_options`` refuses the pairs it cannot
+    serve)."""
     flagged = {name for name in MODES if getattr(raw, name) and name not in raw.from_env}
     beaten: dict[str, Any] = {
         name: None
