@@ -114,14 +114,15 @@ def maybe_started(err: GateError) -> GateError:
     )
 
 
-def text_field(answer: Answer, key: str) -> str | None:
-    """A non-empty string field of a JSON object body, whatever the HTTP status; else None."""
+def body_field(answer: Answer, key: str) -> object:
+    """A field of a JSON object body, whatever the HTTP status; None when absent, null,
+    empty, or the body is no readable object."""
     try:
         payload = decode_json(answer.body, answer.content_type)
     except GateError:
         return None
     value = payload.get(key) if isinstance(payload, dict) else None
-    return value if isinstance(value, str) and value else None
+    return None if value in ("", None) else value
 
 
 def exec_id_of(answer: Answer) -> str | None:
@@ -129,8 +130,8 @@ def exec_id_of(answer: Answer) -> str | None:
 
     An error answer that names an ``exec_id`` all the same (``"status": "failed"`` with
     one, a busy code with one) says two things at once: a scan may have started."""
-    named = text_field(answer, "exec_id")
-    if text_field(answer, "error_code") == TASK_RUNNING and named is None:
+    named = body_field(answer, "exec_id")  # any exec_id, even one that is no valid id
+    if body_field(answer, "error_code") == TASK_RUNNING and named is None:
         return None
     try:
         payload = json_of(answer)
