@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from gate import __version__
+from gate.errors import EXIT_CODE_MEANINGS
 from gate.metrics import METRICS
 from gate.run import execute
 from gate.settings import RawOptions
@@ -25,17 +26,12 @@ class CommaList(click.types.StringParamType):
     envvar_list_splitter = ","
 
 
-EPILOG = """\b
-Exit codes:
-  0  the gate passed (or --on-error warn and no verdict was reached)
-  1  the gate failed: at least one count is over its maximum
-  2  usage or configuration error; nothing was sent
-  3  the service refused the credentials or the permission
-  4  no verdict: network, timeout, service error, unreadable report
-
-\b
-Metrics for --max NAME=N (N is a whole number, or 'off'):
-""" + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+EPILOG = (
+    "\b\nExit codes (retry 4 only; 130 and 143 mean the user cancelled):\n"
+    + "\n".join(f"  {int(code):<3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items())
+    + "\n\n\b\nMetrics for --max NAME=N (N is a whole number, or 'off'):\n"
+    + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+)
 
 
 def _option(*names: str, envvar: str | list[str] | None = None, **kwargs: Any) -> Any:
@@ -174,7 +170,8 @@ OPTIONS = [
     _option(
         "--check",
         is_flag=True,
-        help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
+        help="Diagnose the setup: endpoint, connection, TLS, credentials, every read-only call "
+        "of the run; then exit.",
     ),
     _option(
         "--run",

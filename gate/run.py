@@ -27,6 +27,7 @@ from gate.settings import (
     OutputPaths,
     RawOptions,
     Settings,
+    TokenCredentials,
     build_settings,
     defect_outputs_of,
     outputs_of,
@@ -115,8 +116,17 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
             verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
     except GateError as error:
-        verdict = error_verdict(error, settings.job_id)
+        verdict = error_verdict(said_for(settings, error), settings.job_id)
     return with_scan(verdict, scan)
+
+
+def said_for(settings: Settings, error: GateError) -> GateError:
+    """The error in the words of this run's setup: a refused token is "expired or wrong"."""
+    if isinstance(settings.credentials, TokenCredentials):
+        from gate.service_errors import token_refused  # noqa: PLC0415 - only on an error
+
+        return token_refused(error)
+    return error
 
 
 def scan_log(settings: Settings) -> ScanLog:
@@ -295,13 +305,15 @@ def log_level(verbosity: int) -> int:
 
 @contextlib.contextmanager
 def interrupts_as_errors() -> Iterator[None]:
-    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written;
+    it exits 143 or 130 (``ExitCode.TERMINATED``, ``INTERRUPTED``), as shells do."""
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not fired:  # once: a second signal must not interrupt writing the outputs
             fired.append(signum)
-            raise Interrupted(f"stopped by {signal.Signals(signum).name} before a verdict")
+            name = signal.Signals(signum).name
+            raise Interrupted(f"stopped by {name} before a verdict", signum=signum)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -266,25 +266,36 @@ def build_settings(raw: RawOptions) -> Settings:
     return settings
 
 
-MODE_RIVALS = {
-    "run": ("wait", "job_id", "report_file"),
-    "wait": ("report_file",),
-    "job_id": ("run",),
-    "report_file": ("run", "wait", "job_id"),
-}
-"""Options that name how the scan is found, each with the flags that override it when it
-came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_RUN``,
-``--run`` beats ``CODEARTS_JOB_ID``, ``--run``, ``--wait`` and ``--job-id`` beat
-``CODEARTS_REPORT_FILE`` (and ``--report-file`` beats ``CODEARTS_JOB_ID``: it is offline)."""
+MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
+"""The options that say how the scan is found (``--check`` is a flag only)."""
+MODE_CONFLICTS = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("run", "wait"),  # --wait alone starts nothing; --run waits anyway
+        ("run", "job_id"),  # --run gates the scan it starts
+        ("run", "report_file"),
+        ("wait", "report_file"),
+        ("job_id", "report_file"),
+        ("task_id", "report_file"),  # --task-id asks the service; a file is offline
+        ("check", "report_file"),  # --check calls the service
+    )
+)
+"""The mode pairs that cannot both hold. The others combine: ``--task-id`` with ``--run``,
+``--wait`` or ``--job-id`` (the job's report, the task for its defects), ``--wait`` with
+``--job-id``, ``--check`` with any mode that calls the service."""
 
 
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
-    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
-    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    """``raw`` without every mode variable that a mode given as a flag conflicts with:
+    a flag beats a variable, for every pair of modes (``MODE_CONFLICTS``). Two flags that
+    conflict, or two variables, both stay (``task_options`` refuses the pairs it cannot
+    serve)."""
+    flagged = {name for name in MODES if getattr(raw, name) and name not in raw.from_env}
     beaten: dict[str, Any] = {
         name: None
-        for name, rivals in MODE_RIVALS.items()
-        if name in raw.from_env and flagged & set(rivals)
+        for name in MODES
+        if name in raw.from_env
+        and any(frozenset((name, flag)) in MODE_CONFLICTS for flag in flagged)
     }
     return replace(raw, **beaten) if beaten else raw
 
@@ -339,6 +350,12 @@ def job_id_for(raw: RawOptions) -> str | None:
     None: the run's exec_id, or the task's latest version-level report, stands in."""
     if raw.task_id and not raw.job_id:
         return None
+    if waits(raw) and not raw.task_id and raw.job_id:
+        raise UsageError(
+            "--run and --wait need the check task's id: set --task-id (or CODEARTS_TASK_ID) "
+            "to the task, not --job-id (a job id names one scan: to gate that scan, drop "
+            "--run/--wait)"
+        )
     if waits(raw) and not raw.task_id:
         raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
     return job_id_of(raw.job_id, check=raw.check)
@@ -462,7 +479,12 @@ def job_id_of(text: str | None, *, check: bool = False) -> str:
             "(a --report-file is not used by --check)"
         )
     if not text:
-        raise UsageError("no job id: set --job-id or CODEARTS_JOB_ID (or judge a --report-file)")
+        raise UsageError(
+            "no job id and no task: nothing to gate. Run the check task and gate its scan "
+            "with codearts-gate --task-id ID --run (or CODEARTS_TASK_ID and "
+            "CODEARTS_RUN=true), gate a known scan with --job-id ID, or judge a saved answer "
+            "with --report-file PATH; codearts-gate --help lists every option"
+        )
     if not _JOB_ID.fullmatch(text):
         raise UsageError(f"--job-id must be 1 to 64 of A-Z a-z 0-9 _ -, got {text!r}")
     return text

@@ -80,6 +80,15 @@ PROPERTY_SECTION = (
     "(the SARIF Multitool) pass; every integer fits a Java `int`; results Warnings NG would "
     "merge have distinct `correlationGuid`s; no Code Quality entry without a path; JUnit "
     "case names unique per suite | `tests/test_consumer_files.py` |",
+    "| run answers of a busy task | any number of `CC.00050015` answers (HTTP 200 or 400), "
+    "then a clean `exec_id`, a failed answer naming an `exec_id`, a busy one naming one, a "
+    "502, a refusal, no `exec_id` | each busy answer waited out before one more run "
+    "request; only a clean `exec_id` gated; nothing sent after any other answer; an "
+    "ambiguous one says a scan may have started | `tests/test_tasks.py` |",
+    "| mode flags against mode variables | every (flag, variable) pair of `--run`, "
+    "`--wait`, `--job-id`, `--task-id`, `--report-file`, `--check` (a table) | the flag's "
+    "mode drops every conflicting variable; the mode that results, or a usage error | "
+    "`tests/test_mode_precedence.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

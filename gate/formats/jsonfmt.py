@@ -38,6 +38,7 @@ def scan_dict(scan: ScanInfo | None) -> dict[str, object] | None:
         "status": scan.status,
         "scan_seconds": _rounded(scan.scan_seconds),
         "wait_seconds": _rounded(scan.wait_seconds),
+        "queued_seconds": _rounded(scan.queued_seconds),
         "gated": scan.gated,
     }
 
