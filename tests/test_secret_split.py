@@ -281,3 +281,27 @@ def test_an_escaped_invisible_character_in_a_path_survives_normalisation(charact
 
 def test_a_windows_path_with_folders_like_escapes_still_splits():
     assert normalized("C:\\build\\x86\\u2000\\f.c") == "build/x86/u2000/f.c"
+
+
+# ------------------------------------------------------------------ the check log
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 7, 13])
+def test_a_secret_wrapped_over_log_lines_of_any_width_is_redacted_whole(width):
+    from gate.api.tasks import log_lines
+
+    token = "tok-SECRET-0123456789abcdef"
+    text.use_secrets([token])
+    wrapped = "\n".join(token[i : i + width] for i in range(0, len(token), width))
+    shown = log_lines({"log_info": [{"log": f"start\n{wrapped}\nend"}]}, keep=1000)
+    assert shown == ["start", "***", "end"], shown
+
+
+def test_each_line_of_a_multi_line_secret_is_masked_as_is_and_unindented():
+    lines = github.mask_lines(["first-line-0123\r\n    second-line-4567\n"])
+    assert lines == [
+        "::add-mask::first-line-0123%0D%0A    second-line-4567%0A",
+        "::add-mask::first-line-0123",
+        "::add-mask::    second-line-4567",
+        "::add-mask::second-line-4567",
+    ]
