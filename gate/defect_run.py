@@ -98,7 +98,7 @@ def fetch_and_write(
     builder = DigestBuilder(config.severities)
     with ExitStack() as stack:
         writers = {
-            name: defect_writer(name, stack.enter_context(open_atomic(path)))
+            name: defect_writer(name, stack.enter_context(open_atomic(path, kind=name)))
             for name, path in config.paths().items()
         }
 
@@ -135,7 +135,7 @@ def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> list
     lost = []
     for name, path in config.paths().items():
         try:
-            write_atomic(path, empty_text(name, reason))
+            write_atomic(path, empty_text(name, reason), kind=name)
         except OSError as error:
             lost.append(name)
             message = one_line(f"cannot write --{name} {path!r}: {error.strerror}", 1000)

@@ -81,10 +81,14 @@ def command(name: str, message: str, **properties: str) -> str:
 
 
 def mask_lines(secrets: Iterable[str]) -> list[str]:
-    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one."""
+    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one,
+    as is and without its indentation (a service re-indents what it echoes). A secret a
+    service splits elsewhere is no value the runner can mask: ``gate.text.redact`` finds it
+    in what the gate prints."""
     values: list[str] = []
     for secret in secrets:
-        for part in [secret, *secret.splitlines()]:
+        lines = secret.splitlines()
+        for part in [secret, *lines, *(line.strip() for line in lines)]:
             if part.strip() and part not in values:
                 values.append(part)
     # not through command(): the value must reach the masker exactly as it will be printed

@@ -245,7 +245,7 @@ def write_outputs(
     written, unwritten = {}, {}
     for name, path in paths.items():
         try:
-            write_atomic(path, render(name, verdict))
+            write_atomic(path, render(name, verdict), kind=name)
             written[name] = path
         except (OSError, ValueError) as error:
             unwritten[name] = path

@@ -89,6 +89,21 @@ PROPERTY_SECTION = (
     "`--wait`, `--job-id`, `--task-id`, `--report-file`, `--check` (a table) | the flag's "
     "mode drops every conflicting variable; the mode that results, or a usage error | "
     "`tests/test_mode_precedence.py` |",
+    "| secrets split anywhere | secrets of every credential alphabet, as is, URL-encoded, "
+    "JSON-escaped, HTML-escaped or base64, split at any position by whitespace, `\\r\\n`, "
+    "escaped line breaks (`\\\\n`, `%0A`, `&#10;`), markup (`<br>`, `</span><span>`), zero-width "
+    "or tag characters, cut at any length | the secret's characters in order, separators "
+    "removed, appear in no output (`redact`, `one_line`, `preview`, defect fields, console, "
+    "JUnit, summary, JSON, SARIF, Code Quality, per-defect JUnit, annotations) | "
+    "`tests/test_secret_split.py` |",
+    "| outputs in the job log | text with `::` and `##[` commands spliced in, multi-line, in "
+    "every format written to `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/N`, `/dev/fd/N`, a "
+    "link to one or a FIFO | no line of the job log is a workflow command; each document "
+    "reads back the same (JSON, XML, Markdown) and passes its consumer's schema; a link or "
+    "device is never replaced | `tests/test_job_log.py` |",
+    "| invisible characters | zero-width, tag and bidirectional characters in defect fields, "
+    "paths, the verdict's error, tool names and report URL | shown escaped (`\\u200b`) in "
+    "every output; the escape survives path normalisation | `tests/test_secret_split.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

@@ -35,7 +35,7 @@ from gate.errors import (
 )
 from gate.report import decode_json
 from gate.settings import Settings
-from gate.text import one_line
+from gate.text import one_line, redact
 from gate.waiting import Progress
 
 log = logging.getLogger(__name__)
@@ -257,4 +257,5 @@ def log_lines(payload: object, keep: int = LOG_TAIL_LINES) -> list[str]:
             text = entry.get(key)
             if isinstance(text, str):
                 lines += [line for line in text.splitlines() if line.strip()]
-    return [one_line(line, 300) for line in lines[-keep:]] if keep > 0 else []
+    kept = redact("\n".join(lines[-keep:])) if keep > 0 else ""  # a secret wrapped over lines
+    return [one_line(line, 300) for line in kept.split("\n") if line.strip()]
