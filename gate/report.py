@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -65,6 +66,11 @@ def _as_count(value: object, metric: str, field: str) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         with contextlib.suppress(ValueError):  # past int()'s digit limit: not a count either
             return int(value)
+    if isinstance(value, float) and not math.isfinite(value):  # 1e400 decodes as inf
+        raise ReportError(
+            f"the count for {metric!r} (field {field!r}) is a number too large to hold "
+            "(it overflows a double, e.g. 1e400): not a count"
+        )
     shown = one_line(repr(value), 60)
     raise ReportError(
         f"the count for {metric!r} (field {field!r}) is not a whole number >= 0: {shown}"

@@ -104,6 +104,15 @@ PROPERTY_SECTION = (
     "| invisible characters | zero-width, tag and bidirectional characters in defect fields, "
     "paths, the verdict's error, tool names and report URL | shown escaped (`\\u200b`) in "
     "every output; the escape survives path normalisation | `tests/test_secret_split.py` |",
+    "| header and number parsers | any text for `Retry-After` (HTTP dates of any year and "
+    "zone, thousands of digits), maximums, `--timeout`; any JSON value for counts, totals, "
+    "lines and ratios (NaN, infinity, 1e400, 10^4000) | a bounded value or a GateError with "
+    "its exit code (2 for the user's, 4 for the service's), never a traceback | "
+    "`tests/test_total_parsers.py` |",
+    "| defect pages | the service's own page size, short pages anywhere, a `total` honest, "
+    "missing or dropping part-way, with or without defects-statistic | every row fetched, "
+    "none strided past, no early stop; a shortfall said in every output | "
+    "`tests/test_defects_paging.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 TASK_RUNNING = "CC.00050015"
 EXEC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*")
+RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*", re.ASCII)
 LOG_TAIL_LINES = 12
 
 
@@ -198,10 +198,14 @@ def status_of(value: object) -> int | None:
 
 
 def ratio_of(value: object) -> float | None:
-    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    match = RATIO.fullmatch(value) if isinstance(value, str) else None
+    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls).
+
+    Total: any value, an integer of thousands of digits or a text of megabytes included."""
+    if (type(value) is int and abs(value) <= 100) or type(value) is float:
+        value = repr(float(value))  # "nan" and "inf" match nothing below
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    match = RATIO.fullmatch(value)
     if not match:
         return None
     percent = float(match.group(1))

@@ -60,6 +60,11 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
         "sarif_omitted": digest.sarif_omitted,
         "codequality_omitted": digest.codequality_omitted,
         "error": digest.error,
+        "complete": digest.error is None and not digest.incomplete and not digest.notes,
+        "missing": digest.missing if digest.error is None else None,
+        "expected": digest.expected,
+        "reported": digest.reported,
+        "notes": list(digest.notes),
     }
 
 

@@ -145,6 +145,8 @@ def _defects(verdict: Verdict) -> list[str]:
     if digest.incomplete:
         why = f" ({md_escape(digest.stopped)})" if digest.stopped else ""
         lines += [f"Only {digest.shortfall()} were fetched{why}.", ""]
+    if digest.notes:
+        lines += [f"The service's counts are doubtful: {md_escape(digest.doubts())}.", ""]
     if digest.sarif_omitted:
         n = digest.sarif_omitted
         lines.append(

@@ -197,4 +197,6 @@ class Writer:
         }
         if info.error:
             props["defectsMissing"] = info.error
+        if info.incomplete:
+            props["defectsIncomplete"] = info.incomplete
         return props
