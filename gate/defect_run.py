@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import github
-from gate.core import Outcome, Verdict
-from gate.defects import DefectDigest, DefectReader, DigestBuilder, FetchInfo
-from gate.errors import GateError
+from gate.core import ChangeCounts, ChangeView, Outcome, Verdict, evaluate
+from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
+from gate.errors import GateError, OutputError
+from gate.filter.diff import ChangedLines
 from gate.formats import DefectWriter, defect_writer
+from gate.gitdiff import ChangeDiff
 from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
+from gate.report import Report
 from gate.settings import DefectSettings, Settings
 from gate.text import one_line, redact
 
@@ -91,11 +94,49 @@ def fetch_and_write(
     settings: Settings, secrets: list[str], on_secret: Callable[[str], None], budget: float
 ) -> DefectDigest:
     """Page through the defects once, each handed to every writer and the digest."""
+    return fetch_digests(settings, secrets, on_secret, budget)[0]
+
+
+def judged_severities(settings: Settings) -> tuple[str, ...]:
+    """The severities whose defects a change-scope threshold counts (``new``: all)."""
+    metrics = {threshold.metric for threshold in settings.policy.thresholds}
+    return SEVERITIES if "new" in metrics else tuple(s for s in SEVERITIES if s in metrics)
+
+
+def change_sink(
+    changed: ChangedLines | None, severities: tuple[str, ...]
+) -> tuple[DigestBuilder | None, Callable[[Defect], None] | None]:
+    """The digest of the defects on the change's lines, and the sink that feeds it."""
+    if changed is None:
+        return None, None
+    builder = DigestBuilder(severities, keep=CHANGE_KEPT)
+    contains = changed.contains
+
+    def add(defect: Defect) -> None:
+        if contains(defect.path, defect.line):
+            builder.add(defect)
+
+    return builder, add
+
+
+def fetch_digests(
+    settings: Settings,
+    secrets: list[str],
+    on_secret: Callable[[str], None],
+    budget: float,
+    changed: ChangedLines | None = None,
+) -> tuple[DefectDigest, DefectDigest | None]:
+    """Page through the defects once, each handed to every writer, the digest and, with
+    ``changed``, the digest of the defects on the change's lines."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
     reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix), secrets)
     builder = DigestBuilder(config.severities)
+    judged = judged_severities(settings) if changed is not None else ()
+    fetched = tuple(s for s in SEVERITIES if s in config.severities or s in judged)
+    wanted = frozenset(config.severities)
+    in_change, on_change = change_sink(changed, judged)
     with ExitStack() as stack:
         writers = {
             name: defect_writer(name, stack.enter_context(open_atomic(path)))
@@ -106,6 +147,10 @@ def fetch_and_write(
 
         def consume(row: object) -> None:
             defect = reader.read(row)  # type: ignore[arg-type]
+            if on_change is not None:
+                on_change(defect)
+                if defect.severity not in wanted:  # fetched for the change's count only
+                    return
             for add in adders:
                 add(defect)
 
@@ -113,11 +158,55 @@ def fetch_and_write(
             on_secret(secret)
             reader.learn(secret)
 
-        result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
+        result = fetch_defects(settings, fetched, consume, on_secret=learn, budget=budget)
+        # the service's total counts every severity fetched; the files hold those asked for
+        short = result.capped or (result.total is not None and result.fetched < result.total)
+        total = result.total if fetched == config.severities else None
+        total = builder.fetched if total is None and not short else total
         for writer in writers.values():
-            writer.finish(FetchInfo(result.fetched, result.total))
+            writer.finish(FetchInfo(builder.fetched, total))
     omitted = getattr(writers.get("sarif"), "omitted", 0)
-    return builder.digest(result.total, omitted, result.stop_reason, result.capped)
+    digest = builder.digest(total, omitted, result.stop_reason, short)
+    if in_change is None:
+        return digest, None
+    return digest, in_change.digest(
+        None if short else in_change.fetched, 0, result.stop_reason, short
+    )
+
+
+CHANGE_KEPT = 100
+"""Defects of the change kept per severity for the summary and the comment."""
+
+
+def judge_change(
+    settings: Settings,
+    report: Report,
+    diff: ChangeDiff,
+    out: TextIO,
+    secrets: list[str],
+    *,
+    on_secret: Callable[[str], None],
+    budget: float,
+) -> Verdict:
+    """``--scope change``: fetch the defects (their files written), count the pending ones
+    on the change's lines and judge with those counts. A fetch that fails is no verdict."""
+    title = f"CodeArts Check: fetching the defects of task {settings.task_id} (this change)"
+    try:
+        with github.group(title, out):
+            digest, mine = fetch_digests(settings, secrets, on_secret, budget, diff.lines)
+    except OSError as error:
+        raise OutputError(describe(error)) from None
+    assert mine is not None
+    counts = ChangeCounts(
+        dict(mine.by_severity),
+        complete=not mine.capped,
+        shortfall=f"the defect fetch ended early ({mine.stopped or 'paging ended'})",
+    )
+    verdict = evaluate(report, settings.policy, counts)
+    view = ChangeView(
+        True, diff.base, diff.head, len(diff.lines.paths), diff.lines.line_count(), mine
+    )
+    return replace(verdict, defects=digest, change=view)
 
 
 def empty_text(name: str, reason: str | None) -> str:
