@@ -25,8 +25,8 @@ from gate.text import one_line, redact, run_secrets
 GITHUB_LIMIT = 65_536
 """Characters GitHub takes in a comment (GitLab takes a million: one limit for both)."""
 COMMENT_FLOOR = 10.0
-"""Seconds the comment gets at least, so that a run that ran out of --timeout can still
-say why it has no verdict."""
+"""Seconds the comment gets at least (never more than --timeout itself), so that a run
+that ran out of --timeout can still say why it has no verdict."""
 COLLAPSED = (100, 50, 20, 10, 5, 0)
 """Defects kept per failing check, tried in turn until the comment fits."""
 TOKEN_VARIABLES = {"github": "GITHUB_TOKEN", "gitlab": "CODEARTS_GITLAB_TOKEN"}
@@ -128,7 +128,7 @@ def post_comment(
     token = env.get(TOKEN_VARIABLES[settings.change.request.forge], "")
     on_secret(token)  # masked and redacted like the run's own secrets
     body = comment_body(verdict, target.marker)
-    deadline = Deadline(max(budget, COMMENT_FLOOR))
+    deadline = Deadline(max(budget, min(COMMENT_FLOOR, settings.timeout)))
     upsert = upsert_of(settings.change.request.forge)
     try:
         with build_forge_session(settings, headers) as http:
