@@ -197,9 +197,11 @@ def with_identity(verdict: Verdict, settings: Settings) -> Verdict:
         "file" if settings.report_file else "job",
         job_id=verdict.job_id or settings.job_id,
     )
-    return replace(
-        verdict, scan=replace(scan, branch=settings.branch, commit=settings.change.commit)
+    change = settings.change
+    identity = replace(
+        scan, branch=settings.branch, commit=change.commit, files_url=change.blob_url
     )
+    return replace(verdict, scan=identity)
 
 
 def scan_log(settings: Settings) -> ScanLog:
