@@ -73,7 +73,8 @@ def fetched_digest(
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                return fetch_and_write(settings, secrets, on_secret, budget), None
+                extra = new_severities(settings, verdict)
+                return fetch_digests(settings, secrets, on_secret, budget, extra=extra)[0], None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
             failure = error
@@ -88,13 +89,6 @@ def describe(error: BaseException) -> str:
     if isinstance(error, GateError):
         return f"{error.kind}: {one_line(str(error), 1000)}"
     return f"cannot write a defect file: {getattr(error, 'strerror', None) or error}"
-
-
-def fetch_and_write(
-    settings: Settings, secrets: list[str], on_secret: Callable[[str], None], budget: float
-) -> DefectDigest:
-    """Page through the defects once, each handed to every writer and the digest."""
-    return fetch_digests(settings, secrets, on_secret, budget)[0]
 
 
 def judged_severities(settings: Settings) -> tuple[str, ...]:
@@ -124,17 +118,20 @@ def fetch_digests(
     secrets: list[str],
     on_secret: Callable[[str], None],
     budget: float,
+    *,
     changed: ChangedLines | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[DefectDigest, DefectDigest | None]:
-    """Page through the defects once, each handed to every writer, the digest and, with
-    ``changed``, the digest of the defects on the change's lines."""
+    """Page through the defects once, each handed to the digest, the writers (those of
+    the severities asked for) and, with ``changed``, the digest of the defects on the
+    change's lines. ``extra`` severities are fetched for the digest only."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
     reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix), secrets)
-    builder = DigestBuilder(config.severities)
     judged = judged_severities(settings) if changed is not None else ()
-    fetched = tuple(s for s in SEVERITIES if s in config.severities or s in judged)
+    fetched = tuple(s for s in SEVERITIES if s in {*config.severities, *judged, *extra})
+    builder = DigestBuilder(fetched)
     wanted = frozenset(config.severities)
     in_change, on_change = change_sink(changed, judged)
     with ExitStack() as stack:
@@ -142,36 +139,42 @@ def fetch_digests(
             name: defect_writer(name, stack.enter_context(open_atomic(path)))
             for name, path in config.paths().items()
         }
-
-        adders = [builder.add, *(writer.add for writer in writers.values())]
+        adders = [writer.add for writer in writers.values()]
 
         def consume(row: object) -> None:
             defect = reader.read(row)  # type: ignore[arg-type]
+            builder.add(defect)
             if on_change is not None:
                 on_change(defect)
-                if defect.severity not in wanted:  # fetched for the change's count only
-                    return
-            for add in adders:
-                add(defect)
+            if defect.severity in wanted:  # the files hold the severities asked for
+                for add in adders:
+                    add(defect)
 
         def learn(secret: str) -> None:  # an IAM token: masked, and redacted from defects
             on_secret(secret)
             reader.learn(secret)
 
         result = fetch_defects(settings, fetched, consume, on_secret=learn, budget=budget)
-        # the service's total counts every severity fetched; the files hold those asked for
         short = result.capped or (result.total is not None and result.fetched < result.total)
-        total = result.total if fetched == config.severities else None
-        total = builder.fetched if total is None and not short else total
+        in_files = sum(builder.by_severity[s] for s in wanted)
+        # the service's total counts every severity fetched, the files those asked for
+        files_total = result.total if fetched == config.severities else None
+        files_total = in_files if files_total is None and not short else files_total
         for writer in writers.values():
-            writer.finish(FetchInfo(builder.fetched, total))
+            writer.finish(FetchInfo(in_files, files_total))
     omitted = getattr(writers.get("sarif"), "omitted", 0)
-    digest = builder.digest(total, omitted, result.stop_reason, short)
+    digest = builder.digest(result.total, omitted, result.stop_reason, short)
     if in_change is None:
         return digest, None
-    return digest, in_change.digest(
-        None if short else in_change.fetched, 0, result.stop_reason, short
-    )
+    mine = in_change.digest(None if short else in_change.fetched, 0, result.stop_reason, short)
+    return digest, mine
+
+
+def new_severities(settings: Settings, verdict: Verdict) -> tuple[str, ...]:
+    """Every severity when ``new`` fails and ``--defect-severity`` was not chosen: the
+    list under ``new`` then holds the defects of every severity it counts."""
+    failing = {check.metric for check in verdict.failed_checks}
+    return SEVERITIES if "new" in failing and not settings.defects.chosen else ()
 
 
 CHANGE_KEPT = 100
@@ -193,7 +196,7 @@ def judge_change(
     title = f"CodeArts Check: fetching the defects of task {settings.task_id} (this change)"
     try:
         with github.group(title, out):
-            digest, mine = fetch_digests(settings, secrets, on_secret, budget, diff.lines)
+            digest, mine = fetch_digests(settings, secrets, on_secret, budget, changed=diff.lines)
     except OSError as error:
         raise OutputError(describe(error)) from None
     assert mine is not None

@@ -156,6 +156,8 @@ class DefectSettings:
     wanted: bool = False
     severities: tuple[str, ...] = ("critical", "major")
     path_prefix: str | None = None
+    chosen: bool = False
+    """True when ``--defect-severity`` was given (else: those with a maximum)."""
 
     def paths(self) -> dict[str, str]:
         """Format name (as in the flag) to path, for the per-defect files asked for."""
@@ -756,6 +758,7 @@ def defect_settings_of(raw: RawOptions, policy: Policy) -> DefectSettings:
         wanted=raw.defects,
         severities=defect_severities_of(raw.defect_severity, metrics),
         path_prefix=(raw.path_prefix_strip or "").strip() or None,
+        chosen=bool((raw.defect_severity or "").strip()),
     )
 
 
