@@ -39,9 +39,14 @@ class ChangeRequest:
     head: str | None
 
 
+def is_revision(text: str) -> bool:
+    """True for a revision safe to hand to git: never an option, never a range."""
+    return bool(_REVISION.fullmatch(text)) and ".." not in text
+
+
 def revision(text: str, source: str) -> str:
     """A revision safe to hand to git (never an option); ``UsageError`` otherwise."""
-    if not _REVISION.fullmatch(text) or ".." in text:
+    if not is_revision(text):
         raise UsageError(
             f"{source} is not a git revision (a commit, a branch or a tag; 1 to 255 of "
             f"A-Z a-z 0-9 . _ / @ ^ ~ + -, not starting with - and without ..): {text[:80]!r}"
@@ -110,7 +115,7 @@ def change_request(
     change = env.get("CHANGE_ID", "")
     if change and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", change):
         target = env.get("CHANGE_TARGET", "")
-        base = f"origin/{target}" if target and _REVISION.fullmatch(f"origin/{target}") else None
+        base = f"origin/{target}" if target and is_revision(f"origin/{target}") else None
         return ChangeRequest("jenkins", change, base, _sha(env.get("GIT_COMMIT")))
     return None
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -25,6 +26,7 @@ from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
+    MIN_SECRET,
     OutputPaths,
     RawOptions,
     Settings,
@@ -68,6 +70,9 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
     text.use_secrets([*text.run_secrets(), *unmasked])
     secrets = list(text.run_secrets())  # grows with secrets learnt on the way
+    if settings.change.comment:  # the forge's token: masked before anything prints
+        for token in forge_tokens(os.environ):
+            protect(token, out, secrets)
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
@@ -88,6 +93,15 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
 
 
+FORGE_TOKENS = ("GITHUB_TOKEN", "CODEARTS_GITLAB_TOKEN")
+
+
+def forge_tokens(env: Mapping[str, str]) -> list[str]:
+    """The forge tokens ``--comment`` may send (placeholders too short to be one left out:
+    redacting them would garble every message)."""
+    return [token for name in FORGE_TOKENS if len(token := env.get(name, "")) >= MIN_SECRET]
+
+
 def with_comment(
     settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, started: float
 ) -> Verdict:
@@ -98,7 +112,7 @@ def with_comment(
 
     budget = settings.timeout - (time.monotonic() - started)
     with interrupts_as_errors():
-        result = post_comment(settings, verdict, budget, on_secret=lambda s: protect(s, out, []))
+        result = post_comment(settings, verdict, budget, on_secret=lambda _token: None)
     if result.status in ("failed", "skipped") and settings.verbosity >= 0:
         print(f"codearts-gate: warning: comment {result.status}: {result.detail}", file=err)
     return replace(verdict, comment=result)
