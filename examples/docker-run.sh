@@ -14,6 +14,10 @@
 # Jenkins secrets) work too: CODEARTS_SK_FILE, CODEARTS_TOKEN_FILE and
 # CODEARTS_IAM_PASSWORD_FILE are passed on, and each file is mounted read-only at the
 # same path inside the container.
+# CODEARTS_SCOPE=change judges the defects on the lines a merge/change request adds or
+# modifies (the checkout, mounted as /work, needs its history; CODEARTS_BASE names the
+# base outside one); CODEARTS_COMMENT=true writes one note on a GitLab merge request
+# (CODEARTS_GITLAB_TOKEN). The CI's variables for both are passed on.
 # The reports are written to the current folder, owned by the calling user.
 # Exit codes: 0 pass, 1 gate failed, 2 usage, 3 credentials refused, 4 no verdict;
 # 4 is retried (transient), 1 is not (the same report gives the same verdict).
@@ -41,6 +45,10 @@ run_gate() {
         -e CODEARTS_CONSOLE_PROJECT_ID -e CI_COMMIT_REF_NAME -e CHANGE_BRANCH -e BRANCH_NAME \
         -e CODEARTS_MAX_CRITICAL -e CODEARTS_MAX_MAJOR -e CODEARTS_MAX_NEW -e CODEARTS_MAX \
         -e CODEARTS_TIMEOUT -e CODEARTS_ON_ERROR \
+        -e CODEARTS_SCOPE -e CODEARTS_BASE -e CODEARTS_COMMENT -e CODEARTS_GITLAB_TOKEN \
+        -e GITLAB_CI -e CI_MERGE_REQUEST_IID -e CI_MERGE_REQUEST_DIFF_BASE_SHA \
+        -e CI_MERGE_REQUEST_SOURCE_BRANCH_SHA -e CI_COMMIT_SHA -e CI_PROJECT_ID \
+        -e CI_PROJECT_URL -e CI_API_V4_URL -e CHANGE_ID -e CHANGE_TARGET -e GIT_COMMIT \
         -v "$PWD:/work" -w /work --user "$(id -u):$(id -g)" \
         "$image" \
         --junit codearts-gate-junit.xml --summary codearts-gate-summary.md \
