@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from gate.api.transport import Deadline, build_forge_session, within
 from gate.ci import ChangeRequest
 from gate.core import CommentResult, Verdict
-from gate.errors import CommentError, ExitCode, GateError
+from gate.errors import CommentError, DeadlineError, ExitCode, GateError
 from gate.forges import CommentTarget, ForgeCall
 from gate.formats.markdown import document, layout_of
 from gate.settings import Settings, is_loopback
@@ -135,6 +135,10 @@ def post_comment(
             call = ForgeCall(http, deadline, sleep, token_hint=hint)
             result: CommentResult = within(deadline, lambda: upsert(call, target, body))
             return result
+    except DeadlineError:
+        return CommentResult(
+            "failed", f"no answer within the {deadline.seconds:.3g} s left (--timeout)"
+        )
     except GateError as error:
         return CommentResult("failed", one_line(redact(error.message, (token,)), 500))
 

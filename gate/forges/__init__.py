@@ -147,10 +147,13 @@ def json_object(answer: Answer) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def marked(items: list[dict[str, Any]], marker: str) -> dict[str, Any] | None:
-    """The first comment whose body starts with ``marker``."""
-    for item in items:
+def marked_id(answer: Answer, marker: str) -> int | None:
+    """The id of the first comment of a listed page whose body starts with ``marker``."""
+    for item in json_list(answer):
         body = item.get("body")
         if isinstance(body, str) and body.startswith(marker):
-            return item
+            found = item.get("id")
+            if not isinstance(found, int) or isinstance(found, bool):
+                raise CommentError("the marked comment has no numeric id")
+            return found
     return None

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from gate.api.transport import Answer
 from gate.core import CommentResult
-from gate.errors import CommentError
-from gate.forges import MAX_PAGES, CommentTarget, ForgeCall, json_list, json_object, marked
+from gate.forges import MAX_PAGES, CommentTarget, ForgeCall, json_object, marked_id
 
 PERMISSION_HINT = (
     ": the workflow needs `permissions: pull-requests: write`, and a pull request from a "
@@ -53,17 +53,14 @@ def find(call: ForgeCall, url: str | None, marker: str) -> int | None:
         if url is None:
             return None
         answer = call("GET", url)
-        item = marked(json_list(answer), marker)
-        if item is not None:
-            comment_id = item.get("id")
-            if not isinstance(comment_id, int) or isinstance(comment_id, bool):
-                raise CommentError("the marked comment has no numeric id")
-            return comment_id
+        found = marked_id(answer, marker)
+        if found is not None:
+            return found
         url = next_link(answer.headers.get("Link"), origin)
     return None
 
 
-def html_url(answer: object) -> str | None:
+def html_url(answer: Answer) -> str | None:
     """The comment's web address from the answer, if it is an http(s) one."""
-    url = json_object(answer).get("html_url")  # type: ignore[arg-type]
+    url = json_object(answer).get("html_url")
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None

@@ -11,8 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from gate.core import CommentResult
-from gate.errors import CommentError
-from gate.forges import MAX_PAGES, CommentTarget, ForgeCall, json_list, marked
+from gate.forges import MAX_PAGES, CommentTarget, ForgeCall, marked_id
 
 PERMISSION_HINT = (
     ": CODEARTS_GITLAB_TOKEN must be a project or personal access token with the api "
@@ -37,12 +36,9 @@ def find(call: ForgeCall, notes: str, marker: str) -> int | None:
     page = 1
     for _ in range(MAX_PAGES):
         answer = call("GET", f"{notes}?per_page=100&page={page}&sort=asc")
-        item = marked(json_list(answer), marker)
-        if item is not None:
-            note_id = item.get("id")
-            if not isinstance(note_id, int) or isinstance(note_id, bool):
-                raise CommentError("the marked note has no numeric id")
-            return note_id
+        found = marked_id(answer, marker)
+        if found is not None:
+            return found
         following = answer.headers.get("X-Next-Page", "").strip()
         if not (following.isascii() and following.isdigit() and int(following) > page):
             return None

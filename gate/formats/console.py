@@ -71,6 +71,4 @@ def render(verdict: Verdict) -> str:
         lines.append(f"report: {one_line(verdict.report_url, 2000)}")
     if verdict.scan:
         lines.append(f"gated: {one_line(verdict.scan.summary(), 1000)}")
-    if verdict.change and verdict.change.note:
-        lines.append(f"scope: {verdict.change.note}")
     return "\n".join(lines) + "\n"
