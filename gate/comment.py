@@ -141,6 +141,8 @@ def post_comment(
         )
     except GateError as error:
         return CommentResult("failed", one_line(redact(error.message, (token,)), 500))
+    except Exception as error:  # a bug here must not cost the verdict or the outputs
+        return CommentResult("failed", f"internal error ({type(error).__name__})")
 
 
 Upsert = Callable[[ForgeCall, CommentTarget, str], CommentResult]

@@ -210,3 +210,46 @@ def test_a_defect_counts_exactly_when_its_line_is_added_or_modified(parts, conte
     kept = list(in_change(defects, changed))
     assert [d.line for d in kept] == [n for n in probes if n in touched]
     assert all(d.path == "f.c" for d in kept)
+
+
+WORDS = st.sampled_from(["a", "b", "c", "--- a/x", "+++ b/x", "@@ -1 +1 @@", "", "d\r"])
+
+
+def blamed_to(repo: Repo, commit: str, path: str) -> set[int]:
+    """The lines of ``path`` that ``git blame`` gives to ``commit``: an oracle apart
+    from the diff's hunk headers."""
+    out = repo.git("blame", "--porcelain", commit, "--", path)
+    lines = set()
+    for line in out.splitlines():
+        parts = line.split(" ")
+        if len(parts) >= 3 and parts[0] == commit:
+            lines.add(int(parts[2]))
+    return lines
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(WORDS, min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from("rid"), WORDS), max_size=8),
+)
+def test_a_defect_counts_exactly_on_the_lines_git_blame_gives_to_the_change(
+    tmp_path_factory, old, edits
+):
+    repo = Repo(tmp_path_factory.mktemp("prop") / "repo")
+    repo.write("f.c", "".join(f"{w}\n" for w in old))
+    base = repo.commit("base")
+    new = list(old)
+    for where, op, word in edits:
+        at = where % (len(new) + 1)
+        if op == "i" or not new:
+            new.insert(at, f"new {word}")
+        elif op == "r":
+            new[at % len(new)] = f"replaced {word}"
+        else:
+            del new[at % len(new)]
+    repo.write("f.c", "".join(f"{w}\n" for w in new))
+    head = repo.commit("head")
+    changed = diff_of(repo, base, head)
+    defects = [Defect(str(n), "major", "c", "r", "f.c", n, "m") for n in range(1, len(new) + 2)]
+    counted = {d.line for d in in_change(defects, changed)}
+    assert counted == (blamed_to(repo, head, "f.c") if new != old else set())

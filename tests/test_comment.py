@@ -232,3 +232,14 @@ def test_a_huge_comment_is_cut_to_githubs_limit_saying_how_many_were_left_out():
     body = comment_body(verdict, MARKER)
     assert len(body.encode("utf-8")) <= GITHUB_LIMIT
     assert body.startswith(MARKER) and "more" in body
+
+
+def test_a_bug_in_commenting_is_a_failed_result_not_a_crash(forge, monkeypatch):
+    import gate.forges.github as hub
+
+    def broken(*_args):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(hub, "upsert", broken)
+    result = post(github_env(forge))
+    assert result.status == "failed" and result.detail == "internal error (KeyError)"

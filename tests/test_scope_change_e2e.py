@@ -219,3 +219,19 @@ def test_a_gitlab_merge_request_gets_one_note(fake_api_factory, forge, checkout,
     [note] = forge.of(("42", "12"))
     assert f"https://gitlab.example/group/widgets/-/blob/{head}/src/new.c#L2" in note["body"]
     assert "[!WARNING]" not in note["body"] and forge.counts()["PUT"] == 1
+
+
+def test_a_fork_token_refused_is_one_warning_and_the_verdict_stands(
+    fake_api_factory, forge, checkout, tmp_path
+):
+    from fakeforge import Fault
+
+    repo, base, head = checkout
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = defect_rows()
+    forge.faults.append(Fault(403, {}, {"message": "Resource not accessible by integration"}))
+    run = gate(repo, tmp_path / "out", github_env(api, forge, tmp_path, base, head), "--comment")
+    assert run.code == 1 and run.json["verdict"] == "failed"
+    assert run.json["comment"]["status"] == "failed"
+    warnings = [line for line in run.stderr.splitlines() if "comment failed" in line]
+    assert len(warnings) == 1 and "pull-requests: write" in warnings[0]
