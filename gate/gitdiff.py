@@ -27,8 +27,11 @@ DIFF_OPTIONS = (
     "--ignore-submodules=all",
     "--src-prefix=a/",
     "--dst-prefix=b/",
+    "--relative",
 )
-"""Fixed whatever the user's configuration says (``diff.noprefix``, external tools)."""
+"""Fixed whatever the user's configuration says (``diff.noprefix``, external tools).
+``--relative``: paths relative to the working directory, as the defects' are mapped (a
+gate run in a subfolder of the repository sees that folder's changes)."""
 
 FETCH_HINTS = {
     "github": "fetch the whole history: actions/checkout with `fetch-depth: 0`",

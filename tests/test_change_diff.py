@@ -108,6 +108,12 @@ def test_a_user_configuration_cannot_change_the_prefixes(change, monkeypatch):
     assert diff_of(repo, base, head).lines("src/edit.c") == {2, 7}
 
 
+def test_in_a_subfolder_the_paths_are_relative_to_it(change):
+    repo, base, head = change
+    changed = change_diff(Git(repo.root / "src", 30), base, head).lines
+    assert set(changed.paths) == {"edit.c", "new nämé.c", "added.c"}
+
+
 def test_a_shallow_clone_without_the_base_names_the_fix(change, tmp_path):
     repo, base, _ = change
     clone = tmp_path / "shallow"
