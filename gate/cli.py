@@ -255,8 +255,8 @@ OPTIONS = [
     _option(
         "--comment",
         is_flag=True,
-        help="Write (and update) one comment on the pull/merge request. "
-        "[env var: CODEARTS_COMMENT]",
+        help="Write (and update) one comment on the pull/merge request; token: GITHUB_TOKEN "
+        "or CODEARTS_GITLAB_TOKEN. [env var: CODEARTS_COMMENT]",
     ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
