@@ -235,3 +235,19 @@ def test_a_fork_token_refused_is_one_warning_and_the_verdict_stands(
     assert run.json["comment"]["status"] == "failed"
     warnings = [line for line in run.stderr.splitlines() if "comment failed" in line]
     assert len(warnings) == 1 and "pull-requests: write" in warnings[0]
+
+
+def test_a_hanging_forge_ends_inside_the_timeout(fake_api_factory, forge, checkout, tmp_path):
+    import time
+
+    from fakeforge import Fault
+
+    repo, base, head = checkout
+    api = fake_api_factory(scenario="fail")
+    forge.faults.append(Fault(hang=True))
+    env = github_env(api, forge, tmp_path, base, head)
+    started = time.monotonic()
+    run = gate(repo, tmp_path / "out", env, "--comment", "--timeout", "6")
+    assert run.code == 1 and run.json["comment"]["status"] == "failed"
+    assert "no answer within" in run.json["comment"]["detail"]
+    assert time.monotonic() - started < 6 + 5  # the deadline, and the process's start
