@@ -237,6 +237,25 @@ OPTIONS = [
         metavar="PREFIX",
         help="Remove PREFIX from the service's file paths [default: detected from the checkout].",
     ),
+    _option(
+        "--scope",
+        envvar="CODEARTS_SCOPE",
+        metavar="change|all",
+        help="change: judge the per-defect counts on the lines the change adds or modifies "
+        "(needs --task-id and git) [default: all].",
+    ),
+    _option(
+        "--base",
+        envvar="CODEARTS_BASE",
+        metavar="REV",
+        help="The change's base for --scope change [default: the pull/merge request's].",
+    ),
+    _option(
+        "--comment",
+        is_flag=True,
+        help="Write (and update) one comment on the pull/merge request; token: GITHUB_TOKEN "
+        "or CODEARTS_GITLAB_TOKEN. [env var: CODEARTS_COMMENT]",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -269,6 +288,7 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         branch=params["branch"],  # "" (given) sends no branch; None takes the CI's
         cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
         defects=params["defects"],
+        comment=env_flag(params["comment"], "CODEARTS_COMMENT"),
     )
 
 
@@ -287,13 +307,14 @@ ENV_FLAGS = {
     "run": "CODEARTS_RUN",
     "wait": "CODEARTS_WAIT",
     "cancel_on_timeout": "CODEARTS_CANCEL_ON_TIMEOUT",
+    "comment": "CODEARTS_COMMENT",
 }
 """The yes/no flags read from a variable here (click would take "false" for true)."""
 
 
 _NON_TEXT = frozenset(
     {"max_", "json_", "verbose", "quiet", "insecure", "check", "defects"}
-    | {"run", "wait", "branch", "cancel_on_timeout"}
+    | {"run", "wait", "branch", "cancel_on_timeout", "comment"}
 )
 
 

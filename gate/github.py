@@ -15,7 +15,7 @@ from typing import TextIO
 
 from gate.ci import active
 from gate.core import Verdict
-from gate.defects import Defect
+from gate.defects import Defect, DefectDigest
 from gate.formats import render
 from gate.settings import OutputPaths
 from gate.text import escape_controls, neutralize_commands, one_line
@@ -185,6 +185,18 @@ def defect_annotation(defect: Defect) -> str:
     return command(kind, visible(defect.text()), **props)
 
 
+def annotation_order(verdict: Verdict, digest: DefectDigest) -> list[Defect]:
+    """The defects to annotate, most severe first; with ``--scope change`` those on the
+    change's lines take the slots first."""
+    every = digest.most_severe(digest.severities)
+    mine = verdict.change.digest if verdict.change and verdict.change.judged else None
+    if mine is None:
+        return every
+    first = mine.most_severe(mine.severities)
+    ids = {defect.fingerprint for defect in first}
+    return first + [defect for defect in every if defect.fingerprint not in ids]
+
+
 def defect_annotation_lines(verdict: Verdict) -> list[str]:
     """Annotations for the most severe defects within the runner's limits per kind (after
     the gate's own), and a plain line saying how many more there are."""
@@ -194,7 +206,7 @@ def defect_annotation_lines(verdict: Verdict) -> list[str]:
     used = [line.split(" ", 1)[0].split("::")[1] for line in annotation_lines(verdict)]
     room = {kind: limit - used.count(kind) for kind, limit in ANNOTATION_LIMITS.items()}
     lines = []
-    for defect in digest.most_severe(digest.severities):
+    for defect in annotation_order(verdict, digest):
         kind = ANNOTATION_KINDS[defect.severity]
         if room[kind] > 0:
             room[kind] -= 1
