@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from gate import __version__
+from gate.errors import EXIT_CODE_MEANINGS
 from gate.metrics import METRICS
 from gate.run import execute
 from gate.settings import RawOptions
@@ -26,17 +27,12 @@ class CommaList(click.types.StringParamType):
     envvar_list_splitter = ","
 
 
-EPILOG = """\b
-Exit codes:
-  0  the gate passed (or --on-error warn and no verdict was reached)
-  1  the gate failed: at least one count is over its maximum
-  2  usage or configuration error; nothing was sent
-  3  the service refused the credentials or the permission
-  4  no verdict: network, timeout, service error, unreadable report
-
-\b
-Metrics for --max NAME=N (N is a whole number, or 'off'):
-""" + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+EPILOG = (
+    "\b\nExit codes (retry 4 only; 130 and 143 mean the user cancelled):\n"
+    + "\n".join(f"  {int(code):<3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items())
+    + "\n\n\b\nMetrics for --max NAME=N (N is a whole number, or 'off'):\n"
+    + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+)
 
 
 def _option(*names: str, envvar: str | list[str] | None = None, **kwargs: Any) -> Any:
@@ -175,7 +171,8 @@ OPTIONS = [
     _option(
         "--check",
         is_flag=True,
-        help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
+        help="Diagnose the setup: endpoint, connection, TLS, credentials, every read-only call "
+        "of the run; then exit.",
     ),
     _option(
         "--run",
@@ -240,6 +237,25 @@ OPTIONS = [
         metavar="PREFIX",
         help="Remove PREFIX from the service's file paths [default: detected from the checkout].",
     ),
+    _option(
+        "--scope",
+        envvar="CODEARTS_SCOPE",
+        metavar="change|all",
+        help="change: judge the per-defect counts on the lines the change adds or modifies "
+        "(needs --task-id and git) [default: all].",
+    ),
+    _option(
+        "--base",
+        envvar="CODEARTS_BASE",
+        metavar="REV",
+        help="The change's base for --scope change [default: the pull/merge request's].",
+    ),
+    _option(
+        "--comment",
+        is_flag=True,
+        help="Write (and update) one comment on the pull/merge request; token: GITHUB_TOKEN "
+        "or CODEARTS_GITLAB_TOKEN. [env var: CODEARTS_COMMENT]",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -272,6 +288,7 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         branch=params["branch"],  # "" (given) sends no branch; None takes the CI's
         cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
         defects=params["defects"],
+        comment=env_flag(params["comment"], "CODEARTS_COMMENT"),
     )
 
 
@@ -290,13 +307,14 @@ ENV_FLAGS = {
     "run": "CODEARTS_RUN",
     "wait": "CODEARTS_WAIT",
     "cancel_on_timeout": "CODEARTS_CANCEL_ON_TIMEOUT",
+    "comment": "CODEARTS_COMMENT",
 }
 """The yes/no flags read from a variable here (click would take "false" for true)."""
 
 
 _NON_TEXT = frozenset(
     {"max_", "json_", "verbose", "quiet", "insecure", "check", "defects"}
-    | {"run", "wait", "branch", "cancel_on_timeout"}
+    | {"run", "wait", "branch", "cancel_on_timeout", "comment"}
 )
 
 

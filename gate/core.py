@@ -10,7 +10,7 @@ from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.text import encodable, redact
+from gate.text import bidi_shown, encodable, redact
 
 
 class Outcome(enum.Enum):
@@ -51,8 +51,10 @@ class ErrorInfo:
 
     @classmethod
     def from_error(cls, err: GateError) -> ErrorInfo:
-        """The summary of a ``GateError`` that the outputs show."""
-        return cls(kind=err.kind, message=encodable(str(err)), exit_code=err.exit_code)
+        """The summary of a ``GateError`` that the outputs show (invisible characters shown
+        escaped: every format carries the message, not all of them escape it)."""
+        message = bidi_shown(encodable(str(err)))
+        return cls(kind=err.kind, message=message, exit_code=err.exit_code)
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,12 @@ class ScanInfo:
     """Which scan of a task was gated and how long it took (``--run``, ``--wait``,
     ``--task-id`` alone).
 
-    ``source``: ``run`` (starting one failed), ``started`` (by this run), ``running``
-    (another scan was under way: the task's latest report was gated), ``waited``
-    (``--wait``) or ``latest`` (the task's latest version-level report, no wait).
-    ``scan_seconds`` is known only for a scan the gate started (run to the first poll
-    that saw it end); ``wait_seconds`` when it waited.
+    ``source``: ``run`` (starting one failed or gave no job id: nothing was gated),
+    ``started`` (by this run; ``queued_seconds`` set when another scan of the task was
+    under way first and the gate waited for it to end before starting its own),
+    ``waited`` (``--wait``) or ``latest`` (the task's latest version-level report, no
+    wait). ``scan_seconds`` is known only for a scan the gate started (run to the first
+    poll that saw it end); ``wait_seconds`` when it waited for the gated scan.
     """
 
     task_id: str
@@ -73,24 +76,50 @@ class ScanInfo:
     status: str | None = None
     scan_seconds: float | None = None
     wait_seconds: float | None = None
+    queued_seconds: float | None = None
+    branch: str | None = None
+    """The branch the gate asked the service to scan; None when not known."""
+    commit: str | None = None
+    """The head commit of the change under test (the CI's), which the service may not
+    have scanned: it scans the branch as it is when the scan starts."""
+    files_url: str | None = None
+    """Where the CI's forge shows a commit's files: ``{files_url}/{sha}/{path}#L{line}``."""
+
+    @property
+    def started_by_gate(self) -> bool:
+        """True when this run started the gated scan."""
+        return self.source == "started"
+
+    @property
+    def identity(self) -> str:
+        """``branch main, commit 0123456789ab`` (``unknown`` where not known)."""
+        return f"branch {self.branch or 'unknown'}, commit {(self.commit or 'unknown')[:12]}"
 
     @property
     def gated(self) -> str:
         """Which report was gated, in words."""
+        if self.source in ("job", "file"):
+            what = f"job {self.job_id}" if self.job_id else "the report in --report-file"
+            return what + (f" of task {self.task_id}" if self.task_id else "")
         if self.source == "run":
             # not "started none": a run whose answer was lost may well have started one
             return f"no scan: the run of task {self.task_id} gave no job id"
         if self.job_id:
             started = " (started by the gate)" if self.source == "started" else ""
+            if self.source == "started" and self.queued_seconds is not None:
+                started = " (started by the gate after another scan of the task ended)"
             return f"job {self.job_id}{started} of task {self.task_id}"
-        running = ", after the scan under way" if self.source == "running" else ""
-        return f"the latest version-level report of task {self.task_id}{running}"
+        return f"the latest version-level report of task {self.task_id}"
 
     def summary(self) -> str:
         """``job J (started by the gate) of task T; scan 1 min 5 s, wait 1 min 6 s``."""
         times = [
             f"{name} {seconds_text(value)}"
-            for name, value in (("scan", self.scan_seconds), ("wait", self.wait_seconds))
+            for name, value in (
+                ("queued", self.queued_seconds),
+                ("scan", self.scan_seconds),
+                ("wait", self.wait_seconds),
+            )
             if value is not None
         ]
         return self.gated + (f"; {', '.join(times)}" if times else "")
@@ -105,6 +134,58 @@ def seconds_text(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min {secs} s"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+PER_DEFECT_METRICS = ("critical", "major", "minor", "suggestion", "new")
+"""The counts that are a number of defects: judged on the change's lines in change scope
+(``new`` is every severity together)."""
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """What ``--scope change`` judged: the change's base and head, how much it touches,
+    and the pending defects on its added or modified lines (``digest``).
+
+    ``judged`` is False when change scope was asked for and the whole branch was judged
+    instead (``note`` says why: no change request and no ``--base``)."""
+
+    judged: bool
+    base: str | None = None
+    head: str | None = None
+    files: int = 0
+    lines: int = 0
+    digest: DefectDigest | None = None
+    note: str | None = None
+
+    def redacted(self, secrets: tuple[str, ...]) -> ChangeView:
+        """This view with every secret removed from its defects."""
+        return replace(self, digest=self.digest and self.digest.redacted(secrets))
+
+
+@dataclass(frozen=True)
+class CommentResult:
+    """What became of the pull/merge request comment: ``created``, ``updated``,
+    ``skipped`` or ``failed``, and why (never changes the verdict)."""
+
+    status: str
+    detail: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeCounts:
+    """Defects per severity on the change's lines; ``complete`` False when the fetch
+    ended early (a count within its maximum then cannot be trusted)."""
+
+    by_severity: dict[str, int]
+    complete: bool = True
+    shortfall: str = ""
+
+    def count(self, metric: str) -> int:
+        """Defects of ``metric``'s severity on the change; ``new``: of every severity."""
+        if metric == "new":
+            return sum(self.by_severity.values())
+        return self.by_severity.get(metric, 0)
 
 
 @dataclass(frozen=True)
@@ -124,6 +205,8 @@ class Verdict:
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
     scan: ScanInfo | None = None
     defects: DefectDigest | None = None
+    change: ChangeView | None = None
+    comment: CommentResult | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -163,7 +246,9 @@ class Verdict:
         defects = self.defects and self.defects.redacted(secrets)
         job_id = self.job_id and redact(self.job_id, secrets)  # a run's exec_id is the service's
         scan = self.scan and replace(
-            self.scan, job_id=self.scan.job_id and redact(self.scan.job_id, secrets)
+            self.scan,
+            job_id=self.scan.job_id and redact(self.scan.job_id, secrets),
+            branch=self.scan.branch and redact(self.scan.branch, secrets),
         )
         return replace(
             self,
@@ -174,6 +259,7 @@ class Verdict:
             defects=defects,
             job_id=job_id,
             scan=scan,
+            change=self.change and self.change.redacted(secrets),
         )
 
     @property
@@ -190,10 +276,22 @@ def _apply(report: Report, threshold: Threshold) -> Check:
     return Check(threshold.metric, threshold.maximum, actual)
 
 
-def evaluate(report: Report, policy: Policy) -> Verdict:
+def _apply_change(report: Report, threshold: Threshold, change: ChangeCounts | None) -> Check:
+    """A check on the change's defects for per-defect metrics, on the report otherwise."""
+    if change is None or threshold.metric not in PER_DEFECT_METRICS:
+        return _apply(report, threshold)
+    actual = change.count(threshold.metric)
+    if change.complete or actual > threshold.maximum:  # a lower bound over it still fails
+        return Check(threshold.metric, threshold.maximum, actual)
+    problem = f"{threshold.metric} in this change: {change.shortfall}"
+    return Check(threshold.metric, threshold.maximum, None, problem=problem)
+
+
+def evaluate(report: Report, policy: Policy, change: ChangeCounts | None = None) -> Verdict:
     """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass,
-    and a count over its maximum is a failure whatever the other counts are."""
-    checks = tuple(_apply(report, t) for t in policy.thresholds)
+    and a count over its maximum is a failure whatever the other counts are. With
+    ``change`` (``--scope change``), the per-defect counts are those on the change."""
+    checks = tuple(_apply_change(report, t, change) for t in policy.thresholds)
     unreadable = [c.problem for c in checks if c.problem]
     error = ErrorInfo.from_error(ReportError("; ".join(unreadable))) if unreadable else None
     if any(c.actual is not None and not c.passed for c in checks):

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from gate.ci import active
 from gate.core import Verdict
-from gate.defects import Defect
+from gate.defects import Defect, DefectDigest
 from gate.formats import render
 from gate.settings import OutputPaths
 from gate.text import escape_controls, neutralize_commands, one_line
@@ -49,10 +49,14 @@ def command(name: str, message: str, **properties: str) -> str:
 
 
 def mask_lines(secrets: Iterable[str]) -> list[str]:
-    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one."""
+    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one,
+    as is and without its indentation (a service re-indents what it echoes). A secret a
+    service splits elsewhere is no value the runner can mask: ``gate.text.redact`` finds it
+    in what the gate prints."""
     values: list[str] = []
     for secret in secrets:
-        for part in [secret, *secret.splitlines()]:
+        lines = secret.splitlines()
+        for part in [secret, *lines, *(line.strip() for line in lines)]:
             if part.strip() and part not in values:
                 values.append(part)
     # not through command(): the value must reach the masker exactly as it will be printed
@@ -161,7 +165,12 @@ def visible(text: str) -> str:
 
 
 def defect_annotation(defect: Defect) -> str:
-    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped."""
+    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped.
+
+    ``file`` is the checkout path escaped by the runner's rules (``command``: ``%``, line
+    feeds, ``:`` and ``,`` travel exactly); only other control characters, which no
+    repository path holds in practice, are shown as ``\\xNN`` to keep the log line safe.
+    The title names the rule, which people read; the message says what is wrong."""
     kind = ANNOTATION_KINDS[defect.severity]
     props = {"file": visible(defect.path)} if defect.path else {}
     if defect.path and defect.line > 0:
@@ -170,8 +179,22 @@ def defect_annotation(defect: Defect) -> str:
             props["col"] = str(defect.start_column)
             if defect.end_column is not None:
                 props["endColumn"] = str(defect.end_column)
-    props["title"] = one_line(f"CodeArts Check {defect.severity}: {defect.rule_id}", 200)
+    props["title"] = one_line(
+        f"CodeArts Check {defect.severity}: {defect.rule or defect.rule_id}", 200
+    )
     return command(kind, visible(defect.text()), **props)
+
+
+def annotation_order(verdict: Verdict, digest: DefectDigest) -> list[Defect]:
+    """The defects to annotate, most severe first; with ``--scope change`` those on the
+    change's lines take the slots first."""
+    every = digest.most_severe(digest.severities)
+    mine = verdict.change.digest if verdict.change and verdict.change.judged else None
+    if mine is None:
+        return every
+    first = mine.most_severe(mine.severities)
+    ids = {defect.fingerprint for defect in first}
+    return first + [defect for defect in every if defect.fingerprint not in ids]
 
 
 def defect_annotation_lines(verdict: Verdict) -> list[str]:
@@ -183,7 +206,7 @@ def defect_annotation_lines(verdict: Verdict) -> list[str]:
     used = [line.split(" ", 1)[0].split("::")[1] for line in annotation_lines(verdict)]
     room = {kind: limit - used.count(kind) for kind, limit in ANNOTATION_LIMITS.items()}
     lines = []
-    for defect in digest.most_severe(digest.severities):
+    for defect in annotation_order(verdict, digest):
         kind = ANNOTATION_KINDS[defect.severity]
         if room[kind] > 0:
             room[kind] -= 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from gate.errors import GateError, ReportError
 from gate.metrics import METRICS
 from gate.service_errors import ServiceAnswer, classify
-from gate.text import encodable, one_line, preview
+from gate.text import bidi_shown, encodable, one_line, preview
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Report:
     def report_url(self) -> str | None:
         """The console link to the report, when the service gave a string."""
         url = self.fields.get("REPORT_URL")
-        return encodable(url) if isinstance(url, str) and url else None
+        return bidi_shown(encodable(url)) if isinstance(url, str) and url else None
 
     @property
     def tools(self) -> tuple[str, ...]:
@@ -56,7 +56,7 @@ class Report:
         tools = self.fields.get("TOOL_LIST")
         if not isinstance(tools, list):
             return ()
-        return tuple(encodable(t) for t in tools if isinstance(t, str))
+        return tuple(bidi_shown(encodable(t)) for t in tools if isinstance(t, str))
 
 
 def _as_count(value: object, metric: str, field: str) -> int:

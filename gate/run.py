@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import Verdict, error_verdict, evaluate
+from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate
 from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
+    MIN_SECRET,
     OutputPaths,
     RawOptions,
     Settings,
+    TokenCredentials,
     build_settings,
     defect_outputs_of,
     outputs_of,
@@ -37,6 +41,7 @@ from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog
 
 log = logging.getLogger("gate")
@@ -67,13 +72,18 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
     text.use_secrets([*text.run_secrets(), *unmasked])
     secrets = list(text.run_secrets())  # grows with secrets learnt on the way
+    if settings.change.comment:  # the forge's token: masked before anything prints
+        for token in forge_tokens(os.environ):
+            protect(token, out, secrets)
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
         with interrupts_as_errors():
             return check(settings, out, on_secret=lambda secret: protect(secret, out, secrets))
     started = time.monotonic()
-    verdict = reach_verdict(settings, out, secrets)
+    if settings.change.note and settings.verbosity >= 0:
+        print(f"codearts-gate: {settings.change.note}", file=err)
+    verdict = reach_verdict(settings, out, secrets, started)
     verdict = replace(
         verdict,
         job_id=verdict.job_id or settings.job_id,
@@ -81,15 +91,41 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
     verdict = with_defects(settings, verdict, out, err, secrets)
+    verdict = with_comment(settings, verdict, out, err, started)
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+FORGE_TOKENS = ("GITHUB_TOKEN", "CODEARTS_GITLAB_TOKEN")
+
+
+def forge_tokens(env: Mapping[str, str]) -> list[str]:
+    """The forge tokens ``--comment`` may send (placeholders too short to be one left out:
+    redacting them would garble every message)."""
+    return [token for name in FORGE_TOKENS if len(token := env.get(name, "")) >= MIN_SECRET]
+
+
+def with_comment(
+    settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, started: float
+) -> Verdict:
+    """Write or update the pull/merge request comment when asked; the outcome stands."""
+    if not settings.change.comment:
+        return verdict
+    from gate.comment import post_comment  # noqa: PLC0415 - only with --comment
+
+    budget = settings.timeout - (time.monotonic() - started)
+    with interrupts_as_errors():
+        result = post_comment(settings, verdict, budget, on_secret=lambda _token: None)
+    if result.status in ("failed", "skipped") and settings.verbosity >= 0:
+        print(f"codearts-gate: warning: comment {result.status}: {result.detail}", file=err)
+    return replace(verdict, comment=result)
 
 
 def with_defects(
     settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
 ) -> Verdict:
     """Fetch the defects and write the per-defect files, when asked; the outcome stands."""
-    if not settings.defects.requested():
-        return verdict
+    if not settings.defects.requested() or (verdict.change is not None and verdict.defects):
+        return verdict  # not asked for, or fetched already to judge the change
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
     with interrupts_as_errors():
@@ -108,16 +144,89 @@ def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> 
         write_empty(config, reason and f"no verdict: {reason}", err)
 
 
-def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
-    """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
+def reach_verdict(
+    settings: Settings, out: TextIO, secrets: list[str], started: float | None = None
+) -> Verdict:
+    """Check the outputs (and the change's diff), get the report, judge it; any
+    ``GateError`` becomes the verdict."""
     scan = scan_log(settings) if settings.task_flow else None
     try:
         with interrupts_as_errors():
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
-            verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
+            diff = read_change(settings)  # before anything is sent: a usage error sends nothing
+            report = load_report(settings, out, secrets, scan)
+            verdict = judge(settings, report, diff, out, secrets, started=started)
     except GateError as error:
-        verdict = error_verdict(error, settings.job_id)
-    return with_scan(verdict, scan)
+        verdict = error_verdict(said_for(settings, error), settings.job_id)
+    return with_identity(with_scan(verdict, scan), settings)
+
+
+def read_change(settings: Settings) -> ChangeDiff | None:
+    """The change's diff from git, when the thresholds judge the change."""
+    change = settings.change
+    if not change.judged or change.target is None:
+        return None
+    from gate.gitdiff import Git, change_diff  # noqa: PLC0415 - only for --scope change
+
+    git = Git(Path.cwd(), min(GIT_SECONDS, settings.timeout), change.forge)
+    diff = change_diff(git, change.target, change.head)
+    log.info("change: %s..%s, %d lines", diff.base[:12], diff.head[:12], diff.lines.line_count())
+    return diff
+
+
+GIT_SECONDS = 120.0
+"""The longest the gate's git calls may take, each (within --timeout)."""
+
+
+def judge(
+    settings: Settings,
+    report: Report,
+    diff: ChangeDiff | None,
+    out: TextIO,
+    secrets: list[str],
+    *,
+    started: float | None,
+) -> Verdict:
+    """Judge the report; in change scope, with the counts of the change's defects."""
+    if diff is None:
+        verdict = evaluate(report, settings.policy)
+        note = settings.change.note
+        return replace(verdict, change=ChangeView(False, note=note)) if note else verdict
+    from gate.defect_run import judge_change  # noqa: PLC0415 - only for --scope change
+
+    elapsed = 0.0 if started is None else time.monotonic() - started
+    return judge_change(
+        settings,
+        report,
+        diff,
+        out,
+        secrets,
+        on_secret=lambda secret: protect(secret, out, secrets),
+        budget=settings.timeout - elapsed,
+    )
+
+
+def with_identity(verdict: Verdict, settings: Settings) -> Verdict:
+    """The verdict naming the gated scan's branch and the commit under test."""
+    scan = verdict.scan or ScanInfo(
+        settings.task_id,
+        "file" if settings.report_file else "job",
+        job_id=verdict.job_id or settings.job_id,
+    )
+    change = settings.change
+    identity = replace(
+        scan, branch=settings.branch, commit=change.commit, files_url=change.blob_url
+    )
+    return replace(verdict, scan=identity)
+
+
+def said_for(settings: Settings, error: GateError) -> GateError:
+    """The error in the words of this run's setup: a refused token is "expired or wrong"."""
+    if isinstance(settings.credentials, TokenCredentials):
+        from gate.service_errors import token_refused  # noqa: PLC0415 - only on an error
+
+        return token_refused(error)
+    return error
 
 
 def scan_log(settings: Settings) -> ScanLog:
@@ -236,7 +345,7 @@ def write_outputs(
     written, unwritten = {}, {}
     for name, path in paths.items():
         try:
-            write_atomic(path, render(name, verdict))
+            write_atomic(path, render(name, verdict), kind=name)
             written[name] = path
         except (OSError, ValueError) as error:
             unwritten[name] = path
@@ -296,13 +405,15 @@ def log_level(verbosity: int) -> int:
 
 @contextlib.contextmanager
 def interrupts_as_errors() -> Iterator[None]:
-    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written;
+    it exits 143 or 130 (``ExitCode.TERMINATED``, ``INTERRUPTED``), as shells do."""
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not fired:  # once: a second signal must not interrupt writing the outputs
             fired.append(signum)
-            raise Interrupted(f"stopped by {signal.Signals(signum).name} before a verdict")
+            name = signal.Signals(signum).name
+            raise Interrupted(f"stopped by {name} before a verdict", signum=signum)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

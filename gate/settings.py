@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gate.ci import ci_branch, from_fork
+from gate import ci
+from gate.ci import ChangeRequest, ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
@@ -82,6 +83,9 @@ class RawOptions:
     defects: bool = False
     defect_severity: str | None = None
     path_prefix_strip: str | None = None
+    scope: str | None = None
+    base: str | None = None
+    comment: str | None = None
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -153,6 +157,8 @@ class DefectSettings:
     wanted: bool = False
     severities: tuple[str, ...] = ("critical", "major")
     path_prefix: str | None = None
+    chosen: bool = False
+    """True when ``--defect-severity`` was given (else: those with a maximum)."""
 
     def paths(self) -> dict[str, str]:
         """Format name (as in the flag) to path, for the per-defect files asked for."""
@@ -166,6 +172,39 @@ class DefectSettings:
     def requested(self) -> bool:
         """True when defects are to be fetched: ``--defects`` or a per-defect file."""
         return self.wanted or bool(self.paths())
+
+
+@dataclass(frozen=True)
+class ChangeSettings:
+    """``--scope``, ``--base``, ``--comment`` and what the CI says of the change.
+
+    ``target`` is the revision whose merge base with ``head`` is the change's base
+    (``--base``, else the CI's); ``head`` the change's head commit (None: ``HEAD``).
+    """
+
+    scope: str = "all"
+    target: str | None = None
+    head: str | None = None
+    forge: str = ""
+    request: ChangeRequest | None = None
+    commit: str | None = None
+    blob_url: str | None = None
+    comment: bool = False
+
+    @property
+    def judged(self) -> bool:
+        """True when the thresholds judge the change's lines."""
+        return self.scope == "change" and self.target is not None
+
+    @property
+    def note(self) -> str | None:
+        """Why change scope was asked for and the whole branch is judged, if so."""
+        if self.scope != "change" or self.judged:
+            return None
+        return (
+            "--scope change: not a pull or merge request and no --base, so the whole "
+            "branch is judged (as --scope all)"
+        )
 
 
 @dataclass(frozen=True)
@@ -199,6 +238,7 @@ class Settings:
         return bool(self.task_id) and (self.run or self.wait or alone)
 
     defects: DefectSettings = field(default_factory=DefectSettings)
+    change: ChangeSettings = field(default_factory=ChangeSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -263,30 +303,42 @@ def build_settings(raw: RawOptions) -> Settings:
         check=raw.check,
         **task_options(raw, offline),
         defects=defect_settings_of(raw, policy_of(raw)),
+        change=change_settings_of(raw, os.environ, offline=offline),
     )
     refuse_insecure_secrets(settings)
     return settings
 
 
-MODE_RIVALS = {
-    "run": ("wait", "job_id", "report_file"),
-    "wait": ("report_file",),
-    "job_id": ("run",),
-    "report_file": ("run", "wait", "job_id"),
-}
-"""Options that name how the scan is found, each with the flags that override it when it
-came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_RUN``,
-``--run`` beats ``CODEARTS_JOB_ID``, ``--run``, ``--wait`` and ``--job-id`` beat
-``CODEARTS_REPORT_FILE`` (and ``--report-file`` beats ``CODEARTS_JOB_ID``: it is offline)."""
+MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
+"""The options that say how the scan is found (``--check`` is a flag only)."""
+MODE_CONFLICTS = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("run", "wait"),  # --wait alone starts nothing; --run waits anyway
+        ("run", "job_id"),  # --run gates the scan it starts
+        ("run", "report_file"),
+        ("wait", "report_file"),
+        ("job_id", "report_file"),
+        ("task_id", "report_file"),  # --task-id asks the service; a file is offline
+        ("check", "report_file"),  # --check calls the service
+    )
+)
+"""The mode pairs that cannot both hold. The others combine: ``--task-id`` with ``--run``,
+``--wait`` or ``--job-id`` (the job's report, the task for its defects), ``--wait`` with
+``--job-id``, ``--check`` with any mode that calls the service."""
 
 
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
-    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
-    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    """``raw`` without every mode variable that a mode given as a flag conflicts with:
+    a flag beats a variable, for every pair of modes (``MODE_CONFLICTS``). Two flags that
+    conflict, or two variables, both stay (``task_options`` refuses the pairs it cannot
+    serve)."""
+    flagged = {name for name in MODES if getattr(raw, name) and name not in raw.from_env}
     beaten: dict[str, Any] = {
         name: None
-        for name, rivals in MODE_RIVALS.items()
-        if name in raw.from_env and flagged & set(rivals)
+        for name in MODES
+        if name in raw.from_env
+        and any(frozenset((name, flag)) in MODE_CONFLICTS for flag in flagged)
     }
     return replace(raw, **beaten) if beaten else raw
 
@@ -341,6 +393,12 @@ def job_id_for(raw: RawOptions) -> str | None:
     None: the run's exec_id, or the task's latest version-level report, stands in."""
     if raw.task_id and not raw.job_id:
         return None
+    if waits(raw) and not raw.task_id and raw.job_id:
+        raise UsageError(
+            "--run and --wait need the check task's id: set --task-id (or CODEARTS_TASK_ID) "
+            "to the task, not --job-id (a job id names one scan: to gate that scan, drop "
+            "--run/--wait)"
+        )
     if waits(raw) and not raw.task_id:
         raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
     return job_id_of(raw.job_id, check=raw.check)
@@ -449,7 +507,12 @@ def job_id_of(text: str | None, *, check: bool = False) -> str:
             "(a --report-file is not used by --check)"
         )
     if not text:
-        raise UsageError("no job id: set --job-id or CODEARTS_JOB_ID (or judge a --report-file)")
+        raise UsageError(
+            "no job id and no task: nothing to gate. Run the check task and gate its scan "
+            "with codearts-gate --task-id ID --run (or CODEARTS_TASK_ID and "
+            "CODEARTS_RUN=true), gate a known scan with --job-id ID, or judge a saved answer "
+            "with --report-file PATH; codearts-gate --help lists every option"
+        )
     if not _JOB_ID.fullmatch(text):
         raise UsageError(f"--job-id must be 1 to 64 of A-Z a-z 0-9 _ -, got {text!r}")
     return text
@@ -707,6 +770,7 @@ def defect_settings_of(raw: RawOptions, policy: Policy) -> DefectSettings:
         wanted=raw.defects,
         severities=defect_severities_of(raw.defect_severity, metrics),
         path_prefix=(raw.path_prefix_strip or "").strip() or None,
+        chosen=bool((raw.defect_severity or "").strip()),
     )
 
 
@@ -722,3 +786,51 @@ def defect_severities_of(text: str | None, metrics: list[str]) -> tuple[str, ...
         valid = ", ".join(SEVERITIES)
         raise UsageError(f"--defect-severity: unknown {unknown!r}; use {valid} or all")
     return tuple(s for s in SEVERITIES if s in names)
+
+
+def forge_of(env: Mapping[str, str], request: ChangeRequest | None) -> str:
+    """The CI the gate runs in (``github``, ``gitlab``, ``jenkins`` or ``""``)."""
+    if request is not None:
+        return request.forge
+    if ci.active(env):
+        return "github"
+    return "gitlab" if env.get("GITLAB_CI") else "jenkins" if env.get("JENKINS_URL") else ""
+
+
+def scope_of(text: str | None) -> str:
+    """``--scope``: ``all`` (default) or ``change``."""
+    scope = (text or "all").strip().lower()
+    if scope not in ("all", "change"):
+        raise UsageError(f"--scope must be 'change' or 'all', got {text!r}")
+    return scope
+
+
+def change_settings_of(raw: RawOptions, env: Mapping[str, str], *, offline: bool) -> ChangeSettings:
+    """``--scope``, ``--base`` and ``--comment``, with the change the CI builds."""
+    scope = scope_of(raw.scope)
+    comment = flag_of(raw.comment, "--comment/CODEARTS_COMMENT")
+    base = ci.revision(raw.base.strip(), "--base/CODEARTS_BASE") if raw.base else None
+    event = ci.event_payload(env)
+    request = ci.change_request(env, event)
+    if scope == "change" and (offline or not raw.task_id):
+        raise UsageError(
+            "--scope change counts the defects on the change's lines, read from the task's "
+            "defect list: set --task-id (CODEARTS_TASK_ID)"
+            + (" and drop --report-file" if offline else "")
+        )
+    target = base or (request.target if request else None)
+    if scope == "change" and request is not None and target is None:
+        raise UsageError(
+            f"--scope change: the {request.forge} change request does not say its base: "
+            "set --base (CODEARTS_BASE) to the target branch, e.g. origin/main"
+        )
+    return ChangeSettings(
+        scope=scope,
+        target=target,
+        head=request.head if request else None,
+        forge=forge_of(env, request),
+        request=request,
+        commit=ci.head_commit(env, event),
+        blob_url=ci.blob_url(env),
+        comment=comment,
+    )

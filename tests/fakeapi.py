@@ -532,6 +532,7 @@ FAILED_LOG: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+RIVAL_BRANCH = "other-pipeline"  # the branch of the scans other pipelines start
 STATE_INFO = {1: "failed", 2: "success", 3: "stopped"}  # older docs' words; newer: Chinese
 
 
@@ -582,6 +583,7 @@ class FakeTask:
     ends_at: float | None = None
     stopped_at: float | None = None
     run_count: int = 0
+    rivals: list[float] = field(default_factory=list)
 
     def start(self, now: float, length: float, branch: str | None) -> str:
         """A new scan from ``now``; its exec id."""
@@ -637,6 +639,8 @@ class FakeTask:
         if not valid:
             msg = "Verify request parameter failed: the body is not a RunRequestV2"
             return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        if not self.running(now) and self.rivals:
+            self.start(now, self.rivals.pop(0), RIVAL_BRANCH)
         if self.running(now):
             return _json_reply(200, _cc_body("CC.00050015", "task is running", failed=False))
         exec_id = self.start(now, self.length, body.get("git_branch"))
@@ -798,7 +802,7 @@ class FakeCodeArts:
         running_for = kwargs.pop("running_for", None)
         task = FakeTask(task_id, **kwargs)
         if running_for is not None:  # a scan someone else started is under way
-            task.start(self.clock(), running_for, branch=None)
+            task.start(self.clock(), running_for, branch=RIVAL_BRANCH)
         self.tasks[task_id] = task
         return task
 

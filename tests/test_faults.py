@@ -149,6 +149,8 @@ ODD = 'fault/token+echoed"in=other&forms~0123456789'
 B64 = base64.b64encode(f"gate:{ODD}".encode()).decode()
 CUT = "x" * 150 + " token " + ODD[:25]
 """An error message that the service cut in the middle of the token."""
+SPLIT_PAGE = f"<p>X-Auth-Token: <span>{ECHOED[:30]}</span><wbr><span>{ECHOED[30:]}</span>".encode()
+"""An error page that wraps the echoed token with markup (issue 17)."""
 OVER_AND_UNREADABLE = (
     b'{"status": "success", "result": {"critical": 0, "major": 3, "UNRESOLVED_ADD": "n/a"}}'
 )
@@ -311,6 +313,20 @@ FAULTS = [
     fault("retry-after-superscript",
           [json_step(503, apigw("APIGW.0202", "x"), headers={"Retry-After": "\u00b2"}), PASS], 0,
           attempts=2, what="503 with Retry-After: \u00b2 (a superscript two), then a pass"),
+    # third hardening round (issue 17): a secret split anywhere
+    fault("token-wrapped-over-two-lines",
+          json_step(401, apigw("APIGW.0301", f"token {ODD[:20]}\r\n{ODD[20:]} is invalid"),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg holds the token wrapped over two lines",
+          token=ODD, absent=(ODD[:20], ODD[20:])),
+    fault("token-split-by-an-escaped-line-break",
+          json_step(401, apigw("APIGW.0301", f"token {ODD[:9]}\\n{ODD[9:]} is invalid"),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg holds the token split by a literal \\n",
+          token=ODD, absent=(ODD[:9], ODD[9:])),
+    fault("token-split-by-markup", raw_step(400, SPLIT_PAGE, "text/html", auth=False), 4,
+          "service", "HTTP 400", what="400 HTML page echoing the token split by </span><span>",
+          token=ECHOED, absent=(ECHOED[:30], ECHOED[30:])),
 ]
 # fmt: on
 

@@ -73,7 +73,8 @@ def test_flag_variables_read_true_and_false(text, value):
     [
         ({"run": "maybe"}, "--run/CODEARTS_RUN must be true or false"),
         ({"cancel_on_timeout": "2"}, "CODEARTS_CANCEL_ON_TIMEOUT must be true or false"),
-        ({"run": "true", "task_id": None, "job_id": "ab" * 16}, "need the task"),
+        ({"run": "true", "task_id": None, "job_id": "ab" * 16}, "set --task-id .* not --job-id"),
+        ({"run": "true", "task_id": None}, "need the task"),
         ({"run": "true", "job_id": "ab" * 16}, "drop --job-id"),
         ({"wait": "true", "report_file": "x.json"}, "drop --report-file"),
         ({"console_project_id": "a b"}, "--console-project-id"),

@@ -17,8 +17,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -87,6 +87,8 @@ class Answer:
     location: str | None
     subject_token: str | None = None
     url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Every header of the answer (case-insensitive): pagination, rate limits."""
 
 
 class TrustAdapter(HTTPAdapter):
@@ -185,6 +187,15 @@ def build_session(settings: Settings) -> requests.Session:
     return session
 
 
+def build_forge_session(settings: Settings, headers: Mapping[str, str]) -> requests.Session:
+    """A session for a forge's REST API (GitHub, GitLab): the same trust and identity as
+    the service's, its own credentials in ``headers``, none of CodeArts'."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
+    session.mount("https://", TrustAdapter(trust_context(settings.ca_bundle)))
+    return session
+
+
 def within(deadline: Deadline, call: Callable[[], T]) -> T:
     """Run ``call`` in a daemon thread; ``DeadlineError`` if it outlives the deadline."""
     outcome: dict[str, Any] = {}
@@ -277,6 +288,7 @@ def exchange(
                 location=r.headers.get("Location"),
                 subject_token=r.headers.get("X-Subject-Token"),
                 url=url,
+                headers=r.headers,
             )
     except requests.RequestException as err:
         raise transport_error(err, url, deadline) from None
@@ -314,10 +326,7 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
         # err's text is only searched, never shown: it can hold the proxy's password
         return proxy_error(url, auth_required=TUNNEL_AUTH_REQUIRED.search(str(err)) is not None)
     if isinstance(err, requests.exceptions.SSLError):
-        return NetworkError(
-            f"TLS verification of {host} failed",
-            hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
-        )
+        return tls_error(err, host)
     if isinstance(err, requests.exceptions.Timeout):
         return TransientNetworkError(f"{host} did not answer in time")
     if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
@@ -348,6 +357,11 @@ def connection_error(err: requests.RequestException, url: str) -> GateError:
 def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
     """True when ``err`` or anything in its chain of causes (urllib3 nests them in
     ``reason`` and ``args``) is one of ``kinds``."""
+    return any(isinstance(item, kinds) for item in _causes(err))
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and everything in its chain of causes, each once."""
     seen: set[int] = set()
     todo: list[object] = [err]
     while todo:
@@ -355,10 +369,40 @@ def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, kinds):
-            return True
+        yield item
         todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
-    return False
+
+
+NOT_TLS_REASONS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"}
+)
+"""What OpenSSL says when the server's first bytes are no TLS record (plain HTTP)."""
+
+
+def speaks_no_tls(err: BaseException) -> bool:
+    """True when the TLS handshake failed because the server answered without TLS."""
+    return any(
+        isinstance(item, ssl.SSLError) and item.reason in NOT_TLS_REASONS for item in _causes(err)
+    )
+
+
+def tls_error(err: requests.exceptions.SSLError, host: str) -> NetworkError:
+    """A failed TLS handshake: a server that speaks no TLS, or a certificate not trusted."""
+    if speaks_no_tls(err):
+        return not_tls_error(host)
+    return NetworkError(
+        f"TLS verification of {host} failed",
+        hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
+    )
+
+
+def not_tls_error(host: str) -> NetworkError:
+    """An ``https://`` endpoint whose server does not speak TLS (plain HTTP, most likely)."""
+    return NetworkError(
+        f"{host} does not speak TLS: the https:// endpoint answered in plain HTTP (or "
+        "another protocol), not with a TLS handshake",
+        hint="check the port and the scheme of --endpoint (an http port given as https://?)",
+    )
 
 
 def proxy_error(url: str, *, auth_required: bool) -> GateError:

@@ -41,11 +41,29 @@ def verdict_line(verdict: Verdict) -> str:
         why = f"{plural(checks, 'check')} within their maximum"
     else:
         why = verdict.error.kind if verdict.error else "error"
-    line = f"verdict: {word} ({why})"
+        if verdict.exit_code >= 128:  # a signal's code (130, 143): say it, it is unusual
+            why += f", exit {int(verdict.exit_code)}"
+    if verdict.change and verdict.change.judged:
+        why += ", on the change's lines"
+    line = f"verdict: {word} ({why}){identity(verdict)}"
     if verdict.unwritten:
         lost = ", ".join(verdict.unwritten)
         line += f"; not written: {lost}; exit {int(verdict.exit_code)}"
     return line
+
+
+def identity(verdict: Verdict) -> str:
+    """`` on branch B, commit C`` for what is known of the two; empty when neither is."""
+    scan = verdict.scan
+    named = [
+        f"{what} {one_line(value, 100)}"
+        for what, value in (
+            ("branch", scan and scan.branch),
+            ("commit", scan and scan.commit and scan.commit[:12]),
+        )
+        if value
+    ]
+    return f" on {', '.join(named)}" if named else ""
 
 
 def render(verdict: Verdict) -> str:
@@ -54,5 +72,5 @@ def render(verdict: Verdict) -> str:
     if verdict.report_url:
         lines.append(f"report: {one_line(verdict.report_url, 2000)}")
     if verdict.scan:
-        lines.append(f"gated: {verdict.scan.summary()}")
+        lines.append(f"gated: {one_line(verdict.scan.summary(), 1000)}")
     return "\n".join(lines) + "\n"

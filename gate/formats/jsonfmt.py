@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gate.core import ScanInfo, Verdict
+from gate.core import ChangeView, CommentResult, ScanInfo, Verdict
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:
@@ -24,6 +24,8 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         if verdict.error is None
         else {"kind": verdict.error.kind, "message": verdict.error.message},
         "scan": scan_dict(verdict.scan),
+        "scope": scope_dict(verdict.change),
+        "comment": comment_dict(verdict.comment),
     }
 
 
@@ -38,8 +40,36 @@ def scan_dict(scan: ScanInfo | None) -> dict[str, object] | None:
         "status": scan.status,
         "scan_seconds": _rounded(scan.scan_seconds),
         "wait_seconds": _rounded(scan.wait_seconds),
+        "queued_seconds": _rounded(scan.queued_seconds),
         "gated": scan.gated,
+        "branch": scan.branch,
+        "commit": scan.commit,
+        "started_by_gate": scan.started_by_gate,
     }
+
+
+def scope_dict(change: ChangeView | None) -> dict[str, object]:
+    """What the thresholds judged: ``change`` (with its base, head and the defects on its
+    lines) or ``all`` (the whole branch)."""
+    if change is None or not change.judged:
+        return {"judged": "all", "note": change.note if change else None}
+    mine = change.digest
+    return {
+        "judged": "change",
+        "base": change.base,
+        "head": change.head,
+        "files": change.files,
+        "lines": change.lines,
+        "defects": mine.fetched if mine else None,
+        "by_severity": dict(mine.by_severity) if mine else {},
+    }
+
+
+def comment_dict(comment: CommentResult | None) -> dict[str, object] | None:
+    """What became of the pull/merge request comment (``--comment``); None when not asked."""
+    if comment is None:
+        return None
+    return {"status": comment.status, "detail": comment.detail, "url": comment.url}
 
 
 def _rounded(seconds: float | None) -> float | None:
@@ -57,6 +87,7 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
         "total": digest.total,
         "by_severity": dict(digest.by_severity),
         "sarif_omitted": digest.sarif_omitted,
+        "codequality_omitted": digest.codequality_omitted,
         "error": digest.error,
         "complete": digest.error is None and not digest.incomplete and not digest.notes,
         "missing": digest.missing if digest.error is None else None,
