@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from gate.baseline import Baseline
 from gate.defects import DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
@@ -23,17 +24,69 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Check:
-    """One threshold applied: ``actual`` is ``None`` when the count could not be read."""
+    """One threshold applied: ``actual`` is ``None`` when the count could not be read.
+
+    ``maximum`` None: no maximum (a pure ratchet). ``baseline``: the count the baseline
+    holds, when one is compared with; ``max_increase``: how much it may have grown.
+    ``note``: what the output must say about how this count was judged.
+    """
 
     metric: str
-    maximum: int
+    maximum: int | None
     actual: int | None
     problem: str | None = None
+    baseline: int | None = None
+    max_increase: int | None = None
+    note: str | None = None
 
     @property
     def passed(self) -> bool:
-        """True only for a count that was read and is within its maximum."""
-        return self.actual is not None and self.actual <= self.maximum
+        """True only for a count that was read, is within its maximum and did not grow
+        by more than allowed."""
+        return self.actual is not None and self.within_maximum and self.within_increase
+
+    @property
+    def within_maximum(self) -> bool:
+        """The count is at most its maximum (or there is none)."""
+        return self.maximum is None or (self.actual is not None and self.actual <= self.maximum)
+
+    @property
+    def within_increase(self) -> bool:
+        """The count grew by at most the allowed increase (or there is no comparison)."""
+        delta = self.delta
+        return self.max_increase is None or delta is None or delta <= self.max_increase
+
+    @property
+    def delta(self) -> int | None:
+        """How much the count changed since the baseline; None without one."""
+        if self.actual is None or self.baseline is None:
+            return None
+        return self.actual - self.baseline
+
+    def shown(self) -> str:
+        """``4 (+2 since the baseline)``, ``4``, or ``?`` when unreadable."""
+        if self.actual is None:
+            return "?"
+        delta = self.delta
+        return str(self.actual) + ("" if delta is None else f" ({delta:+d} since the baseline)")
+
+    def limits(self) -> str:
+        """``0``, ``off``, ``0, +0 since the baseline``, ``off, +0 since the baseline``."""
+        maximum = "off" if self.maximum is None else str(self.maximum)
+        if self.max_increase is None or self.baseline is None:
+            return maximum
+        return f"{maximum}, +{self.max_increase} since the baseline"
+
+    def why_failed(self) -> str:
+        """``4 > maximum 0``, ``grew by 2 > allowed +0``, or both; empty when it passed."""
+        reasons = []
+        if self.actual is not None and not self.within_maximum:
+            reasons.append(f"{self.actual} > maximum {self.maximum}")
+        if self.actual is not None and not self.within_increase:
+            reasons.append(
+                f"grew by {self.delta} since the baseline > allowed +{self.max_increase}"
+            )
+        return "; ".join(reasons)
 
     @property
     def description(self) -> str:
@@ -124,6 +177,10 @@ class Verdict:
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
     scan: ScanInfo | None = None
     defects: DefectDigest | None = None
+    baseline: Baseline | None = None
+    """The counts compared with (``--baseline``), named for every output."""
+    baseline_note: str | None = None
+    """Why no baseline was compared with although one was asked for (``--baseline-optional``)."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -165,6 +222,10 @@ class Verdict:
         scan = self.scan and replace(
             self.scan, job_id=self.scan.job_id and redact(self.scan.job_id, secrets)
         )
+        baseline = self.baseline and replace(
+            self.baseline, label=redact(self.baseline.label, secrets)
+        )
+        note = self.baseline_note and redact(self.baseline_note, secrets)
         return replace(
             self,
             error=error,
@@ -174,6 +235,8 @@ class Verdict:
             defects=defects,
             job_id=job_id,
             scan=scan,
+            baseline=baseline,
+            baseline_note=note,
         )
 
     @property
@@ -182,18 +245,51 @@ class Verdict:
         return tuple(c for c in self.checks if c.actual is not None and not c.passed)
 
 
-def _apply(report: Report, threshold: Threshold) -> Check:
+def _apply(report: Report, threshold: Threshold, baseline: Baseline | None = None) -> Check:
     try:
         actual = report.count(threshold.metric)
     except ReportError as err:
         return Check(threshold.metric, threshold.maximum, None, problem=str(err))
-    return Check(threshold.metric, threshold.maximum, actual)
+    check = Check(threshold.metric, threshold.maximum, actual)
+    return against(check, threshold, baseline) if baseline is not None else check
 
 
-def evaluate(report: Report, policy: Policy) -> Verdict:
-    """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass,
-    and a count over its maximum is a failure whatever the other counts are."""
-    checks = tuple(_apply(report, t) for t in policy.thresholds)
+def against(check: Check, threshold: Threshold, baseline: Baseline) -> Check:
+    """``check`` compared with the baseline: its count there and the allowed increase (0
+    unless said otherwise). A count the baseline does not carry is judged on its maximum
+    alone (and says so); with no maximum either, it cannot be judged at all."""
+    before = baseline.counts.get(check.metric)
+    if before is None and check.maximum is None:
+        problem = (
+            f"the baseline ({baseline.label}) carries no {check.metric!r} count and "
+            f"{check.metric} has no maximum: it cannot be judged"
+        )
+        return replace(check, actual=None, problem=problem)
+    if before is None:
+        note = f"the baseline does not carry {check.metric}: judged on its maximum alone"
+        return replace(check, note=note)
+    if not threshold.ratchet:
+        return replace(check, baseline=before)
+    increase = 0 if threshold.max_increase is None else threshold.max_increase
+    return replace(check, baseline=before, max_increase=increase)
+
+
+def evaluate(report: Report, policy: Policy, baseline: Baseline | None = None) -> Verdict:
+    """Judge ``report`` against ``policy`` (and ``baseline``, when given); an unreadable
+    count is an error, never a pass, and a count over its maximum or grown past its
+    allowed increase is a failure whatever the other counts are."""
+    checks = tuple(_apply(report, t, baseline) for t in policy.thresholds)
+    return replace(
+        judged(checks),
+        counts=report.readable_counts(),
+        report_url=report.report_url,
+        tools=report.tools,
+        baseline=baseline,
+    )
+
+
+def judged(checks: tuple[Check, ...]) -> Verdict:
+    """The verdict of ``checks`` alone: failed, error (a count unreadable) or passed."""
     unreadable = [c.problem for c in checks if c.problem]
     error = ErrorInfo.from_error(ReportError("; ".join(unreadable))) if unreadable else None
     if any(c.actual is not None and not c.passed for c in checks):
@@ -202,9 +298,18 @@ def evaluate(report: Report, policy: Policy) -> Verdict:
         outcome = Outcome.ERROR
     else:
         outcome = Outcome.PASSED
-    return Verdict(
-        outcome, checks, report.readable_counts(), report.report_url, report.tools, error=error
-    )
+    return Verdict(outcome, checks, error=error)
+
+
+def without_baseline(verdict: Verdict, err: GateError, *, optional: bool) -> Verdict:
+    """A verdict reached without the baseline asked for: with ``--baseline-optional`` the
+    thresholds alone, saying so; otherwise no verdict (a failed check still fails)."""
+    if optional:
+        note = f"{err.message}; judged on the thresholds alone (--baseline-optional)"
+        return replace(verdict, baseline_note=encodable(note))
+    error = ErrorInfo.from_error(err)
+    outcome = Outcome.FAILED if verdict.outcome is Outcome.FAILED else Outcome.ERROR
+    return replace(verdict, outcome=outcome, error=error)
 
 
 def error_verdict(err: GateError, job_id: str | None = None) -> Verdict:

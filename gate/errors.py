@@ -106,6 +106,12 @@ class OutputError(GateError):
     kind = "output"
 
 
+class BaselineError(GateError):
+    """A baseline was asked for and cannot be had: no verdict, never a silent pass."""
+
+    kind = "baseline"
+
+
 def final_exit_code(code: ExitCode, *, warn_on_error: bool) -> ExitCode:
     """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead."""
     no_verdict = code in (ExitCode.CREDENTIALS_REFUSED, ExitCode.NO_VERDICT)

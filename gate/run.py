@@ -161,6 +161,7 @@ def load_task_report(settings: Settings, out: TextIO, secrets: list[str], scan: 
     err = log_stream()
     beat = Heartbeat(err, settings.task_id, secrets, live=err.isatty())
     tools = Tools(tick=beat.tick, on_secret=lambda secret: protect(secret, out, secrets))
+    tools.on_estimate = beat.use_estimate
     if settings.verbosity >= 0:
         tools.heartbeat = beat
     title = f"CodeArts Check: {'running' if settings.run else 'gating'} task {settings.task_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gate.core import ScanInfo, Verdict
+from gate.core import Check, ScanInfo, Verdict
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:
@@ -14,16 +14,45 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "exit_code": int(verdict.exit_code),
         "job_id": verdict.job_id,
         "report_url": verdict.report_url,
-        "checks": [
-            {"metric": c.metric, "actual": c.actual, "max": c.maximum, "passed": c.passed}
-            for c in verdict.checks
-        ],
+        "checks": [check_dict(c, compared=verdict.baseline is not None) for c in verdict.checks],
         "counts": dict(verdict.counts),
         "tools": list(verdict.tools),
         "error": None
         if verdict.error is None
         else {"kind": verdict.error.kind, "message": verdict.error.message},
         "scan": scan_dict(verdict.scan),
+        "baseline": baseline_dict(verdict),
+    }
+
+
+def check_dict(check: Check, *, compared: bool) -> dict[str, object]:
+    """One check; ``delta`` (and the baseline's count, the allowed increase) when a
+    baseline was ``compared`` with, ``note`` when the check was judged otherwise."""
+    data: dict[str, object] = {
+        "metric": check.metric,
+        "actual": check.actual,
+        "max": check.maximum,
+        "passed": check.passed,
+    }
+    if compared:
+        data |= {"delta": check.delta, "baseline": check.baseline}
+        data["max_increase"] = check.max_increase
+    if check.note:
+        data["note"] = check.note
+    return data
+
+
+def baseline_dict(verdict: Verdict) -> dict[str, object] | None:
+    """The baseline compared with: where from, which job, when, its counts; or why none."""
+    base = verdict.baseline
+    if base is None:
+        return {"missing": verdict.baseline_note} if verdict.baseline_note else None
+    return {
+        "source": base.source,
+        "label": base.label,
+        "job_id": base.job_id,
+        "started": base.started,
+        "counts": dict(base.counts),
     }
 
 

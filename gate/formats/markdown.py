@@ -69,9 +69,20 @@ def md_link(url: str, label: str) -> str:
 
 
 def _row(check: Check) -> str:
-    actual = "unreadable" if check.actual is None else str(check.actual)
+    actual = "unreadable" if check.actual is None else check.shown()
     result = "✅ pass" if check.passed else ("⚠️ error" if check.actual is None else "❌ fail")
-    return f"| {check.metric} ({check.description}) | {actual} | {check.maximum} | {result} |"
+    return f"| {check.metric} ({check.description}) | {actual} | {check.limits()} | {result} |"
+
+
+def _baseline(verdict: Verdict) -> list[str]:
+    """The baseline compared with (or why none was), and how counts were judged."""
+    lines = []
+    if verdict.baseline:
+        lines.append(f"**Baseline:** {md_escape(verdict.baseline.label)}")
+    if verdict.baseline_note:
+        lines.append(f"**Baseline:** none: {md_escape(verdict.baseline_note)}")
+    lines += [f"**Note:** {md_escape(c.note)}" for c in verdict.checks if c.note]
+    return [line + "  " for line in lines] + ([""] if lines else [])
 
 
 def _table(verdict: Verdict) -> list[str]:
@@ -157,6 +168,7 @@ def _defects(verdict: Verdict) -> list[str]:
 def render(verdict: Verdict) -> str:
     """The Markdown summary."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _defects(verdict)
+    parts = _headline(verdict) + table + ([""] if table else []) + _baseline(verdict)
+    parts += _defects(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
