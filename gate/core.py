@@ -6,11 +6,12 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from gate.baseline import Baseline
-from gate.defects import DefectDigest
+from gate.defects import SEVERITIES, DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.suppressions import SuppressionOutcome, counts_without_suppressed
 from gate.text import encodable, redact
 
 
@@ -38,6 +39,8 @@ class Check:
     baseline: int | None = None
     max_increase: int | None = None
     note: str | None = None
+    reported: int | None = None
+    """The report's count, when the judged one came from the defect list (suppressions)."""
 
     @property
     def passed(self) -> bool:
@@ -67,8 +70,12 @@ class Check:
         """``4 (+2 since the baseline)``, ``4``, or ``?`` when unreadable."""
         if self.actual is None:
             return "?"
-        delta = self.delta
-        return str(self.actual) + ("" if delta is None else f" ({delta:+d} since the baseline)")
+        delta, parts = self.delta, []
+        if delta is not None:
+            parts.append(f"{delta:+d} since the baseline")
+        if self.reported is not None and self.reported != self.actual:
+            parts.append(f"report {self.reported}")
+        return str(self.actual) + (f" ({'; '.join(parts)})" if parts else "")
 
     def limits(self) -> str:
         """``0``, ``off``, ``0, +0 since the baseline``, ``off, +0 since the baseline``."""
@@ -181,6 +188,8 @@ class Verdict:
     """The counts compared with (``--baseline``), named for every output."""
     baseline_note: str | None = None
     """Why no baseline was compared with although one was asked for (``--baseline-optional``)."""
+    suppression: SuppressionOutcome | None = None
+    """What the ``[[suppress]]`` entries did, when there are any."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -315,3 +324,49 @@ def without_baseline(verdict: Verdict, err: GateError, *, optional: bool) -> Ver
 def error_verdict(err: GateError, job_id: str | None = None) -> Verdict:
     """The verdict when no report could be had: no checks, the error saying why."""
     return Verdict(Outcome.ERROR, job_id=job_id, error=ErrorInfo.from_error(err))
+
+
+NEW_NOT_LOWERED = "suppressions do not lower new: the report does not say which defects it counts"
+
+
+def with_suppressions(verdict: Verdict, outcome: SuppressionOutcome) -> Verdict:
+    """The verdict judged on the defect list less the suppressed defects: each severity
+    check fetched counts the pending defects not suppressed (the report's count beside
+    it). Defects that could not all be fetched leave those counts unreadable: no pass."""
+    digest = verdict.defects
+    why = digest_problem(digest)
+    counts = (
+        {} if digest is None else counts_without_suppressed(digest.by_severity, outcome.suppressed)
+    )
+    fetched = () if digest is None else digest.severities
+    checks = tuple(recounted(c, counts, fetched, why) for c in verdict.checks)
+    again = judged(checks)
+    error = verdict.error or again.error
+    failed = again.outcome is Outcome.FAILED
+    result = Outcome.FAILED if failed else Outcome.ERROR if error else Outcome.PASSED
+    return replace(verdict, outcome=result, checks=checks, error=error, suppression=outcome)
+
+
+def digest_problem(digest: DefectDigest | None) -> str | None:
+    """Why the defect list cannot stand in for the report's counts, or None."""
+    if digest is None or digest.error:
+        reason = digest.error if digest and digest.error else "the defects were not fetched"
+        return f"the suppressions need the defect list: {reason}"
+    if digest.incomplete:
+        return f"the suppressions need every pending defect: only {digest.shortfall()} came"
+    return None
+
+
+def recounted(
+    check: Check, counts: dict[str, int], fetched: tuple[str, ...], why: str | None
+) -> Check:
+    """One check on the defect list's count (``new`` keeps the report's, and says so)."""
+    if check.metric == "new":
+        return replace(check, note=NEW_NOT_LOWERED)
+    if check.metric not in SEVERITIES or check.actual is None:
+        return check
+    if why is not None:
+        return replace(check, actual=None, reported=check.actual, problem=why)
+    if check.metric not in fetched:  # --defect-severity left it out: the report's count
+        return replace(check, note=f"{check.metric} defects were not fetched: the report's count")
+    return replace(check, actual=counts[check.metric], reported=check.actual)

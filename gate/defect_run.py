@@ -22,6 +22,7 @@ from gate.formats import DefectWriter, defect_writer
 from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
 from gate.settings import DefectSettings, Settings
+from gate.suppressions import Ledger
 from gate.text import one_line, redact
 
 
@@ -44,9 +45,11 @@ def attach_defects(
     secrets: list[str],
     *,
     on_secret: Callable[[str], None],
+    ledger: Ledger | None = None,
 ) -> Verdict:
-    """The verdict with its defect digest; the per-defect files written either way."""
-    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret)
+    """The verdict with its defect digest; the per-defect files written either way.
+    ``ledger`` marks each defect a ``[[suppress]]`` entry names."""
+    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret, ledger=ledger)
     lost = write_empty(settings.defects, digest.error, err) if digest.error else []
     if not (isinstance(failure, OSError) and lost):  # else write_empty told of it, once
         warn_if_short(digest, settings.verbosity, err)
@@ -60,6 +63,8 @@ def fetched_digest(
     out: TextIO,
     secrets: list[str],
     on_secret: Callable[[str], None],
+    *,
+    ledger: Ledger | None = None,
 ) -> tuple[DefectDigest, BaseException | None]:
     """The digest of the defects, their files written; or one saying why they are missing,
     and the error that stopped the fetch."""
@@ -70,7 +75,7 @@ def fetched_digest(
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                return fetch_and_write(settings, secrets, on_secret, budget), None
+                return fetch_and_write(settings, secrets, on_secret, budget, ledger), None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
             failure = error
@@ -88,7 +93,11 @@ def describe(error: BaseException) -> str:
 
 
 def fetch_and_write(
-    settings: Settings, secrets: list[str], on_secret: Callable[[str], None], budget: float
+    settings: Settings,
+    secrets: list[str],
+    on_secret: Callable[[str], None],
+    budget: float,
+    ledger: Ledger | None = None,
 ) -> DefectDigest:
     """Page through the defects once, each handed to every writer and the digest."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
@@ -104,8 +113,10 @@ def fetch_and_write(
 
         adders = [builder.add, *(writer.add for writer in writers.values())]
 
+        mark = ledger.mark if ledger is not None else lambda d: d
+
         def consume(row: object) -> None:
-            defect = reader.read(row)  # type: ignore[arg-type]
+            defect = mark(reader.read(row))  # type: ignore[arg-type]
             for add in adders:
                 add(defect)
 

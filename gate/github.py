@@ -167,6 +167,9 @@ def annotation_lines(verdict: Verdict) -> list[str]:
         lines.append(command("error", message, title=title))
     if verdict.baseline_note:
         lines.append(command("warning", verdict.baseline_note, title=f"{TITLE}: no baseline"))
+    if verdict.suppression is not None:
+        title = f"{TITLE}: suppression to review"
+        lines += [command("warning", w, title=title) for w in verdict.suppression.warnings()]
     if verdict.error is not None:
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"

@@ -17,8 +17,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import Verdict, error_verdict, evaluate
-from gate.errors import GateError, Interrupted, ReportError, UsageError
+from gate.baseline import Baseline, baseline_of_json
+from gate.core import Verdict, error_verdict, evaluate, without_baseline
+from gate.errors import BaselineError, GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
@@ -86,15 +87,32 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
 def with_defects(
     settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
 ) -> Verdict:
-    """Fetch the defects and write the per-defect files, when asked; the outcome stands."""
+    """Fetch the defects and write the per-defect files, when asked; the outcome stands,
+    unless suppressions make the defect list the judged counts."""
     if not settings.defects.requested():
         return verdict
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
+    ledger = None
+    if settings.suppressions.entries:
+        from gate.suppressions import Ledger  # noqa: PLC0415 - only with suppressions
+
+        ledger = Ledger(settings.suppressions.entries)
     with interrupts_as_errors():
-        return attach_defects(
-            settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
+        verdict = attach_defects(
+            settings,
+            verdict,
+            out,
+            err,
+            secrets,
+            on_secret=lambda s: protect(s, out, secrets),
+            ledger=ledger,
         )
+    if ledger is None:
+        return verdict
+    from gate.suppression_run import settle  # noqa: PLC0415 - only with suppressions
+
+    return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
 
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
@@ -113,10 +131,62 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
     try:
         with interrupts_as_errors():
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
-            verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
+            begun = time.monotonic()
+            report = load_report(settings, out, secrets, scan)
+            budget = settings.timeout - (time.monotonic() - begun)
+            verdict = judge(settings, report, scan, out, secrets, budget=budget)
     except GateError as error:
         verdict = error_verdict(error, settings.job_id)
     return with_scan(verdict, scan)
+
+
+def judge(
+    settings: Settings,
+    report: Report,
+    scan: ScanLog | None,
+    out: TextIO,
+    secrets: list[str],
+    *,
+    budget: float | None = None,
+) -> Verdict:
+    """The report judged against the policy, and against the baseline when one is asked
+    for; a baseline that cannot be had is no verdict (or, optional, said and skipped)."""
+    if settings.baseline is None:
+        return evaluate(report, settings.policy)
+    try:
+        baseline = load_baseline(settings, scan, out, secrets, budget)
+    except BaselineError as error:
+        verdict = evaluate(report, settings.policy)
+        return without_baseline(verdict, error, optional=settings.baseline_optional)
+    return evaluate(report, settings.policy, baseline)
+
+
+def load_baseline(
+    settings: Settings,
+    scan: ScanLog | None,
+    out: TextIO,
+    secrets: list[str],
+    budget: float | None = None,
+) -> Baseline:
+    """The baseline asked for: a previous run's ``--json`` file, or the service's (within
+    ``budget``, what is left of ``--timeout``)."""
+    spec = settings.baseline
+    assert spec is not None
+    if spec.kind == "file":
+        try:
+            data = read_bytes_nowait(spec.value)
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or "not a readable path"
+            raise BaselineError(
+                f"--baseline file:{one_line(spec.value, 200)} cannot be read: {reason}"
+            ) from None
+        return baseline_of_json(data, spec.value)
+    from gate.api.history import service_baseline  # noqa: PLC0415 - requests is heavy
+
+    log.info("reading the baseline (%s)", spec.describe())
+    return service_baseline(
+        settings, spec, scan, on_secret=lambda secret: protect(secret, out, secrets), budget=budget
+    )
 
 
 def scan_log(settings: Settings) -> ScanLog:

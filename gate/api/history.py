@@ -10,15 +10,31 @@ its window (at most three requests, each inside the overall deadline).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import requests
 
-from gate.api.transport import Deadline, json_of, send, with_retries
+from gate.api.iam import signed_in
+from gate.api.refresh import fetch_report
+from gate.api.transport import Deadline, json_of, send, with_retries, within
+from gate.baseline import (
+    Baseline,
+    BaselineSpec,
+    baseline_of_record,
+    baseline_of_report,
+    previous_record,
+)
+from gate.errors import BaselineError, DeadlineError, GateError, Interrupted
 from gate.records import MAX_RECORDS, History, api_time, history_of
 from gate.settings import Settings
+
+if TYPE_CHECKING:
+    from gate.waiting import ScanLog
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +78,54 @@ def task_history(
             return history
         log.info("the scan history of %d days holds %s records: narrowing", days, history.total)
     return history
+
+
+def service_baseline(
+    settings: Settings,
+    spec: BaselineSpec,
+    scan: ScanLog | None,
+    on_secret: Callable[[str], None] = lambda _secret: None,
+    budget: float | None = None,
+) -> Baseline:
+    """The baseline the service keeps: the task's previous scan (from the history the
+    wait read, or read here) or a job's report, within ``budget`` seconds (what is left of
+    ``--timeout``). ``BaselineError`` saying why it cannot be had (an interruption or the
+    deadline still ends the run as such)."""
+    if budget is not None:
+        settings = replace(settings, timeout=max(budget, 0.001))
+    try:
+        if spec.kind == "job":
+            job = replace(settings, job_id=spec.value, task_id="")
+            report = fetch_report(job, on_secret=on_secret)
+            return baseline_of_report(report, spec.value)
+        history = scan.history if scan is not None and scan.history is not None else None
+        history = history or history_alone(settings, on_secret)
+        started = scan.started_utc if scan is not None else None
+        started = started or history.running_since()
+        latest_is_gated = scan is None or scan.source == "latest"
+        return baseline_of_record(previous_record(history, started, latest_is_gated))
+    except (Interrupted, DeadlineError, BaselineError):
+        raise
+    except GateError as err:
+        raise BaselineError(
+            f"--baseline {spec.describe()} could not be had: {err.message}",
+            hint="fix the cause, or add --baseline-optional to judge the maximums alone",
+        ) from None
+
+
+def history_alone(settings: Settings, on_secret: Callable[[str], None]) -> History:
+    """The task's history read outside the task flow (``--job-id`` with ``--task-id``)."""
+    project = settings.console_project_id
+    if not project:
+        raise BaselineError(
+            "--baseline previous: the task's scan history needs the CodeArts project: set "
+            "--console-project-id (or let the gate wait for the task with --run or --wait)"
+        )
+    deadline = Deadline(settings.timeout)
+    with signed_in(settings, deadline, None, time.sleep, on_secret) as http:
+        return within(
+            deadline,
+            lambda: task_history(
+                http, settings, project, deadline, time.sleep, now=datetime.now(timezone.utc)
+            ),
+        )

@@ -292,8 +292,7 @@ def refresh_gated(flow: Flow) -> Report:
 
 def wants_history(settings: Settings) -> bool:
     """True when the baseline is the task's previous scan (read from its history)."""
-    baseline = getattr(settings, "baseline", None)
-    return baseline is not None and baseline.kind == "previous"
+    return settings.baseline is not None and settings.baseline.kind == "previous"
 
 
 def learn_history(flow: Flow) -> None:

@@ -32,7 +32,15 @@ def baseline_lines(verdict: Verdict) -> list[str]:
     lines = [f"baseline: {one_line(verdict.baseline.label, 500)}"] if verdict.baseline else []
     if verdict.baseline_note:
         lines.append(f"baseline: none: {one_line(verdict.baseline_note, 500)}")
-    return lines + [f"note: {one_line(c.note, 300)}" for c in verdict.checks if c.note]
+    lines += [f"note: {one_line(c.note, 300)}" for c in verdict.checks if c.note]
+    outcome = verdict.suppression
+    if outcome is not None:
+        expired, stale = len(outcome.expired), len(outcome.stale)
+        lines.append(
+            f"suppressed: {outcome.total} defects by {outcome.entries} [[suppress]] entries "
+            f"({expired} expired, {stale} stale)"
+        )
+    return lines
 
 
 def plural(count: int, noun: str) -> str:

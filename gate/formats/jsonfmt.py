@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from gate.core import Check, ScanInfo, Verdict
+from gate.suppressions import Suppression, SuppressionOutcome
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:
@@ -90,9 +91,47 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
     }
 
 
+def entry_dict(entry: Suppression) -> dict[str, object]:
+    """A ``[[suppress]]`` entry as the file named it."""
+    return {
+        "entry": entry.number,
+        "defect_id": entry.defect_id,
+        "rule": entry.rule,
+        "path": entry.path,
+        "reason": entry.reason,
+        "until": entry.until.isoformat(),
+    }
+
+
+def suppressions_dict(outcome: SuppressionOutcome) -> dict[str, object]:
+    """What the suppressions did: counts, the first suppressed defects, expired, stale."""
+    return {
+        "entries": outcome.entries,
+        "suppressed": outcome.total,
+        "by_severity": dict(outcome.suppressed),
+        "defects": [
+            {
+                "defect_id": defect.id,
+                "severity": defect.severity,
+                "rule_id": defect.rule_id,
+                "path": defect.path,
+                "line": defect.line,
+                "reason": entry.reason,
+                "entry": entry.number,
+            }
+            for defect, entry in outcome.kept
+        ],
+        "expired": [entry_dict(e) for e in outcome.expired],
+        "stale": [entry_dict(e) for e in outcome.stale],
+        "new_not_lowered": True,
+    }
+
+
 def render(verdict: Verdict) -> str:
     """The JSON text, newline-terminated."""
     data = as_dict(verdict)
     if verdict.defects is not None:  # only when defects were asked for: the shape stays
         data["defects"] = defects_dict(verdict)
+    if verdict.suppression is not None:
+        data["suppressions"] = suppressions_dict(verdict.suppression)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

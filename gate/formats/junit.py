@@ -66,6 +66,8 @@ def _properties(suite: ET.Element, verdict: Verdict) -> None:
     }
     values.update(_scan_properties(verdict))
     values["baseline"] = verdict.baseline.label if verdict.baseline else verdict.baseline_note
+    if verdict.suppression is not None:
+        values["suppressed"] = str(verdict.suppression.total)
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})

@@ -165,10 +165,34 @@ def _defects(verdict: Verdict) -> list[str]:
     return lines
 
 
+SUPPRESSED_SHOWN = 20
+
+
+def _suppressions(verdict: Verdict) -> list[str]:
+    """The suppressed defects (each with its reason), and the entries to look at."""
+    outcome = verdict.suppression
+    if outcome is None:
+        return []
+    by = ", ".join(f"{n} {s}" for s, n in outcome.suppressed.items())
+    lines = ["### Suppressed", "", f"{outcome.total} defects suppressed ({by or 'none'}) by "
+             f"{outcome.entries} `[[suppress]]` entries; the counts above are the defect list "
+             "less them (the report's count beside). They do not lower `new`.", ""]  # fmt: skip
+    for defect, entry in outcome.kept[:SUPPRESSED_SHOWN]:
+        where = f"{defect.path}:{defect.line}" if defect.line else defect.path or "(no file)"
+        lines.append(
+            f"- **{defect.severity}** {md_escape(where)} · {md_escape(defect.rule_id)}: "
+            f"suppressed until {entry.until.isoformat()}, {md_escape(entry.reason)}"
+        )
+    warnings = outcome.warnings()
+    if warnings:
+        lines += ["", "> [!WARNING]", *(f"> {md_escape(w)}  " for w in warnings)]
+    return [*lines, ""]
+
+
 def render(verdict: Verdict) -> str:
     """The Markdown summary."""
     table = _table(verdict)
     parts = _headline(verdict) + table + ([""] if table else []) + _baseline(verdict)
-    parts += _defects(verdict)
+    parts += _defects(verdict) + _suppressions(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"

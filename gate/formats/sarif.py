@@ -92,6 +92,8 @@ def result_of(defect: Defect, index: dict[str, int]) -> dict[str, Any]:
     }
     if defect.path:
         result["locations"] = [location_of(defect)]
+    if defect.suppressed is not None:  # a [[suppress]] entry: GitHub shows it as dismissed
+        result["suppressions"] = [{"kind": "external", "justification": defect.suppressed}]
     return result
 
 
