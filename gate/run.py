@@ -97,7 +97,7 @@ def with_defects(
     if settings.suppressions.entries:
         from gate.suppressions import Ledger  # noqa: PLC0415 - only with suppressions
 
-        ledger = Ledger(settings.suppressions.entries)
+        ledger = Ledger(settings.suppressions.entries, secrets=tuple(secrets))
     with interrupts_as_errors():
         verdict = attach_defects(
             settings,

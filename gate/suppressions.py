@@ -139,6 +139,8 @@ class Ledger:
 
     entries: tuple[Suppression, ...]
     today: date = field(default_factory=today_utc)
+    secrets: tuple[str, ...] = ()
+    """Redacted from the reasons before they are written anywhere (SARIF justifications)."""
     hits: dict[int, int] = field(default_factory=dict)
     kept: list[tuple[Defect, Suppression]] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
@@ -147,6 +149,7 @@ class Ledger:
 
     def __post_init__(self) -> None:
         self.active = [e for e in self.entries if not e.expired(self.today)]
+        self.reasons = {e.number: redact(e.reason, self.secrets) for e in self.active}
 
     def mark(self, defect: Defect) -> Defect:
         """``defect``, marked suppressed (its justification the entry's reason) when an
@@ -157,7 +160,7 @@ class Ledger:
                 self.suppressed[defect.severity] += 1
                 if defect.id:
                     self.ids.append(defect.id)
-                marked = defect._replace(suppressed=entry.reason)
+                marked = defect._replace(suppressed=self.reasons[entry.number])
                 if len(self.kept) < KEPT:
                     self.kept.append((marked, entry))
                 return marked
@@ -165,7 +168,7 @@ class Ledger:
 
     def outcome(self, secrets: Iterable[str] = ()) -> SuppressionOutcome:
         """What happened: suppressed, expired, stale; text from the file redacted."""
-        secrets = tuple(secrets)
+        secrets = (*self.secrets, *secrets)
         expired = tuple(e for e in self.entries if e.expired(self.today))
         stale = tuple(e for e in self.active if not self.hits.get(e.number))
         return SuppressionOutcome(

@@ -883,6 +883,8 @@ class FakeCodeArts:
         return reply
 
     def _task_answer(self, endpoint: str, rec: RecordedRequest) -> Reply:
+        if endpoint == "defect-status":  # the defects are the defect API's, task or not
+            return self._defect_status_reply(rec)
         task_id = _task_id_of(rec)
         task = self.tasks.get(task_id)
         if task is None:
@@ -897,8 +899,6 @@ class FakeCodeArts:
             return Reply(200, b"null", JSON_TYPE)
         if endpoint == "checkrecord":
             return self._checkrecord_reply(task, rec, now)
-        if endpoint == "defect-status":
-            return self._defect_status_reply(rec)
         return self._log_reply(task, rec)
 
     def _checkrecord_reply(self, task: FakeTask, rec: RecordedRequest, now: float) -> Reply:

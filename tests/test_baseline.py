@@ -152,9 +152,14 @@ RATCHET = (
 
 def previous_rows(major):
     start = datetime.now(timezone.utc) - timedelta(hours=2)
-    return [{"check_time": start.strftime("%Y-%m-%d %H:%M:%S"),
-             "check_end_time": (start + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-             "issue_counts": {"critical": "0", "serious": str(major), "normal": 3, "prompt": 1}}]  # fmt: skip
+    end = start + timedelta(seconds=30)
+    return [
+        {
+            "check_time": start.strftime("%Y-%m-%d %H:%M:%S"),  # a space, no zone
+            "check_end_time": end.strftime("%Y-%m-%dT%H:%M:%S+00:00"),  # an offset
+            "issue_counts": {"critical": "0", "serious": str(major), "normal": 3, "prompt": 1},
+        }
+    ]
 
 
 @pytest.mark.parametrize(("before", "now", "code"), [(4, 4, 0), (5, 4, 0), (2, 4, 1)])
