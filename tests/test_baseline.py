@@ -232,3 +232,22 @@ def test_file_baseline_from_a_previous_json_output(tmp_path):
     missing = run_gate(new, "--report-file", str(report_file), "--baseline", "file:nope.json",
                        *RATCHET, env=clean_env())  # fmt: skip
     assert missing.code == 4 and "cannot be read" in missing.stderr
+
+
+def test_the_variables_configure_the_baseline_as_the_flags_do(tmp_path):
+    report_file = tmp_path / "report.json"
+    report_file.write_text(json.dumps({"result": {**PASS_REPORT, "major": 3, "CRITICAL": 3}}))
+    (tmp_path / "base.json").write_text(json.dumps({"counts": {"major": 1}}))
+    env = clean_env(
+        CODEARTS_REPORT_FILE=str(report_file),
+        CODEARTS_BASELINE=f"file:{tmp_path}/base.json",
+        CODEARTS_MAX="major=off,critical=off,new=off",
+        CODEARTS_MAX_INCREASE="major=1",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_gate(out, env=env)
+    assert run.code == 1 and "grew by 2 since the baseline" in run.everything()
+    optional = {"CODEARTS_BASELINE": "file:none.json", "CODEARTS_BASELINE_OPTIONAL": "true"}
+    missing = run_gate(out, env={**env, **optional})
+    assert missing.code == 0 and "--baseline-optional" in missing.stdout
