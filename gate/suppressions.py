@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from gate.defects import SEVERITIES, Defect
@@ -203,6 +203,8 @@ class SuppressionOutcome:
     """The first ``KEPT`` suppressed defects and the entry of each."""
     expired: tuple[Suppression, ...] = ()
     stale: tuple[Suppression, ...] = ()
+    synced: tuple[Suppression, ...] = ()
+    """Entries that matched no pending defect because CodeArts already ignores theirs."""
 
     @property
     def total(self) -> int:
@@ -222,6 +224,32 @@ class SuppressionOutcome:
             for e in self.stale
         ]
         return lines
+
+    def notes(self) -> list[str]:
+        """One line per synced entry (its defects are ignored in CodeArts already)."""
+        return [
+            f"{e.name()} is synced: its defects are already ignored in CodeArts"
+            for e in self.synced
+        ]
+
+    def with_synced(self, numbers: set[int]) -> SuppressionOutcome:
+        """The stale entries numbered in ``numbers`` moved to ``synced``."""
+        return replace(
+            self,
+            stale=tuple(e for e in self.stale if e.number not in numbers),
+            synced=tuple(e for e in self.stale if e.number in numbers),
+        )
+
+
+def matched_entries(entries: Iterable[Suppression], defects: Iterable[Defect]) -> set[int]:
+    """The numbers of ``entries`` that name at least one of ``defects``."""
+    left = list(entries)
+    found: set[int] = set()
+    for defect in defects:
+        for entry in left:
+            if entry.number not in found and entry.matches(defect):
+                found.add(entry.number)
+    return found
 
 
 def counts_without_suppressed(

@@ -264,3 +264,28 @@ def test_suppressions_need_the_task_and_a_readable_file(tmp_path):
         sync_alone = gate(api, tmp_path, "--sync-suppressions")
     assert run.code == missing.code == sync_alone.code == 2
     assert "cannot read --suppressions" in run.stderr and "needs suppressions" in sync_alone.stderr
+
+
+def test_a_stale_entry_whose_defect_is_ignored_in_codearts_is_synced(tmp_path):
+    conf = toml(
+        tmp_path / "s.toml",
+        f'defect_id = "{3:032x}"\nreason = "accepted"\nuntil = {soon()}',
+        f'defect_id = "gone"\nreason = "fixed"\nuntil = {soon()}',
+    )
+    with fake_with_two_majors() as api:
+        api.defect_api.rows.append(make_defect(3, level=1, defect_status="2"))
+        run = gate(api, tmp_path, "--suppressions", conf)
+        ignored = [r for r in api.requests if r.query.get("status_ids") == ["2"]]
+    assert ignored and run.code == 1
+    assert "entry 1 (defect_id" in run.stderr and "is synced" in run.stderr
+    assert run.stderr.count("stale, remove it") == 1 and "'gone'" in run.stderr
+    assert [e["entry"] for e in run.json["suppressions"]["synced"]] == [1]
+
+
+def test_when_the_ignored_defects_cannot_be_read_the_entry_stays_stale(tmp_path):
+    conf = toml(tmp_path / "s.toml", f'defect_id = "gone"\nreason = "fixed"\nuntil = {soon()}')
+    with fake_with_two_majors() as api:
+        api.defect_api.request_faults = {1: [defect_error_step()] * 9}
+        run = gate(api, tmp_path, "--suppressions", conf)
+    assert run.code == 1 and "stale, remove it" in run.stderr
+    assert "could not be read to tell synced entries" in run.stderr

@@ -123,6 +123,7 @@ def suppressions_dict(outcome: SuppressionOutcome) -> dict[str, object]:
         ],
         "expired": [entry_dict(e) for e in outcome.expired],
         "stale": [entry_dict(e) for e in outcome.stale],
+        "synced": [entry_dict(e) for e in outcome.synced],
         "new_not_lowered": True,
     }
 

@@ -183,6 +183,7 @@ def _suppressions(verdict: Verdict) -> list[str]:
             f"- **{defect.severity}** {md_escape(where)} · {md_escape(defect.rule_id)}: "
             f"suppressed until {entry.until.isoformat()}, {md_escape(entry.reason)}"
         )
+    lines += [f"- {md_escape(note)}" for note in outcome.notes()]
     warnings = outcome.warnings()
     if warnings:
         lines += ["", "> [!WARNING]", *(f"> {md_escape(w)}  " for w in warnings)]
