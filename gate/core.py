@@ -232,9 +232,12 @@ class Verdict:
             self.scan, job_id=self.scan.job_id and redact(self.scan.job_id, secrets)
         )
         baseline = self.baseline and replace(
-            self.baseline, label=redact(self.baseline.label, secrets)
+            self.baseline,
+            label=redact(self.baseline.label, secrets),
+            job_id=self.baseline.job_id and redact(self.baseline.job_id, secrets),
         )
         note = self.baseline_note and redact(self.baseline_note, secrets)
+        suppression = self.suppression and self.suppression.redacted(secrets)
         return replace(
             self,
             error=error,
@@ -246,6 +249,7 @@ class Verdict:
             scan=scan,
             baseline=baseline,
             baseline_note=note,
+            suppression=suppression,
         )
 
     @property

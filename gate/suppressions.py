@@ -225,6 +225,16 @@ class SuppressionOutcome:
         ]
         return lines
 
+    def redacted(self, secrets: tuple[str, ...]) -> SuppressionOutcome:
+        """This outcome with every secret out of the defects and the entries' text."""
+
+        def clean(entries: tuple[Suppression, ...]) -> tuple[Suppression, ...]:
+            return tuple(redacted_entry(e, secrets) for e in entries)
+
+        kept = tuple((d.redacted(secrets), redacted_entry(e, secrets)) for d, e in self.kept)
+        expired, stale, synced = clean(self.expired), clean(self.stale), clean(self.synced)
+        return replace(self, kept=kept, expired=expired, stale=stale, synced=synced)
+
     def notes(self) -> list[str]:
         """One line per synced entry (its defects are ignored in CodeArts already)."""
         return [

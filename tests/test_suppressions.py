@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from fakeapi import PASS_REPORT, FakeCodeArts, defect_error_step, make_defect, report_step
 from gaterun import JOB, clean_env, run_gate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gate.core import Check, Outcome, Verdict, with_suppressions
+from gate.baseline import baseline_of_json
+from gate.core import Check, Outcome, Verdict, evaluate, with_suppressions
 from gate.defects import Defect, DefectDigest
 from gate.errors import UsageError
-from gate.suppressions import Ledger, suppressions_from_toml
+from gate.formats import render
+from gate.github import annotation_lines
+from gate.policy import build_policy
+from gate.report import Report
+from gate.suppressions import Ledger, Suppression, suppressions_from_toml
 
 TASK = "task-0123"
 TODAY = date(2026, 12, 7)
@@ -289,3 +298,33 @@ def test_when_the_ignored_defects_cannot_be_read_the_entry_stays_stale(tmp_path)
         run = gate(api, tmp_path, "--suppressions", conf)
     assert run.code == 1 and "stale, remove it" in run.stderr
     assert "could not be read to tell synced entries" in run.stderr
+
+
+HOSTILE = st.lists(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+    | st.sampled_from(["\n", "\r", "::error::x", "%0A", "<b>", "`", "|", "]]>", "\x1b[2J"]),
+    min_size=1,
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(reason=HOSTILE, job=HOSTILE, rule=HOSTILE)
+def test_hostile_text_of_entries_and_baselines_is_escaped_in_every_output(reason, job, rule):
+    secret = "s3cr3t-VALUE-0xyz"
+    entry = Suppression(1, reason + secret, TODAY, rule=rule + secret, source="f")
+    stale = Suppression(2, secret + reason, TODAY, defect_id=secret)
+    ledger = Ledger((entry, stale), today=TODAY, secrets=(secret,))
+    ledger.mark(defect(checker=rule + secret))
+    payload = {"job_id": job + secret, "counts": {"major": 0}}
+    baseline = baseline_of_json(json.dumps(payload).encode(), "p" + secret)
+    verdict = evaluate(Report({"major": 1}), build_policy([("major", 5)]), baseline)
+    verdict = replace(verdict, defects=digest(major=1))
+    verdict = with_suppressions(verdict, ledger.outcome()).redacted((secret,))
+    texts = {name: render(name, verdict) for name in ("console", "summary", "json", "junit")}
+    ET.fromstring(texts["junit"].encode("utf-8"))
+    json.loads(texts["json"])
+    lines = annotation_lines(verdict)
+    assert all(line.startswith("::") and "\n" not in line for line in lines)
+    for text in [*texts.values(), *lines]:
+        assert secret not in text
