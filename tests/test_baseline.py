@@ -251,3 +251,20 @@ def test_the_variables_configure_the_baseline_as_the_flags_do(tmp_path):
     optional = {"CODEARTS_BASELINE": "file:none.json", "CODEARTS_BASELINE_OPTIONAL": "true"}
     missing = run_gate(out, env={**env, **optional})
     assert missing.code == 0 and "--baseline-optional" in missing.stdout
+
+
+def test_task_id_alone_compares_with_the_record_before_the_latest(tmp_path):
+    start = datetime.now(timezone.utc) - timedelta(hours=3)
+    rows = [
+        {"check_time": (start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "check_end_time": (start + timedelta(hours=h, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "issue_counts": {"critical": 0, "serious": major, "normal": 0, "prompt": 0}}
+        for h, major in ((0, 9), (1, 1), (2, 3))
+    ]  # fmt: skip
+    with FakeCodeArts() as api:
+        api.add_task(TASK, history=rows, history_order="given")
+        api.scenario = [report_step({**PASS_REPORT, "major": 3, "CRITICAL": 3})]
+        run = gate(api, tmp_path, "--baseline", "previous", "--max-major", "5",
+                   "--console-project-id", api.console_project_id)  # fmt: skip
+    assert run.code == 1 and "3 (+2 since the baseline)" in run.stdout, run.stderr
+    assert run.json["scan"]["source"] == "latest"

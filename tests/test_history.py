@@ -196,3 +196,43 @@ def test_a_refused_history_keeps_todays_schedule(tmp_path):
         run = gate(api, tmp_path, "--run", "--console-project-id", "p1")
     assert run.code == 0 and run.stderr.count("no scan history") == 1
     assert "CC.00050010" in run.stderr
+
+
+def test_a_scan_past_twice_its_usual_time_gets_one_warning(tmp_path):
+    now = datetime.now(timezone.utc)
+    rows = [row(now - timedelta(hours=i + 1), 1) for i in range(5)]
+    with FakeCodeArts() as api:
+        api.add_task(TASK, length=3.5, history=rows)
+        run = gate(api, tmp_path, "--run", "--console-project-id", api.console_project_id)
+    assert run.code == 0, run.stderr
+    assert run.stderr.count("over twice its usual 1.0 s (from the last 5 scans)") == 1
+
+
+def test_waiting_for_a_scan_under_way_takes_its_start_from_the_history(tmp_path):
+    now = datetime.now(timezone.utc)
+    rows = [row(now - timedelta(hours=i + 1), 4) for i in range(3)]
+    with FakeCodeArts() as api:
+        api.add_task(TASK, history=rows, running_for=3.0)
+        run = gate(api, tmp_path, "--wait", "--console-project-id", api.console_project_id)
+    assert run.code == 0, run.stderr
+    assert "left (from the last 3 scans)" in run.stderr
+    assert "start of the scan under way is not known" not in run.stderr
+
+
+def test_the_heartbeat_shows_the_estimate_while_checking_only():
+    import io
+
+    from gate.heartbeat import Heartbeat
+    from gate.waiting import Progress
+
+    stream = io.StringIO()
+    beat = Heartbeat(stream, "t", (), live=False)
+    beat.use_estimate(lambda: "about 1 min 20 s left (from the last 12 scans)")
+    beat(Progress(0, 0.4), 5.0)
+    beat(Progress(2, 1.0), 90.0)
+    first, last = stream.getvalue().splitlines()
+    assert first == (
+        "codearts-gate: task t: checking, 40%, about 1 min 20 s left (from the last 12 scans), "
+        "5.0 s elapsed"
+    )
+    assert "left" not in last

@@ -299,10 +299,11 @@ def learn_history(flow: Flow) -> None:
     """Read the task's past scans into the scan log; without them, say why once (the wait
     keeps today's schedule, a ``previous`` baseline is then missing)."""
     project = known_project(flow)
+    without = "; polling without it" if flow.settings.wait else ""
     if not project:
         log.warning(
-            "no scan history: the CodeArts project is not known (set --console-project-id); "
-            "polling without it"
+            "no scan history: the CodeArts project is not known (set --console-project-id)%s",
+            without,
         )
         return
     settings = flow.settings
@@ -315,7 +316,7 @@ def learn_history(flow: Flow) -> None:
     except (DeadlineError, Interrupted):
         raise
     except GateError as err:
-        log.warning("no scan history (%s); polling without it", err.message)
+        log.warning("no scan history (%s)%s", err.message, without)
         return
     log.info("scan history: %d past scans read", len(flow.scan.history.records))
 
