@@ -128,7 +128,8 @@ def fetch_and_write(
         for writer in writers.values():
             writer.finish(FetchInfo(result.fetched, result.total))
     omitted = getattr(writers.get("sarif"), "omitted", 0)
-    return builder.digest(result.total, omitted, result.stop_reason, result.capped)
+    unplaced = getattr(writers.get("codequality"), "omitted", 0)
+    return builder.digest(result.total, omitted, result.stop_reason, result.capped, unplaced)
 
 
 def empty_text(name: str, reason: str | None) -> str:

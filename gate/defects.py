@@ -114,6 +114,12 @@ class Defect(NamedTuple):
         """True when a tag marks the rule as a security one."""
         return any(word in tag.lower() for tag in self.tags for word in SECURITY_WORDS)
 
+    def where(self) -> str:
+        """``path:line``, the path alone, or ``(no file)``: never a bare ``:5``."""
+        if not self.path:
+            return "(no file)"
+        return f"{self.path}:{self.line}" if self.line > 0 else self.path
+
     def text(self) -> str:
         """The message with the fix suggestions, as SARIF and the JUnit case show it."""
         fixes = "".join(f"\nFix: {fix}" for fix in self.fixes)
@@ -172,11 +178,13 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
     content = match.get("line_content")
     content = content if isinstance(content, str) else ""
     start, end = position(match.get("start_offset")), position(match.get("end_offset"))
-    if start is None or (content and start > len(content)):  # -1, or past the line
-        return None, None, content.strip()
+    if start is None or start >= MAX_POSITION or (content and start > len(content)):
+        return None, None, content.strip()  # -1, past the line, or no 1-based int32 column
     if content and end is not None:
         end = min(end, len(content))
-    return start + 1, (end + 1 if end is not None and end > start else None), content.strip()
+    if end is not None and not start < end < MAX_POSITION:
+        end = None  # empty, reversed, or its 1-based column would not fit a 32-bit integer
+    return start + 1, (None if end is None else end + 1), content.strip()
 
 
 def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
@@ -291,6 +299,8 @@ class DefectDigest:
     by_severity: Mapping[str, int] = field(default_factory=dict)
     top: Mapping[str, tuple[Defect, ...]] = field(default_factory=dict)
     sarif_omitted: int = 0
+    codequality_omitted: int = 0
+    """Defects left out of the Code Quality file: GitLab cannot place one without a path."""
     error: str | None = None
     stopped: str = ""
     """Why paging ended (a page added nothing new, a ceiling was reached...)."""
@@ -341,7 +351,12 @@ class DigestBuilder:
             kept.append(defect)
 
     def digest(
-        self, total: int | None, sarif_omitted: int = 0, stopped: str = "", capped: bool = False
+        self,
+        total: int | None,
+        sarif_omitted: int = 0,
+        stopped: str = "",
+        capped: bool = False,
+        codequality_omitted: int = 0,
     ) -> DefectDigest:
         """The digest of what was added."""
         return DefectDigest(
@@ -351,6 +366,7 @@ class DigestBuilder:
             by_severity={s: n for s, n in self.by_severity.items() if n},
             top={s: tuple(ds) for s, ds in self.top.items() if ds},
             sarif_omitted=sarif_omitted,
+            codequality_omitted=codequality_omitted,
             stopped=stopped,
             capped=capped,
         )

@@ -204,7 +204,12 @@ def visible(text: str) -> str:
 
 
 def defect_annotation(defect: Defect) -> str:
-    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped."""
+    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped.
+
+    ``file`` is the checkout path escaped by the runner's rules (``command``: ``%``, line
+    feeds, ``:`` and ``,`` travel exactly); only other control characters, which no
+    repository path holds in practice, are shown as ``\\xNN`` to keep the log line safe.
+    The title names the rule, which people read; the message says what is wrong."""
     kind = ANNOTATION_KINDS[defect.severity]
     props = {"file": visible(defect.path)} if defect.path else {}
     if defect.path and defect.line > 0:
@@ -213,7 +218,9 @@ def defect_annotation(defect: Defect) -> str:
             props["col"] = str(defect.start_column)
             if defect.end_column is not None:
                 props["endColumn"] = str(defect.end_column)
-    props["title"] = one_line(f"CodeArts Check {defect.severity}: {defect.rule_id}", 200)
+    props["title"] = one_line(
+        f"CodeArts Check {defect.severity}: {defect.rule or defect.rule_id}", 200
+    )
     return command(kind, visible(defect.text()), **props)
 
 

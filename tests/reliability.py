@@ -75,6 +75,11 @@ PROPERTY_SECTION = (
     "| hostile defect text | any text, bidirectional controls | every format valid, no "
     "annotation property added, no raw bidirectional control | "
     "`tests/test_defect_formats.py` |",
+    "| what the defect files' consumers accept | rows without a file, positions near and past "
+    "2^31, rows the service repeats, control characters in messages | GitHub's SARIF rules "
+    "(the SARIF Multitool) pass; every integer fits a Java `int`; results Warnings NG would "
+    "merge have distinct `correlationGuid`s; no Code Quality entry without a path; JUnit "
+    "case names unique per suite | `tests/test_consumer_files.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

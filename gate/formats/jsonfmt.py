@@ -87,6 +87,7 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
         "total": digest.total,
         "by_severity": dict(digest.by_severity),
         "sarif_omitted": digest.sarif_omitted,
+        "codequality_omitted": digest.codequality_omitted,
         "error": digest.error,
     }
 
