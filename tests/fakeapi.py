@@ -1492,6 +1492,8 @@ class DefectApi:
     on_request: Any = None
     statistic: list[Step] = field(default_factory=list)
     claimed_total: int | None = None
+    status_faults: dict[int, list[Step]] = field(default_factory=dict)
+    """The same as ``faults``, by the one status asked for (``status_ids=2``: ignored)."""
     detail_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -1521,6 +1523,8 @@ class DefectApi:
             return query
         offset, limit, statuses, levels = query
         step = self._fault(self.request_faults, number) or self._fault(self.faults, offset)
+        if step is None and len(statuses) == 1:
+            step = self._fault(self.status_faults, next(iter(statuses)))
         if step is not None:
             return fake.step_reply(replace(step, auth=False), rec)
         selected = self.select(statuses, levels)

@@ -294,7 +294,7 @@ def test_a_stale_entry_whose_defect_is_ignored_in_codearts_is_synced(tmp_path):
 def test_when_the_ignored_defects_cannot_be_read_the_entry_stays_stale(tmp_path):
     conf = toml(tmp_path / "s.toml", f'defect_id = "gone"\nreason = "fixed"\nuntil = {soon()}')
     with fake_with_two_majors() as api:
-        api.defect_api.request_faults = {1: [defect_error_step()] * 9}
+        api.defect_api.status_faults = {2: [defect_error_step()] * 9}
         run = gate(api, tmp_path, "--suppressions", conf)
     assert run.code == 1 and "stale, remove it" in run.stderr
     assert "could not be read to tell synced entries" in run.stderr
@@ -328,3 +328,21 @@ def test_hostile_text_of_entries_and_baselines_is_escaped_in_every_output(reason
     assert all(line.startswith("::") and "\n" not in line for line in lines)
     for text in [*texts.values(), *lines]:
         assert secret not in text
+
+
+@pytest.mark.schema
+def test_the_sarif_with_suppressions_passes_the_schema_and_the_multitool(require_tool, tmp_path):
+    from test_consumer_files import multitool_errors
+    from validators import json_validator
+
+    tool = require_tool("sarif-multitool")
+    conf = toml(tmp_path / "s.toml", f'rule = "cxx_checker_1"\nreason = "r <b>"\nuntil = {soon()}')
+    out = tmp_path / "out"
+    out.mkdir()
+    with fake_with_two_majors() as api:
+        run = gate(api, out, "--suppressions", conf)
+    assert run.code == 1, run.stderr
+    sarif = json.loads((out / "d.sarif").read_text(encoding="utf-8"))
+    json_validator("sarif-2.1.0.json").validate(sarif)
+    assert [r.get("suppressions") for r in sarif["runs"][0]["results"]].count(None) == 1
+    assert multitool_errors(tool, [out / "d.sarif"], tmp_path) == []
