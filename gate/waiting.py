@@ -170,6 +170,8 @@ class ScanLog:
     """The task's past scans as ``checkrecord`` listed them before the wait (issue 16)."""
     started_utc: datetime | None = None
     """When the gate started the scan, on the wall clock (to tell it from past ones)."""
+    history_error: str | None = None
+    """Why the history could not be read, when the task flow tried."""
 
     def info(self, now: float) -> ScanInfo:
         """The frozen summary for the outputs."""

@@ -203,6 +203,8 @@ def test_a_refused_history_is_no_verdict_naming_the_error(tmp_path):
         run = gate(api, tmp_path, "--run", "--baseline", "previous",
                    "--console-project-id", api.console_project_id)  # fmt: skip
     assert run.code == 4 and "CC.00050010" in run.stderr
+    assert "--baseline previous: the task's scan history could not be read" in run.stderr
+    assert len(api.task_requests("checkrecord")) == 1  # not asked twice
 
 
 def test_job_baseline_refreshes_that_job(tmp_path):
@@ -268,3 +270,33 @@ def test_task_id_alone_compares_with_the_record_before_the_latest(tmp_path):
                    "--console-project-id", api.console_project_id)  # fmt: skip
     assert run.code == 1 and "3 (+2 since the baseline)" in run.stdout, run.stderr
     assert run.json["scan"]["source"] == "latest"
+
+
+def test_previous_outside_the_task_flow_reads_the_history_with_the_project_or_says_why(tmp_path):
+    with FakeCodeArts() as api:
+        now = datetime.now(timezone.utc) - timedelta(minutes=5)
+        latest = dict(previous_rows(7)[0], check_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        latest["check_end_time"] = (now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        api.add_task(TASK, history=[*previous_rows(2), latest])  # the latest is the gated job
+        api.scenario = [report_step({**PASS_REPORT, "major": 2, "CRITICAL": 2})]
+        args = ("--job-id", "j" * 32, "--baseline", "previous", *RATCHET)
+        run = gate(api, tmp_path, *args, "--console-project-id", api.console_project_id)
+        assert run.code == 0 and "2 (+0 since the baseline)" in run.stdout, run.stderr
+        unknown = gate(api, tmp_path, *args)
+    assert unknown.code == 4 and "needs the CodeArts project" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"report_file": "r.json", "baseline": "previous"}, "use file:PATH offline"),
+        ({"report_file": "r.json", "baseline": "job:abc"}, "use file:PATH offline"),
+        ({"baseline": "previous", "task_id": None, "job_id": "j1"}, "set --task-id"),
+        ({"max_increase": ("major=x",), "baseline": "previous"}, "--max-increase major"),
+        ({"max_increase": ("nope=1",), "baseline": "previous"}, "unknown metric"),
+    ],
+)
+def test_baseline_usage_errors(raw, words):
+    options = {"task_id": TASK, "token": "t" * 20, **raw}
+    with pytest.raises(UsageError, match=words):
+        build_settings(RawOptions(**options))

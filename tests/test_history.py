@@ -236,3 +236,13 @@ def test_the_heartbeat_shows_the_estimate_while_checking_only():
         "5.0 s elapsed"
     )
     assert "left" not in last
+
+
+def test_a_joined_scan_whose_start_is_unknown_keeps_todays_schedule(tmp_path):
+    now = datetime.now(timezone.utc)
+    with FakeCodeArts() as api:
+        task = api.add_task(TASK, history=[row(now - timedelta(hours=1), 4)], running_for=2.0)
+        task.run_walls.clear()  # the history does not list the scan under way
+        run = gate(api, tmp_path, "--wait", "--console-project-id", api.console_project_id)
+    assert run.code == 0, run.stderr
+    assert run.stderr.count("the start of the scan under way is not known") == 1

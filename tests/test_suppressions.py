@@ -24,6 +24,7 @@ from gate.formats import render
 from gate.github import annotation_lines
 from gate.policy import build_policy
 from gate.report import Report
+from gate.settings import RawOptions, build_settings
 from gate.suppressions import Ledger, Suppression, suppressions_from_toml
 
 TASK = "task-0123"
@@ -346,3 +347,34 @@ def test_the_sarif_with_suppressions_passes_the_schema_and_the_multitool(require
     json_validator("sarif-2.1.0.json").validate(sarif)
     assert [r.get("suppressions") for r in sarif["runs"][0]["results"]].count(None) == 1
     assert multitool_errors(tool, [out / "d.sarif"], tmp_path) == []
+
+
+def test_a_failed_sync_is_a_warning_and_the_verdict_stands(tmp_path):
+    conf = toml(tmp_path / "s.toml", f'rule = "cxx_checker_1"\nreason = "r"\nuntil = {soon()}')
+    with fake_with_two_majors() as api:
+        api.inject("defect-status", defect_error_step("CC.00050010", "no permission"))
+        run = gate(api, tmp_path, "--suppressions", conf, "--sync-suppressions=apply")
+    assert run.code == 1 and "marking the defects ignored failed" in run.stderr
+    assert "CC.00050010" in run.stderr and api.status_changes == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"suppressions": "s.toml", "task_id": None, "job_id": "j1"}, "needs --task-id"),
+        ({"suppressions": "s.toml", "report_file": "r.json"}, "needs --task-id"),
+        ({"sync_suppressions": "sometimes"}, "takes no value"),
+    ],
+)
+def test_suppression_usage_errors(raw, words):
+    options = {"task_id": TASK, "token": "t" * 20, **raw}
+    with pytest.raises(UsageError, match=words):
+        build_settings(RawOptions(**options))
+
+
+def test_a_severity_not_fetched_keeps_the_reports_count_and_says_so():
+    ledger = Ledger(entries({"rule": "cxx_1", "reason": "ok", "until": "2027-01-01"}), TODAY)
+    fetched = DefectDigest(("critical",), 0, 0, {})
+    judged = with_suppressions(verdict_of(Check("major", 0, 2), defects=fetched), ledger.outcome())
+    assert judged.checks[0].actual == 2 and "were not fetched" in judged.checks[0].note
+    assert judged.outcome is Outcome.FAILED

@@ -98,7 +98,7 @@ def service_baseline(
             job = replace(settings, job_id=spec.value, task_id="")
             report = fetch_report(job, on_secret=on_secret)
             return baseline_of_report(report, spec.value)
-        history = scan.history if scan is not None and scan.history is not None else None
+        history = history_of_scan(scan) if scan is not None else None
         history = history or history_alone(settings, on_secret)
         started = scan.started_utc if scan is not None else None
         started = started or history.running_since()
@@ -111,6 +111,15 @@ def service_baseline(
             f"--baseline {spec.describe()} could not be had: {err.message}",
             hint="fix the cause, or add --baseline-optional to judge the maximums alone",
         ) from None
+
+
+def history_of_scan(scan: ScanLog) -> History | None:
+    """The history the task flow read; ``BaselineError`` when it tried and could not."""
+    if scan.history is None and scan.history_error:
+        raise BaselineError(
+            f"--baseline previous: the task's scan history could not be read: {scan.history_error}"
+        )
+    return scan.history
 
 
 def history_alone(settings: Settings, on_secret: Callable[[str], None]) -> History:

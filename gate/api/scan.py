@@ -301,10 +301,8 @@ def learn_history(flow: Flow) -> None:
     project = known_project(flow)
     without = "; polling without it" if flow.settings.wait else ""
     if not project:
-        log.warning(
-            "no scan history: the CodeArts project is not known (set --console-project-id)%s",
-            without,
-        )
+        flow.scan.history_error = "the CodeArts project is not known (set --console-project-id)"
+        log.warning("no scan history: %s%s", flow.scan.history_error, without)
         return
     settings = flow.settings
     try:
@@ -316,6 +314,7 @@ def learn_history(flow: Flow) -> None:
     except (DeadlineError, Interrupted):
         raise
     except GateError as err:
+        flow.scan.history_error = err.message
         log.warning("no scan history (%s)%s", err.message, without)
         return
     log.info("scan history: %d past scans read", len(flow.scan.history.records))
