@@ -55,7 +55,8 @@ def verdict_line(verdict: Verdict) -> str:
     if verdict.outcome is Outcome.FAILED:
         over = len(verdict.failed_checks)
         unreadable = sum(1 for c in verdict.checks if c.actual is None)
-        why = f"{over} of {plural(checks, 'check')} over their maximum"
+        limit = " or past their increase" if verdict.baseline else ""
+        why = f"{over} of {plural(checks, 'check')} over their maximum{limit}"
         why += f", {unreadable} unreadable" if unreadable else ""
     elif verdict.outcome is Outcome.PASSED:
         why = f"{plural(checks, 'check')} within their maximum"
