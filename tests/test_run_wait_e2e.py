@@ -27,6 +27,8 @@ WAIT = 20.0  # generous bound for a process that should end at once
 
 def gate(api: FakeCodeArts, tmp_path, *args: str, timeout: float = 60, **env: str) -> GateRun:
     base = clean_env(CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token, CODEARTS_TASK_ID=TASK)
+    # the project known: no extra refresh to read it from the latest report (issue 16)
+    base["CODEARTS_CONSOLE_PROJECT_ID"] = api.console_project_id
     return run_gate(tmp_path, *args, env={**base, **env}, timeout=timeout)
 
 
@@ -101,9 +103,9 @@ def test_check_failed_reads_the_project_from_the_latest_report_link(fake_api_fac
         f"https://devcloud.example/codecheck/project/{api.console_project_id}/task/y/detail"
     )
     api.add_task(TASK, length=0.0, outcome=1)
-    run = gate(api, tmp_path, "--run")
+    run = gate(api, tmp_path, "--run", CODEARTS_CONSOLE_PROJECT_ID="")
     assert run.code == 4 and "check log: compile failed with exit code 127" in run.stderr
-    [lookup] = api.task_requests("refresh")  # the task's latest report, for its link
+    [lookup] = api.task_requests("refresh")  # the task's latest report, for its link, once
     assert lookup.query == {"task_id": [TASK], "async": ["false"]}
     assert len(api.task_requests("log")) == 1
 
@@ -111,7 +113,7 @@ def test_check_failed_reads_the_project_from_the_latest_report_link(fake_api_fac
 def test_check_failed_without_a_console_project_says_how_to_see_the_log(fake_api, tmp_path):
     fake_api.add_task(TASK, length=0.0, outcome=1)
     fake_api.scenario = [json_step(200, _cc_body("CC.00050000", "no successful scan yet"))]
-    run = gate(fake_api, tmp_path, "--run")
+    run = gate(fake_api, tmp_path, "--run", CODEARTS_CONSOLE_PROJECT_ID="")
     assert run.code == 4 and "--console-project-id" in run.stderr
     assert fake_api.task_requests("log") == []
 
