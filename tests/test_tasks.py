@@ -389,9 +389,9 @@ def test_only_a_clean_run_answer_after_busy_ones_is_gated(busy, last, others_end
         posts = [r for r in mock.request_history if r.method == "POST"]
     assert len(posts) == len(busy) + 1  # one more only after each busy answer
     assert flow.scan.busy_answers == len(busy)
+    assert (flow.scan.queued_seconds is not None) == bool(busy)
     if last == "ok":
         assert error is None and flow.scan.job_id == EXEC and flow.scan.source == "started"
-        assert (flow.scan.queued_seconds is not None) == bool(busy)
     else:
         assert error is not None and flow.scan.job_id is None and flow.scan.source == "run"
         assert ("may have started a scan" in error.message) == (last in MAYBE_STARTED)
