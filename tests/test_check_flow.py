@@ -76,6 +76,8 @@ def test_a_refused_permission_names_it_and_the_other_calls_are_still_tried(fake_
     assert steps["api"].startswith("ok") and steps["log"].startswith("ok")
     assert steps["progress"].startswith("FAIL") and "CC.00050010" in steps["progress"]
     assert "missing: the permission to read the task's progress" in steps["progress"]
+    assert "grant the IAM user the permission to read" in steps["progress"]
+    assert "getReport" not in steps["progress"]
     assert "all checks passed" not in proc.stdout
 
 

@@ -243,6 +243,7 @@ def test_a_poll_error_that_is_not_transient_ends_the_wait(fake_api, tmp_path):
     )
     run = gate(fake_api, tmp_path, "--run")
     assert run.code == 3 and "CC.00050010" in run.stderr
+    assert "grant the IAM user the permission to read the task's progress" in run.stderr
 
 
 def test_timeout_without_cancel_leaves_the_scan_running(fake_api, tmp_path):
