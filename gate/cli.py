@@ -17,6 +17,7 @@ from gate.errors import EXIT_CODE_MEANINGS
 from gate.metrics import METRICS
 from gate.run import execute
 from gate.settings import RawOptions
+from gate.streams import safe
 
 
 class CommaList(click.types.StringParamType):
@@ -310,4 +311,10 @@ def env_flag(given: bool, variable: str) -> str | None:
 def main(**params: Any) -> None:
     """Refresh a CodeArts Check report, judge its counts against maximums, write JUnit,
     Markdown and JSON reports, and exit with a code that says why."""
-    sys.exit(execute(raw_options(params, options_from_env(params))))
+    # a closed or broken stdout/stderr must not cost the outputs, nor turn the exit code
+    # into a traceback's (or into 120, CPython's when the last flush fails)
+    sys.stdout, sys.stderr = safe(sys.stdout), safe(sys.stderr)
+    code = execute(raw_options(params, options_from_env(params)))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)

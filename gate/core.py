@@ -10,7 +10,7 @@ from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.text import encodable, redact
+from gate.text import bidi_shown, encodable, redact
 
 
 class Outcome(enum.Enum):
@@ -51,8 +51,10 @@ class ErrorInfo:
 
     @classmethod
     def from_error(cls, err: GateError) -> ErrorInfo:
-        """The summary of a ``GateError`` that the outputs show."""
-        return cls(kind=err.kind, message=encodable(str(err)), exit_code=err.exit_code)
+        """The summary of a ``GateError`` that the outputs show (invisible characters shown
+        escaped: every format carries the message, not all of them escape it)."""
+        message = bidi_shown(encodable(str(err)))
+        return cls(kind=err.kind, message=message, exit_code=err.exit_code)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from gate.settings import (
     raw_secrets,
     read_bytes_nowait,
 )
+from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
@@ -44,7 +45,7 @@ log = logging.getLogger("gate")
 
 def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Validate the options and run; a usage error still writes the outputs asked for."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = safe(out or sys.stdout), safe(err or sys.stderr)  # closed or broken: a sink
     started = time.monotonic()
     text.use_secrets(raw_secrets(raw))  # every printer redacts them from now on
     github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
@@ -185,8 +186,8 @@ def log_stream() -> TextIO:
     """Where the log goes (stderr unless a caller gave another stream)."""
     for handler in log.handlers:
         if isinstance(handler, logging.StreamHandler):
-            return handler.stream  # type: ignore[no-any-return]
-    return sys.stderr
+            return safe(handler.stream)
+    return safe(sys.stderr)
 
 
 def protect(secret: str, out: TextIO, secrets: list[str]) -> None:
@@ -245,7 +246,7 @@ def write_outputs(
     written, unwritten = {}, {}
     for name, path in paths.items():
         try:
-            write_atomic(path, render(name, verdict))
+            write_atomic(path, render(name, verdict), kind=name)
             written[name] = path
         except (OSError, ValueError) as error:
             unwritten[name] = path

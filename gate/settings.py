@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import math
 import os
 import re
 import unicodedata
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.ci import ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
@@ -362,22 +364,15 @@ def job_id_for(raw: RawOptions) -> str | None:
 
 
 _BRANCH = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
-CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
-"""GitLab's branch (the source branch in a merge request pipeline), then Jenkins' (a
-pull request's source branch, then the multibranch job's). GitHub's are in gate.github."""
 
 
 def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(branch, where it came from): ``--branch``, else the branch the CI builds; "" is none."""
     source: str | None = "--branch/CODEARTS_BRANCH"
     if text is None:
-        from gate import github  # noqa: PLC0415 - github imports settings: import when used
-
-        found = github.branch_under_build(env) or next(
-            ((env[name], name) for name in CI_BRANCH_VARIABLES if env.get(name)), None
-        )
+        found = ci_branch(env)
         text, source = found if found else ("", None)
-        if source and from_fork(env, github.pull_request_from_fork(env)):
+        if source and from_fork(env):
             raise UsageError(
                 f"the branch under build ({source}) is a pull request's branch in a fork, "
                 "which the CodeArts task cannot check out (a branch of the same name in the "
@@ -391,14 +386,6 @@ def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str
         shown = one_line(text, 80)  # secrets redacted before the cut
         raise UsageError(f"the branch from {source} is not a branch name ({why}): '{shown}'")
     return text, source
-
-
-def from_fork(env: Mapping[str, str], github_fork: bool) -> bool:
-    """True when the CI builds a change request from a fork: GitHub's (read from the
-    event), GitLab's (source project not the target) or Jenkins' (``CHANGE_FORK``)."""
-    gitlab_source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
-    gitlab_fork = bool(gitlab_source) and gitlab_source != env.get("CI_MERGE_REQUEST_PROJECT_ID")
-    return github_fork or gitlab_fork or bool(env.get("CHANGE_FORK"))
 
 
 _CONSOLE_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -701,15 +688,19 @@ def iam_endpoint_of(endpoint: str | None, region: str) -> str:
 
 
 def timeout_of(text: str | None) -> float:
-    """The overall deadline in seconds: a number above 0, at most a day."""
+    """The overall deadline in seconds: a number above 0, at most a day.
+
+    Total: any text gives a number or a ``UsageError`` (NaN, infinity and a number of
+    thousands of digits included)."""
     if text is None:
         return DEFAULT_TIMEOUT
+    shown = one_line(repr(text), 60)
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--timeout must be a number of seconds, got {text!r}") from None
-    if not 0 < value <= 86400:
-        raise UsageError(f"--timeout must be above 0 and at most 86400, got {text!r}")
+        value = float(text) if len(text.strip()) <= 100 else math.nan
+    except (ValueError, OverflowError):
+        raise UsageError(f"--timeout must be a number of seconds, got {shown}") from None
+    if not 0 < value <= 86400:  # False for NaN too
+        raise UsageError(f"--timeout must be above 0 and at most 86400, got {shown}")
     return value
 
 

@@ -807,8 +807,9 @@ class FakeCodeArts:
         return task
 
     def inject(self, endpoint: str, *steps: Step) -> None:
-        """Serve ``steps`` for the next requests to ``endpoint`` (run, progress, stop, log),
-        one each, before the task's own answers resume. ``task_step()`` is the task's own
+        """Serve ``steps`` for the next requests to ``endpoint`` (run, progress, stop, log;
+        for ``iam``, only the step's delivery counts), one each, before the task's own
+        answers resume. ``task_step()`` is the task's own
         answer (with the step's delivery, e.g. ``reset_step(task_step())``)."""
         with self._lock:
             self.injected.setdefault(endpoint, []).extend(steps)
@@ -890,7 +891,7 @@ class FakeCodeArts:
         if step.kind == "report":
             report = copy.deepcopy(dict(step.report if step.report is not None else self.report))
             body = {"status": "success", "httpStatus": step.http_status, "result": report}
-            return _json_reply(200, body)
+            return _json_reply(200, body, step.headers)
         if step.kind == "json":
             body = step.body
             if isinstance(body, dict) and "request_id" in body and body["request_id"] is None:
@@ -996,7 +997,17 @@ class FakeCodeArts:
     # -- IAM
 
     def iam_reply(self, rec: RecordedRequest) -> Reply:
-        """``POST /v3/auth/tokens``: 201 with X-Subject-Token, or IAM's 400/401 answers."""
+        """``POST /v3/auth/tokens``: 201 with X-Subject-Token, or IAM's 400/401 answers;
+        delivered as the next step injected for ``iam`` says (e.g. ``trickle_step``)."""
+        with self._lock:
+            queue = self.injected.get("iam") or []
+            step = queue.pop(0) if queue else None
+        reply = self._iam_answer(rec)
+        if step is not None:
+            reply.delivery, reply.interval = step.delivery, step.interval
+        return reply
+
+    def _iam_answer(self, rec: RecordedRequest) -> Reply:
         with self._lock:
             self.login_count += 1
         creds = _parse_login(rec)

@@ -27,6 +27,8 @@ SCHEMAS = {
     "action.yml": "vendor.github-actions",
     ".github/workflows/selftest.yml": "vendor.github-workflows",
     ".github/workflows/release.yml": "vendor.github-workflows",
+    ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/workflows/codeql.yml": "vendor.github-workflows",
     "examples/github-workflow.yml": "vendor.github-workflows",
     "examples/gitlab-ci.yml": "vendor.gitlab-ci",
     "examples/github-workflow-pip.yml": "vendor.github-workflows",
@@ -147,7 +149,7 @@ def test_release_builds_both_architectures_and_may_push_packages():
     assert job["permissions"]["packages"] == "write"
     build = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("docker/build-push"))
     assert build["with"]["platforms"] == "linux/amd64,linux/arm64"
-    assert build["with"]["push"] is True
+    assert "push=true" in build["with"]["outputs"].split(",")
 
 
 # ---------------------------------------------------------------- examples

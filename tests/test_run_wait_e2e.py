@@ -336,7 +336,11 @@ def test_task_id_alone_gates_the_latest_report_with_the_task_id_in_the_path(
 
 def test_the_branch_under_build_is_sent_and_said(fake_api, tmp_path):
     fake_api.add_task(TASK, length=0.0)
+    event = tmp_path / "event.json"
+    same = {"repo": {"full_name": "o/a"}}
+    event.write_text(json.dumps({"pull_request": {"head": same, "base": same}}), encoding="utf-8")
     ci = {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "feature/x", "GITHUB_REF_NAME": "7/merge"}
+    ci["GITHUB_EVENT_PATH"] = str(event)  # a pull request of the same repository
     output = tmp_path / "out"
     run = gate(fake_api, tmp_path, "--run", GITHUB_OUTPUT=str(output), **ci)
     assert run.code == 0, run.stderr

@@ -42,14 +42,14 @@ from gate.service_errors import (
     needing,
 )
 from gate.settings import Settings
-from gate.text import one_line
+from gate.text import one_line, redact
 from gate.waiting import Progress
 
 log = logging.getLogger(__name__)
 
 TASK_RUNNING = "CC.00050015"
 EXEC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*")
+RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*", re.ASCII)
 LOG_TAIL_LINES = 12
 
 
@@ -217,10 +217,14 @@ def status_of(value: object) -> int | None:
 
 
 def ratio_of(value: object) -> float | None:
-    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    match = RATIO.fullmatch(value) if isinstance(value, str) else None
+    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls).
+
+    Total: any value, an integer of thousands of digits or a text of megabytes included."""
+    if (type(value) is int and abs(value) <= 100) or type(value) is float:
+        value = repr(float(value))  # "nan" and "inf" match nothing below
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    match = RATIO.fullmatch(value)
     if not match:
         return None
     percent = float(match.group(1))
@@ -278,4 +282,5 @@ def log_lines(payload: object, keep: int = LOG_TAIL_LINES) -> list[str]:
             text = entry.get(key)
             if isinstance(text, str):
                 lines += [line for line in text.splitlines() if line.strip()]
-    return [one_line(line, 300) for line in lines[-keep:]] if keep > 0 else []
+    kept = redact("\n".join(lines[-keep:])) if keep > 0 else ""  # a secret wrapped over lines
+    return [one_line(line, 300) for line in kept.split("\n") if line.strip()]

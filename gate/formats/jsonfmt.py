@@ -58,7 +58,13 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
         "total": digest.total,
         "by_severity": dict(digest.by_severity),
         "sarif_omitted": digest.sarif_omitted,
+        "codequality_omitted": digest.codequality_omitted,
         "error": digest.error,
+        "complete": digest.error is None and not digest.incomplete and not digest.notes,
+        "missing": digest.missing if digest.error is None else None,
+        "expected": digest.expected,
+        "reported": digest.reported,
+        "notes": list(digest.notes),
     }
 
 
