@@ -123,8 +123,9 @@ class ScanInfo:
     ``--task-id`` alone).
 
     ``source``: ``run`` (starting one failed or gave no job id: nothing was gated),
-    ``started`` (by this run; ``queued_seconds`` set when another scan of the task was
-    under way first and the gate waited for it to end before starting its own),
+    ``started`` (by this run). ``queued_seconds`` is set when another scan of the task was
+    under way first: the time the gate waited behind it (and then started its own, or
+    gave up),
     ``waited`` (``--wait``) or ``latest`` (the task's latest version-level report, no
     wait). ``scan_seconds`` is known only for a scan the gate started (run to the first
     poll that saw it end); ``wait_seconds`` when it waited for the gated scan.
@@ -163,6 +164,11 @@ class ScanInfo:
             return what + (f" of task {self.task_id}" if self.task_id else "")
         if self.source == "run":
             # not "started none": a run whose answer was lost may well have started one
+            if self.queued_seconds is not None:
+                return (
+                    f"no scan: task {self.task_id} was busy with another scan (another "
+                    "pipeline?) and this run got no job id of its own"
+                )
             return f"no scan: the run of task {self.task_id} gave no job id"
         if self.job_id:
             started = " (started by the gate)" if self.source == "started" else ""

@@ -187,6 +187,8 @@ def test_a_task_busy_past_the_timeout_is_no_verdict_and_starts_nothing(fake_api,
     assert fake_api.task_requests("refresh") == [] and fake_api.task_requests("stop") == []
     assert len(fake_api.task_requests("run")) == 1 and len(task.exec_ids) == 1
     assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
+    assert "was busy with another scan" in run.json["scan"]["gated"]
+    assert run.json["scan"]["queued_seconds"] > 0
     assert task.running(fake_api.clock())  # the other pipeline's scan is left alone
 
 
@@ -200,6 +202,8 @@ def test_a_run_answer_lost_after_waiting_for_a_busy_task_is_not_sent_again(fake_
     assert len(fake_api.task_requests("run")) == 2 and len(task.exec_ids) == 2
     assert fake_api.task_requests("refresh") == []
     assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
+    assert "no job id of its own" in run.json["scan"]["gated"]
+    assert "started none" not in run.summary
 
 
 def test_run_answer_lost_after_sending_is_not_sent_again(fake_api, tmp_path):
@@ -241,6 +245,7 @@ def test_a_poll_error_that_is_not_transient_ends_the_wait(fake_api, tmp_path):
     )
     run = gate(fake_api, tmp_path, "--run")
     assert run.code == 3 and "CC.00050010" in run.stderr
+    assert "grant the IAM user the permission to read the task's progress" in run.stderr
 
 
 def test_timeout_without_cancel_leaves_the_scan_running(fake_api, tmp_path):

@@ -128,18 +128,21 @@ def start(flow: Flow) -> None:
     where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
     log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
     queued_since = flow.tools.clock()
-    while (exec_id := run_or_cancel(flow)) is None:
-        log.warning(
-            "another scan of task %s is under way (CC.00050015; another pipeline?): "
-            "waiting for it to end, then starting ours",
-            settings.task_id,
-        )
-        scan.busy_answers += 1
-        wait_for_other(flow)
+    try:
+        while (exec_id := run_or_cancel(flow)) is None:
+            log.warning(
+                "another scan of task %s is under way (CC.00050015; another pipeline?): "
+                "waiting for it to end, then starting ours",
+                settings.task_id,
+            )
+            scan.busy_answers += 1
+            wait_for_other(flow)
+    finally:  # the time spent behind other scans, whether ours started or not
+        if scan.busy_answers:
+            scan.queued_seconds = flow.tools.clock() - queued_since
     scan.source, scan.job_id, scan.started_at = "started", exec_id, flow.tools.clock()
     scan.started_utc = flow.tools.wall()
     if scan.busy_answers:
-        scan.queued_seconds = scan.started_at - queued_since
         log.warning(
             "waited for another scan of the task (another pipeline?), then started ours: %s",
             exec_id,
