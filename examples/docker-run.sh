@@ -73,7 +73,7 @@ done
 
 # Mount each file a variable names, at the same path: secrets, CA bundles, the config and
 # the GitHub event read-only; the GitHub step output files writable.
-mount() { # mount PATH MODE: only when the path exists
+mount_file() { # mount_file PATH MODE: only when the path exists
     if [ -n "$1" ] && [ -e "$1" ]; then
         passed+=(-v "$1:$1:$2")
     fi
@@ -81,10 +81,10 @@ mount() { # mount PATH MODE: only when the path exists
 for file in "${CODEARTS_TOKEN_FILE:-}" "${CODEARTS_SK_FILE:-}" "${CODEARTS_IAM_PASSWORD_FILE:-}" \
     "${CODEARTS_CA_BUNDLE:-}" "${REQUESTS_CA_BUNDLE:-}" "${CURL_CA_BUNDLE:-}" \
     "${SSL_CERT_FILE:-}" "${SSL_CERT_DIR:-}" "${CODEARTS_CONFIG:-}" "${GITHUB_EVENT_PATH:-}"; do
-    mount "$file" ro
+    mount_file "$file" ro
 done
 for file in "${GITHUB_OUTPUT:-}" "${GITHUB_STEP_SUMMARY:-}"; do
-    mount "$file" rw
+    mount_file "$file" rw
 done
 
 run_gate() {

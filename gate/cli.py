@@ -256,6 +256,43 @@ OPTIONS = [
         help="Write (and update) one comment on the pull/merge request; token: GITHUB_TOKEN "
         "or CODEARTS_GITLAB_TOKEN. [env var: CODEARTS_COMMENT]",
     ),
+    _option(
+        "--baseline",
+        envvar="CODEARTS_BASELINE",
+        metavar="previous|job:ID|file:PATH",
+        help="Compare the counts with the task's previous scan, a job's report or a previous "
+        "run's --json output; growth fails the gate (see --max-increase).",
+    ),
+    _option(
+        "--max-increase",
+        "max_increase",
+        envvar="CODEARTS_MAX_INCREASE",
+        type=CommaList(),
+        multiple=True,
+        help="Allowed growth since the baseline, NAME=N|off [default: 0 for every count with a "
+        "maximum that the baseline carries].",
+    ),
+    _option(
+        "--baseline-optional",
+        is_flag=True,
+        help="Without the baseline, judge the maximums alone (and say so) instead of no "
+        "verdict. [env var: CODEARTS_BASELINE_OPTIONAL]",
+    ),
+    _option(
+        "--suppressions",
+        envvar="CODEARTS_SUPPRESSIONS",
+        metavar="PATH",
+        help="TOML file of [[suppress]] entries (defect_id or rule [+ path], reason, until): "
+        "judge the defect list less the suppressed defects.",
+    ),
+    _option(
+        "--sync-suppressions",
+        envvar="CODEARTS_SYNC_SUPPRESSIONS",
+        is_flag=False,
+        flag_value="dry-run",
+        metavar="[apply]",
+        help="Say which suppressed defects would be marked ignored in CodeArts; =apply marks them.",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -289,6 +326,8 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
         defects=params["defects"],
         comment=env_flag(params["comment"], "CODEARTS_COMMENT"),
+        max_increase=tuple(item for item in params["max_increase"] if item.strip()),
+        baseline_optional=env_flag(params["baseline_optional"], "CODEARTS_BASELINE_OPTIONAL"),
     )
 
 
@@ -308,6 +347,7 @@ ENV_FLAGS = {
     "wait": "CODEARTS_WAIT",
     "cancel_on_timeout": "CODEARTS_CANCEL_ON_TIMEOUT",
     "comment": "CODEARTS_COMMENT",
+    "baseline_optional": "CODEARTS_BASELINE_OPTIONAL",
 }
 """The yes/no flags read from a variable here (click would take "false" for true)."""
 
@@ -315,6 +355,7 @@ ENV_FLAGS = {
 _NON_TEXT = frozenset(
     {"max_", "json_", "verbose", "quiet", "insecure", "check", "defects"}
     | {"run", "wait", "branch", "cancel_on_timeout", "comment"}
+    | {"max_increase", "baseline_optional"}
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import github
+from gate.baseline import Baseline
 from gate.core import ChangeCounts, ChangeView, Outcome, Verdict, evaluate
 from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
 from gate.errors import GateError, OutputError
@@ -25,6 +26,7 @@ from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
 from gate.report import Report
 from gate.settings import DefectSettings, Settings
+from gate.suppressions import Ledger
 from gate.text import one_line, redact
 
 
@@ -47,9 +49,11 @@ def attach_defects(
     secrets: list[str],
     *,
     on_secret: Callable[[str], None],
+    ledger: Ledger | None = None,
 ) -> Verdict:
-    """The verdict with its defect digest; the per-defect files written either way."""
-    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret)
+    """The verdict with its defect digest; the per-defect files written either way.
+    ``ledger`` marks each defect a ``[[suppress]]`` entry names."""
+    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret, ledger=ledger)
     lost = write_empty(settings.defects, digest.error, err) if digest.error else []
     if not (isinstance(failure, OSError) and lost):  # else write_empty told of it, once
         warn_if_short(digest, settings.verbosity, err)
@@ -63,6 +67,8 @@ def fetched_digest(
     out: TextIO,
     secrets: list[str],
     on_secret: Callable[[str], None],
+    *,
+    ledger: Ledger | None = None,
 ) -> tuple[DefectDigest, BaseException | None]:
     """The digest of the defects, their files written; or one saying why they are missing,
     and the error that stopped the fetch."""
@@ -75,7 +81,13 @@ def fetched_digest(
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
                 extra = new_severities(settings, verdict)
                 digests = fetch_digests(
-                    settings, secrets, on_secret, budget, extra=extra, counts=verdict.counts
+                    settings,
+                    secrets,
+                    on_secret,
+                    budget,
+                    extra=extra,
+                    counts=verdict.counts,
+                    ledger=ledger,
                 )
                 return digests[0], None
         except (GateError, OSError) as error:
@@ -131,11 +143,13 @@ def fetch_digests(
     changed: ChangedLines | None = None,
     extra: tuple[str, ...] = (),
     counts: Mapping[str, int] | None = None,
+    ledger: Ledger | None = None,
 ) -> tuple[DefectDigest, DefectDigest | None]:
     """Page through the defects once, each handed to the digest, the writers (those of
     the severities asked for) and, with ``changed``, the digest of the defects on the
     change's lines. ``extra`` severities are fetched for the digest only; ``counts``, the
-    report's, are compared with what was fetched (completeness)."""
+    report's, are compared with what was fetched (completeness); ``ledger`` marks each
+    defect a ``[[suppress]]`` entry names."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
@@ -152,8 +166,10 @@ def fetch_digests(
         }
         adders = [writer.add for writer in writers.values()]
 
+        mark = ledger.mark if ledger is not None else lambda d: d
+
         def consume(row: object) -> None:
-            defect = reader.read(row)  # type: ignore[arg-type]
+            defect = mark(reader.read(row))  # type: ignore[arg-type]
             builder.add(defect)
             if on_change is not None:
                 on_change(defect)
@@ -211,9 +227,11 @@ def judge_change(
     *,
     on_secret: Callable[[str], None],
     budget: float,
+    baseline: Baseline | None = None,
 ) -> Verdict:
     """``--scope change``: fetch the defects (their files written), count the pending ones
-    on the change's lines and judge with those counts. A fetch that fails is no verdict."""
+    on the change's lines and judge with those counts (``baseline`` for the other counts).
+    A fetch that fails is no verdict."""
     title = f"CodeArts Check: fetching the defects of task {settings.task_id} (this change)"
     try:
         with github.group(title, out):
@@ -233,7 +251,7 @@ def judge_change(
         complete=not mine.capped,
         shortfall=f"the defect fetch ended early ({mine.stopped or 'paging ended'})",
     )
-    verdict = evaluate(report, settings.policy, counts)
+    verdict = evaluate(report, settings.policy, counts, baseline=baseline)
     view = ChangeView(
         True, diff.base, diff.head, len(diff.lines.paths), diff.lines.line_count(), mine
     )

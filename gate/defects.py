@@ -102,6 +102,8 @@ class Defect(NamedTuple):
     fixes: tuple[str, ...] = ()
     start_column: int | None = None
     end_column: int | None = None
+    suppressed: str | None = None
+    """The reason of the ``[[suppress]]`` entry that suppresses it (its justification)."""
 
     @property
     def rank(self) -> int:

@@ -142,6 +142,12 @@ class CommentError(GateError):
     kind = "comment"
 
 
+class BaselineError(GateError):
+    """A baseline was asked for and cannot be had: no verdict, never a silent pass."""
+
+    kind = "baseline"
+
+
 def final_exit_code(code: ExitCode, *, warn_on_error: bool) -> ExitCode:
     """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead; a run a
     signal ended (130, 143) keeps its code: the user cancelled it."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gate.ci import active
-from gate.core import Verdict
+from gate.core import Check, Verdict
 from gate.defects import Defect, DefectDigest
 from gate.formats import render
 from gate.settings import OutputPaths
@@ -133,19 +133,30 @@ def fit_summary(text: str, budget: int) -> str:
 
 def annotation_lines(verdict: Verdict) -> list[str]:
     """``::error`` per failed check; ``::error`` or ``::warning`` when there is no verdict."""
-    lines = [
-        command(
-            "error",
-            f"{check.description}: {check.actual}, allowed at most {check.maximum}",
-            title=f"{TITLE}: {check.metric} over its maximum",
-        )
-        for check in verdict.failed_checks
-    ]
+    lines = []
+    for check in verdict.failed_checks:
+        message, title = failed_check_text(check)
+        lines.append(command("error", message, title=title))
+    if verdict.baseline_note:
+        lines.append(command("warning", verdict.baseline_note, title=f"{TITLE}: no baseline"))
+    if verdict.suppression is not None:
+        title = f"{TITLE}: suppression to review"
+        lines += [command("warning", w, title=title) for w in verdict.suppression.warnings()]
     if verdict.error is not None:
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
         lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
     return lines
+
+
+def failed_check_text(check: Check) -> tuple[str, str]:
+    """The message and title of a failed check's annotation, the delta shown when there
+    is a baseline."""
+    if check.baseline is None and check.maximum is not None:
+        message = f"{check.description}: {check.actual}, allowed at most {check.maximum}"
+        return message, f"{TITLE}: {check.metric} over its maximum"
+    message = f"{check.description}: {check.shown()}, allowed {check.limits()}"
+    return message, f"{TITLE}: {check.metric}: {check.why_failed()}"
 
 
 ANNOTATION_LIMITS = {"error": 10, "warning": 10, "notice": 10}

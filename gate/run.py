@@ -19,8 +19,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate
-from gate.errors import GateError, Interrupted, ReportError, UsageError
+from gate.baseline import Baseline, baseline_of_json
+from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate, without_baseline
+from gate.errors import BaselineError, GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
@@ -123,15 +124,32 @@ def with_comment(
 def with_defects(
     settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
 ) -> Verdict:
-    """Fetch the defects and write the per-defect files, when asked; the outcome stands."""
+    """Fetch the defects and write the per-defect files, when asked; the outcome stands,
+    unless suppressions make the defect list the judged counts."""
     if not settings.defects.requested() or (verdict.change is not None and verdict.defects):
         return verdict  # not asked for, or fetched already to judge the change
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
+    ledger = None
+    if settings.suppressions.entries:
+        from gate.suppressions import Ledger  # noqa: PLC0415 - only with suppressions
+
+        ledger = Ledger(settings.suppressions.entries, secrets=tuple(secrets))
     with interrupts_as_errors():
-        return attach_defects(
-            settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
+        verdict = attach_defects(
+            settings,
+            verdict,
+            out,
+            err,
+            secrets,
+            on_secret=lambda s: protect(s, out, secrets),
+            ledger=ledger,
         )
+    if ledger is None:
+        return verdict
+    from gate.suppression_run import settle  # noqa: PLC0415 - only with suppressions
+
+    return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
 
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
@@ -155,7 +173,7 @@ def reach_verdict(
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
             diff = read_change(settings)  # before anything is sent: a usage error sends nothing
             report = load_report(settings, out, secrets, scan)
-            verdict = judge(settings, report, diff, out, secrets, started=started)
+            verdict = judge(settings, report, diff, out, secrets, scan=scan, started=started)
     except GateError as error:
         verdict = error_verdict(said_for(settings, error), settings.job_id)
     return with_identity(with_scan(verdict, scan), settings)
@@ -185,25 +203,47 @@ def judge(
     out: TextIO,
     secrets: list[str],
     *,
+    scan: ScanLog | None,
     started: float | None,
 ) -> Verdict:
-    """Judge the report; in change scope, with the counts of the change's defects."""
-    if diff is None:
-        verdict = evaluate(report, settings.policy)
-        note = settings.change.note
-        return replace(verdict, change=ChangeView(False, note=note)) if note else verdict
-    from gate.defect_run import judge_change  # noqa: PLC0415 - only for --scope change
-
+    """Judge the report, against the baseline when one is asked for; in change scope, with
+    the counts of the change's defects. A baseline that cannot be had is no verdict (or,
+    with ``--baseline-optional``, said and left out)."""
     elapsed = 0.0 if started is None else time.monotonic() - started
-    return judge_change(
-        settings,
-        report,
-        diff,
-        out,
-        secrets,
-        on_secret=lambda secret: protect(secret, out, secrets),
-        budget=settings.timeout - elapsed,
-    )
+    budget = settings.timeout - elapsed
+    baseline, missing = settled_baseline(settings, scan, out, secrets, budget)
+    if diff is None:
+        verdict = evaluate(report, settings.policy, baseline=baseline)
+        note = settings.change.note
+        verdict = replace(verdict, change=ChangeView(False, note=note)) if note else verdict
+    else:
+        from gate.defect_run import judge_change  # noqa: PLC0415 - only for --scope change
+
+        verdict = judge_change(
+            settings,
+            report,
+            diff,
+            out,
+            secrets,
+            on_secret=lambda secret: protect(secret, out, secrets),
+            budget=settings.timeout - (0.0 if started is None else time.monotonic() - started),
+            baseline=baseline,
+        )
+    if missing is None:
+        return verdict
+    return without_baseline(verdict, missing, optional=settings.baseline_optional)
+
+
+def settled_baseline(
+    settings: Settings, scan: ScanLog | None, out: TextIO, secrets: list[str], budget: float
+) -> tuple[Baseline | None, BaselineError | None]:
+    """The baseline asked for, or why it cannot be had (neither without ``--baseline``)."""
+    if settings.baseline is None:
+        return None, None
+    try:
+        return load_baseline(settings, scan, out, secrets, budget), None
+    except BaselineError as error:
+        return None, error
 
 
 def with_identity(verdict: Verdict, settings: Settings) -> Verdict:
@@ -227,6 +267,34 @@ def said_for(settings: Settings, error: GateError) -> GateError:
 
         return token_refused(error)
     return error
+
+
+def load_baseline(
+    settings: Settings,
+    scan: ScanLog | None,
+    out: TextIO,
+    secrets: list[str],
+    budget: float | None = None,
+) -> Baseline:
+    """The baseline asked for: a previous run's ``--json`` file, or the service's (within
+    ``budget``, what is left of ``--timeout``)."""
+    spec = settings.baseline
+    assert spec is not None
+    if spec.kind == "file":
+        try:
+            data = read_bytes_nowait(spec.value)
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or "not a readable path"
+            raise BaselineError(
+                f"--baseline file:{one_line(spec.value, 200)} cannot be read: {reason}"
+            ) from None
+        return baseline_of_json(data, spec.value)
+    from gate.api.history import service_baseline  # noqa: PLC0415 - requests is heavy
+
+    log.info("reading the baseline (%s)", spec.describe())
+    return service_baseline(
+        settings, spec, scan, on_secret=lambda secret: protect(secret, out, secrets), budget=budget
+    )
 
 
 def scan_log(settings: Settings) -> ScanLog:
@@ -271,6 +339,7 @@ def load_task_report(settings: Settings, out: TextIO, secrets: list[str], scan: 
     err = log_stream()
     beat = Heartbeat(err, settings.task_id, secrets, live=err.isatty())
     tools = Tools(tick=beat.tick, on_secret=lambda secret: protect(secret, out, secrets))
+    tools.on_estimate = beat.use_estimate
     if settings.verbosity >= 0:
         tools.heartbeat = beat
     title = f"CodeArts Check: {'running' if settings.run else 'gating'} task {settings.task_id}"

@@ -11,6 +11,7 @@ import ipaddress
 import math
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,12 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gate import ci
+from gate.baseline import BaselineSpec, spec_of
 from gate.ci import ChangeRequest, ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
 from gate.secret import Secret
+from gate.suppressions import Suppression, suppressions_from_toml
 from gate.text import one_line
 
 DEFAULT_REGION = "cn-north-4"
@@ -86,6 +89,11 @@ class RawOptions:
     scope: str | None = None
     base: str | None = None
     comment: str | None = None
+    baseline: str | None = None
+    max_increase: tuple[str, ...] = ()
+    baseline_optional: str | None = None
+    suppressions: str | None = None
+    sync_suppressions: str | None = None
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -174,6 +182,19 @@ class DefectSettings:
         return self.wanted or bool(self.paths())
 
 
+SYNC_MODES = {"dry-run": "dry-run", "true": "dry-run", "apply": "apply"}
+
+
+@dataclass(frozen=True)
+class SuppressionSettings:
+    """``--suppressions``: the entries read, where from, and ``--sync-suppressions``."""
+
+    entries: tuple[Suppression, ...] = ()
+    source: str | None = None
+    sync: str | None = None
+    """None (never by default), ``dry-run`` (say what would change) or ``apply``."""
+
+
 @dataclass(frozen=True)
 class ChangeSettings:
     """``--scope``, ``--base``, ``--comment`` and what the CI says of the change.
@@ -239,6 +260,9 @@ class Settings:
 
     defects: DefectSettings = field(default_factory=DefectSettings)
     change: ChangeSettings = field(default_factory=ChangeSettings)
+    baseline: BaselineSpec | None = None
+    baseline_optional: bool = False
+    suppressions: SuppressionSettings = field(default_factory=SuppressionSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -304,9 +328,31 @@ def build_settings(raw: RawOptions) -> Settings:
         **task_options(raw, offline),
         defects=defect_settings_of(raw, policy_of(raw)),
         change=change_settings_of(raw, os.environ, offline=offline),
+        **baseline_options(raw, offline),
     )
+    if settings.suppressions.entries:  # the judged counts come from the defect list
+        settings = replace(settings, defects=replace(settings.defects, wanted=True))
     refuse_insecure_secrets(settings)
     return settings
+
+
+def baseline_options(raw: RawOptions, offline: bool) -> dict[str, Any]:
+    """``--baseline``, ``--baseline-optional``, ``--max-increase``, the suppressions."""
+    spec = spec_of(raw.baseline)
+    if raw.max_increase and spec is None:
+        raise UsageError("--max-increase compares with a baseline: set --baseline too")
+    if spec is not None and spec.kind != "file" and offline:
+        raise UsageError(f"--baseline {spec.kind} asks the service: use file:PATH offline")
+    if spec is not None and spec.kind == "previous" and not raw.task_id:
+        raise UsageError("--baseline previous reads the task's history: set --task-id")
+    if spec is not None and spec.kind == "job":
+        job_id_of(spec.value)
+    optional = flag_of(raw.baseline_optional, "--baseline-optional/CODEARTS_BASELINE_OPTIONAL")
+    return {
+        "baseline": spec,
+        "baseline_optional": optional,
+        "suppressions": suppression_settings_of(raw, offline),
+    }
 
 
 MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
@@ -496,7 +542,8 @@ def policy_of(raw: RawOptions) -> Policy:
                 pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
         if ("max" in raw.from_env) == from_env:
             pairs += [parse_assignment(item, source="--max") for item in raw.max]
-    return build_policy(pairs)
+    increases = [parse_assignment(item, source="--max-increase") for item in raw.max_increase]
+    return build_policy(pairs, increases)
 
 
 def job_id_of(text: str | None, *, check: bool = False) -> str:
@@ -834,3 +881,40 @@ def change_settings_of(raw: RawOptions, env: Mapping[str, str], *, offline: bool
         blob_url=ci.blob_url(env),
         comment=comment,
     )
+
+
+def suppression_settings_of(raw: RawOptions, offline: bool) -> SuppressionSettings:
+    """The suppressions file read and checked; ``--sync-suppressions``' mode."""
+    sync_text = (raw.sync_suppressions or "").strip().lower()
+    if sync_text in ("", "false", "0", "no", "off"):
+        sync = None
+    elif sync_text in SYNC_MODES:
+        sync = SYNC_MODES[sync_text]
+    else:
+        shown = one_line(repr(raw.sync_suppressions), 60)
+        raise UsageError(f"--sync-suppressions takes no value (a dry run) or 'apply', got {shown}")
+    if not raw.suppressions:
+        if sync:
+            raise UsageError("--sync-suppressions needs suppressions: set --suppressions")
+        return SuppressionSettings()
+    if offline or not raw.task_id:
+        raise UsageError(
+            "--suppressions judges the defect list: it needs --task-id and the service"
+        )
+    entries = read_suppressions(raw.suppressions)
+    return SuppressionSettings(entries, raw.suppressions, sync)
+
+
+def read_suppressions(path: str) -> tuple[Suppression, ...]:
+    """The ``[[suppress]]`` entries of a TOML file; a usage error naming what is wrong."""
+    if sys.version_info >= (3, 11):  # imported here: only a run with suppressions reads TOML
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # noqa: PLC0415
+    name = f"--suppressions {one_line(repr(path), 200)}"
+    try:
+        data = tomllib.loads(read_text_nowait(path))
+    except (OSError, ValueError) as err:  # TOMLDecodeError and UnicodeDecodeError included
+        reason = getattr(err, "strerror", None) or one_line(str(err), 200)
+        raise UsageError(f"cannot read {name}: {reason}") from None
+    return suppressions_from_toml(data, name)

@@ -70,9 +70,20 @@ def md_link(url: str, label: str) -> str:
 
 
 def _row(check: Check) -> str:
-    actual = "unreadable" if check.actual is None else str(check.actual)
+    actual = "unreadable" if check.actual is None else check.shown()
     result = "✅ pass" if check.passed else ("⚠️ error" if check.actual is None else "❌ fail")
-    return f"| {check.metric} ({check.description}) | {actual} | {check.maximum} | {result} |"
+    return f"| {check.metric} ({check.description}) | {actual} | {check.limits()} | {result} |"
+
+
+def _baseline(verdict: Verdict) -> list[str]:
+    """The baseline compared with (or why none was), and how counts were judged."""
+    lines = []
+    if verdict.baseline:
+        lines.append(f"**Baseline:** {md_escape(verdict.baseline.label)}")
+    if verdict.baseline_note:
+        lines.append(f"**Baseline:** none: {md_escape(verdict.baseline_note)}")
+    lines += [f"**Note:** {md_escape(c.note)}" for c in verdict.checks if c.note]
+    return [line + "  " for line in lines] + ([""] if lines else [])
 
 
 def _table(verdict: Verdict) -> list[str]:
@@ -257,11 +268,36 @@ def _fetch_notes(digest: DefectDigest) -> list[str]:
     return lines
 
 
+SUPPRESSED_SHOWN = 20
+
+
+def _suppressions(verdict: Verdict) -> list[str]:
+    """The suppressed defects (each with its reason), and the entries to look at."""
+    outcome = verdict.suppression
+    if outcome is None:
+        return []
+    by = ", ".join(f"{n} {s}" for s, n in outcome.suppressed.items())
+    lines = ["### Suppressed", "", f"{outcome.total} defects suppressed ({by or 'none'}) by "
+             f"{outcome.entries} `[[suppress]]` entries; the counts above are the defect list "
+             "less them (the report's count beside). They do not lower `new`.", ""]  # fmt: skip
+    for defect, entry in outcome.kept[:SUPPRESSED_SHOWN]:
+        lines.append(
+            f"- **{defect.severity}** {md_escape(defect.where())} · {md_escape(defect.rule_id)}: "
+            f"suppressed until {entry.until.isoformat()}, {md_escape(entry.reason)}"
+        )
+    lines += [f"- {md_escape(note)}" for note in outcome.notes()]
+    warnings = outcome.warnings()
+    if warnings:
+        lines += ["", *(f"**Warning:** {md_escape(w)}  " for w in warnings)]
+    return [*lines, ""]
+
+
 def document(verdict: Verdict, layout: Layout | None = None) -> str:
     """The Markdown of the summary and of the pull/merge request comment: CommonMark,
     tables and ``<details>`` only, every service text escaped."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _defects(verdict, layout)
+    parts = _headline(verdict) + table + ([""] if table else []) + _baseline(verdict)
+    parts += _defects(verdict, layout) + _suppressions(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
 
