@@ -14,7 +14,7 @@ from pathlib import Path
 
 MAX_MISSES = 200
 """Distinct paths not found in the checkout after which detection stops (no checkout)."""
-CACHE_CHARS = 8_000_000
+CACHE_CHARS = 4_000_000
 """Characters of paths (given and mapped) a mapper remembers at most."""
 
 
