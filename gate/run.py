@@ -22,6 +22,7 @@ from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
+from gate.provenance import describe, with_config_file
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
     OutputPaths,
@@ -45,17 +46,34 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     """Validate the options and run; a usage error still writes the outputs asked for."""
     out, err = out or sys.stdout, err or sys.stderr
     started = time.monotonic()
+    try:
+        raw, config_error = with_config_file(raw), None
+    except UsageError as error:
+        config_error = error
     text.use_secrets(raw_secrets(raw))  # every printer redacts them from now on
     github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
+    if config_error is None and (raw.show_config or raw.verbose > 0):
+        print("\n".join(describe(raw)), file=out if raw.show_config else err)
+        if raw.show_config:
+            return 0  # nothing is validated or sent: the settings are only shown
     try:
+        if config_error is not None:
+            raise config_error
         settings = build_settings(raw)
     except UsageError as error:
-        verdict = replace(error_verdict(error, raw.job_id), duration=time.monotonic() - started)
-        verdict = verdict.redacted(raw_secrets(raw))
-        write_empty_defect_files(raw, verdict, err)
-        return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
+        return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
     return run(settings, out, err)
+
+
+def usage_exit(
+    raw: RawOptions, error: UsageError, duration: float, out: TextIO, err: TextIO
+) -> int:
+    """Exit 2 for a usage error, the outputs asked for written all the same."""
+    verdict = replace(error_verdict(error, raw.job_id), duration=duration)
+    verdict = verdict.redacted(raw_secrets(raw))
+    write_empty_defect_files(raw, verdict, err)
+    return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
 
 
 def run(settings: Settings, out: TextIO, err: TextIO) -> int:

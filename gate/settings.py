@@ -80,9 +80,25 @@ class RawOptions:
     defects: bool = False
     defect_severity: str | None = None
     path_prefix_strip: str | None = None
+    config: str | None = None
+    show_config: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Where each field set came from: ``flag``, ``variable CODEARTS_X`` or ``FILE:LINE``
+    (a field absent here took its default). Fields not listed fall back to ``from_env``."""
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
+
+    def rank(self, name: str) -> int:
+        """How strong the source of field ``name`` is: 3 flag, 2 variable, 1 config file,
+        0 unset. Where two settings compete (a mode, a credential method, a threshold),
+        the stronger source wins."""
+        if getattr(self, name) in (None, (), False):
+            return 0
+        source = self.sources.get(name)
+        if source is None:
+            return 2 if name in self.from_env else 3
+        return 3 if source == "flag" else 2 if source.startswith("variable ") else 1
 
 
 @dataclass(frozen=True)
@@ -279,12 +295,12 @@ came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_
 
 
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
-    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
-    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    """``raw`` without the modes that a rival from a stronger source overrides (a flag
+    beats a variable, a variable beats the config file)."""
     beaten: dict[str, Any] = {
         name: None
         for name, rivals in MODE_RIVALS.items()
-        if name in raw.from_env and flagged & set(rivals)
+        if any(raw.rank(rival) > raw.rank(name) > 0 for rival in rivals)
     }
     return replace(raw, **beaten) if beaten else raw
 
@@ -441,15 +457,16 @@ def refuse_insecure_secrets(settings: Settings) -> None:
 
 
 def policy_of(raw: RawOptions) -> Policy:
-    """Defaults, then variables, then flags (a flag beats a variable); at each level the
-    named options first, then ``--max NAME=N``, which wins over ``--max-NAME``."""
+    """Defaults, then the config file, then variables, then flags (a flag beats a
+    variable); at each level the named options first, then ``--max NAME=N``, which wins
+    over ``--max-NAME``."""
     pairs: list[tuple[str, int | None]] = list(DEFAULT_MAXIMUMS.items())
     named = {"critical": raw.max_critical, "major": raw.max_major, "new": raw.max_new}
-    for from_env in (True, False):
+    for level in (1, 2, 3):
         for metric, text in named.items():
-            if text is not None and (f"max_{metric}" in raw.from_env) == from_env:
+            if text is not None and raw.rank(f"max_{metric}") == level:
                 pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
-        if ("max" in raw.from_env) == from_env:
+        if raw.rank("max") == level:
             pairs += [parse_assignment(item, source="--max") for item in raw.max]
     return build_policy(pairs)
 
@@ -541,9 +558,9 @@ def credentials_of(raw: RawOptions, region: str) -> Credentials:
     """The one credential method configured; none or several is a usage error."""
     found = {m: [o for o in opts if getattr(raw, o)] for m, opts in METHOD_OPTIONS.items()}
     found = {method: options for method, options in found.items() if options}
-    flagged = {m: opts for m, opts in found.items() if set(opts) - raw.from_env}
-    if flagged:  # a flag beats a variable: methods set only by variables step aside
-        found = flagged
+    strongest = {m: max(raw.rank(o) for o in opts) for m, opts in found.items()}
+    # a flag beats a variable, a variable the file: methods set only by weaker sources step aside
+    found = {m: opts for m, opts in found.items() if strongest[m] == max(strongest.values())}
     if not found:
         raise UsageError(
             "no credentials: set CODEARTS_TOKEN, or CODEARTS_AK and CODEARTS_SK, or "
@@ -637,12 +654,12 @@ def secret_of(raw: RawOptions, value_name: str, file_name: str) -> tuple[str, st
     the name of where it came from. A flag beats a variable; two flags are an error."""
     value, path = getattr(raw, value_name), getattr(raw, file_name)
     if value and path:
-        from_env = {value_name, file_name} & raw.from_env
-        if len(from_env) != 1:
+        value_rank, path_rank = raw.rank(value_name), raw.rank(file_name)
+        if value_rank == path_rank:
             raise UsageError(
                 f"set {OPTION_NAMES[value_name]} or {OPTION_NAMES[file_name]}, not both"
             )
-        value, path = (None, path) if value_name in from_env else (value, None)
+        value, path = (None, path) if value_rank < path_rank else (value, None)
     if not path:
         if not value:
             raise UsageError(f"{OPTION_NAMES[value_name]} is missing")
