@@ -25,7 +25,7 @@ from gate.text import one_line
 EXAMPLES = """\b
 Examples:
   codearts-gate --task-id T --run --junit junit.xml     run the task's scan and gate it
-  codearts-gate --job-id J --max-major 5 --max minor=50  gate a known job, own maximums
+  codearts-gate --job-id J --max-major 5 --warn-major 0  gate a job, warn on any major
   codearts-gate --report-file saved.json                judge a saved answer offline
   codearts-gate --show-config                           where every setting comes from
 Settings come from flags, then CODEARTS_* variables, then codearts-gate.toml, then defaults."""

@@ -23,17 +23,36 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Check:
-    """One threshold applied: ``actual`` is ``None`` when the count could not be read."""
+    """One threshold applied: ``actual`` is ``None`` when the count could not be read;
+    ``maximum`` is ``None`` for a check that only warns."""
 
     metric: str
-    maximum: int
+    maximum: int | None
     actual: int | None
     problem: str | None = None
+    warn: int | None = None
 
     @property
     def passed(self) -> bool:
         """True only for a count that was read and is within its maximum."""
-        return self.actual is not None and self.actual <= self.maximum
+        return self.actual is not None and (self.maximum is None or self.actual <= self.maximum)
+
+    @property
+    def warned(self) -> bool:
+        """True for a count within its maximum but over its warn level: passed, with a warning."""
+        return self.passed and self.warn is not None and (self.actual or 0) > self.warn
+
+    def warning_text(self) -> str:
+        """``minor issues: 60, over the warn level 50 (maximum 100)``."""
+        maximum = "no maximum" if self.maximum is None else f"maximum {self.maximum}"
+        return f"{self.description}: {self.actual}, over the warn level {self.warn} ({maximum})"
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``warn``, ``fail``, or ``error`` (the count could not be read)."""
+        if self.actual is None:
+            return "error"
+        return "fail" if not self.passed else "warn" if self.warned else "pass"
 
     @property
     def description(self) -> str:
@@ -181,13 +200,20 @@ class Verdict:
         """The checks over their maximum."""
         return tuple(c for c in self.checks if c.actual is not None and not c.passed)
 
+    @property
+    def warned_checks(self) -> tuple[Check, ...]:
+        """The checks within their maximum but over their warn level."""
+        return tuple(c for c in self.checks if c.warned)
+
 
 def _apply(report: Report, threshold: Threshold) -> Check:
     try:
         actual = report.count(threshold.metric)
     except ReportError as err:
-        return Check(threshold.metric, threshold.maximum, None, problem=str(err))
-    return Check(threshold.metric, threshold.maximum, actual)
+        return Check(
+            threshold.metric, threshold.maximum, None, problem=str(err), warn=threshold.warn
+        )
+    return Check(threshold.metric, threshold.maximum, actual, warn=threshold.warn)
 
 
 def evaluate(report: Report, policy: Policy) -> Verdict:

@@ -160,7 +160,8 @@ def fit_summary(text: str, budget: int) -> str:
 
 
 def annotation_lines(verdict: Verdict) -> list[str]:
-    """``::error`` per failed check; ``::error`` or ``::warning`` when there is no verdict."""
+    """``::error`` per failed check, ``::warning`` per warned one; ``::error`` or
+    ``::warning`` when there is no verdict."""
     lines = [
         command(
             "error",
@@ -168,6 +169,14 @@ def annotation_lines(verdict: Verdict) -> list[str]:
             title=f"{TITLE}: {check.metric} over its maximum",
         )
         for check in verdict.failed_checks
+    ]
+    lines += [
+        command(
+            "warning",
+            check.warning_text(),
+            title=f"{TITLE}: {check.metric} over its warn level",
+        )
+        for check in verdict.warned_checks
     ]
     if verdict.error is not None:
         kind = "warning" if verdict.warned else "error"

@@ -13,10 +13,12 @@ OFF = "off"
 
 @dataclass(frozen=True)
 class Threshold:
-    """One check: ``metric`` may be at most ``maximum``."""
+    """One check: ``metric`` may be at most ``maximum`` (``None``: no maximum, the check
+    only warns); over ``warn`` it passes with a warning."""
 
     metric: str
-    maximum: int
+    maximum: int | None
+    warn: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,21 @@ def parse_assignment(text: str, *, source: str) -> tuple[str, int | None]:
     return name, parse_maximum(value, source=f"{source} {name}")
 
 
-def build_policy(maximums: Iterable[tuple[str, int | None]]) -> Policy:
-    """Build a policy from (metric, maximum) pairs; a later pair overrides an earlier one."""
-    chosen: dict[str, int | None] = {}
-    for metric, maximum in maximums:
-        chosen[metric] = maximum
-    return Policy(tuple(Threshold(m, v) for m, v in chosen.items() if v is not None))
+def build_policy(
+    maximums: Iterable[tuple[str, int | None]], warnings: Iterable[tuple[str, int | None]] = ()
+) -> Policy:
+    """Build a policy from (metric, maximum) and (metric, warn level) pairs; a later pair
+    overrides an earlier one. A warn level above its maximum is a ``UsageError``: the
+    count would fail before it could warn."""
+    chosen = dict(maximums)
+    warn = {metric: level for metric, level in dict(warnings).items() if level is not None}
+    for metric, level in warn.items():
+        maximum = chosen.get(metric)
+        if maximum is not None and level > maximum:
+            raise UsageError(
+                f"--warn-{metric} {level} is above --max-{metric} {maximum}: a count over "
+                "the maximum fails before it can warn; lower the warn level or raise the maximum"
+            )
+    metrics = [m for m, v in chosen.items() if v is not None]
+    metrics += [m for m in warn if m not in metrics]
+    return Policy(tuple(Threshold(m, chosen.get(m), warn.get(m)) for m in metrics))

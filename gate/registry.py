@@ -76,15 +76,35 @@ _TRUST = (
 _MODE = "it chooses which report is judged: a change to the repository must not pick it"
 
 
-def _threshold(metric: str, words: str) -> Setting:
+def _level(kind: str, metric: str, words: str) -> Setting:
+    """``--max-NAME`` (default 0) or ``--warn-NAME`` (no default)."""
+    texts = {
+        "max": (f"Maximum {words} [default: 0].", "0"),
+        "warn": (f"Warn (and still pass) above this many {words}.", ""),
+    }
+    help_text, default = texts[kind]
+    name = f"{kind}-{metric}"
     return Setting(
-        f"max-{metric}",
-        f"Maximum {words} [default: 0].",
+        name,
+        help_text,
         "Thresholds",
-        _var(f"max-{metric}"),
+        _var(name),
         metavar="N|off",
-        default="0",
+        default=default,
         toml=("int", "str"),
+    )
+
+
+def _assignments(name: str, words: str) -> Setting:
+    """``--max NAME=N`` or ``--warn NAME=N``: repeatable; the variable is comma-separated."""
+    return Setting(
+        name,
+        f"{words} (repeatable; the variable is comma-separated).",
+        "Thresholds",
+        _var(name),
+        kind="list",
+        metavar="NAME=N",
+        toml=("list", "str"),
     )
 
 
@@ -168,18 +188,16 @@ def _flow() -> list[Setting]:
 
 def _thresholds() -> list[Setting]:
     return [
-        _threshold("critical", "critical issues"),
-        _threshold("major", "major issues"),
-        _threshold("new", "new unresolved issues"),
-        Setting(
-            "max",
-            "Maximum for any metric, by name (repeatable; the variable is comma-separated).",
-            "Thresholds",
-            _var("max"),
-            kind="list",
-            metavar="NAME=N",
-            toml=("list", "str"),
-        ),
+        _level("max", "critical", "critical issues"),
+        _level("max", "major", "major issues"),
+        _level("max", "new", "new unresolved issues"),
+        _assignments("max", "Maximum for any metric, by name"),
+        _level("warn", "critical", "critical issues"),
+        _level("warn", "major", "major issues"),
+        _level("warn", "minor", "minor issues"),
+        _level("warn", "suggestion", "suggestions"),
+        _level("warn", "new", "new unresolved issues"),
+        _assignments("warn", "Warn level for any metric, by name, like --max"),
     ]
 
 

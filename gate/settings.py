@@ -82,6 +82,12 @@ class RawOptions:
     path_prefix_strip: str | None = None
     config: str | None = None
     show_config: bool = False
+    warn_critical: str | None = None
+    warn_major: str | None = None
+    warn_minor: str | None = None
+    warn_suggestion: str | None = None
+    warn_new: str | None = None
+    warn: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each field set came from: ``flag``, ``variable CODEARTS_X`` or ``FILE:LINE``
     (a field absent here took its default). Fields not listed fall back to ``from_env``."""
@@ -459,16 +465,34 @@ def refuse_insecure_secrets(settings: Settings) -> None:
 def policy_of(raw: RawOptions) -> Policy:
     """Defaults, then the config file, then variables, then flags (a flag beats a
     variable); at each level the named options first, then ``--max NAME=N``, which wins
-    over ``--max-NAME``."""
-    pairs: list[tuple[str, int | None]] = list(DEFAULT_MAXIMUMS.items())
+    over ``--max-NAME``. The warn levels (``--warn-NAME``, ``--warn NAME=N``) likewise."""
     named = {"critical": raw.max_critical, "major": raw.max_major, "new": raw.max_new}
+    maximums = list(DEFAULT_MAXIMUMS.items()) + _levels(raw, "max", named)
+    return build_policy(maximums, _levels(raw, "warn", warn_levels_of(raw)))
+
+
+def warn_levels_of(raw: RawOptions) -> dict[str, str | None]:
+    """The ``--warn-NAME`` options by metric."""
+    return {name: getattr(raw, f"warn_{name}") for name in WARN_METRICS}
+
+
+WARN_METRICS = ("critical", "major", "minor", "suggestion", "new")
+"""The metrics with a ``--warn-NAME`` option (any metric takes ``--warn NAME=N``)."""
+
+
+def _levels(
+    raw: RawOptions, prefix: str, named: dict[str, str | None]
+) -> list[tuple[str, int | None]]:
+    """(metric, level) pairs of ``--PREFIX-NAME`` and ``--PREFIX NAME=N``, weakest source first."""
+    pairs: list[tuple[str, int | None]] = []
     for level in (1, 2, 3):
         for metric, text in named.items():
-            if text is not None and raw.rank(f"max_{metric}") == level:
-                pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
-        if raw.rank("max") == level:
-            pairs += [parse_assignment(item, source="--max") for item in raw.max]
-    return build_policy(pairs)
+            if text is not None and raw.rank(f"{prefix}_{metric}") == level:
+                pairs.append((metric, parse_maximum(text, source=f"--{prefix}-{metric}")))
+        if raw.rank(prefix) == level:
+            items = getattr(raw, prefix)
+            pairs += [parse_assignment(item, source=f"--{prefix}") for item in items]
+    return pairs
 
 
 def job_id_of(text: str | None, *, check: bool = False) -> str:

@@ -3,7 +3,6 @@ file > default for every setting, ``--show-config``, hostile files, unknown vari
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -25,11 +24,8 @@ CLEAN = str(EXAMPLES / "reports" / "clean.json")
 
 
 @pytest.fixture
-def runner(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith(("CODEARTS_", "GITHUB_", "HUAWEI_CLOUD_")):
-            monkeypatch.delenv(name)
-    return CliRunner()
+def runner(clean_runner):
+    return clean_runner
 
 
 def invoke(runner, args, env=None):

@@ -8,19 +8,30 @@ from gate.text import one_line
 WORDS = {Outcome.PASSED: "PASSED", Outcome.FAILED: "FAILED", Outcome.ERROR: "NO VERDICT"}
 
 
-def _row(check: Check, width: int) -> str:
+RESULTS = {"pass": "pass", "warn": "warn", "fail": "FAIL", "error": "ERROR"}
+
+
+def level_text(level: int | None) -> str:
+    """A maximum or warn level for people: the number, or ``off``."""
+    return "off" if level is None else str(level)
+
+
+def _row(check: Check, width: int, warn_column: bool) -> str:
     actual = "?" if check.actual is None else str(check.actual)
-    result = "pass" if check.passed else ("ERROR" if check.actual is None else "FAIL")
-    return f"  {check.metric:<{width}}  {actual:>8}  {check.maximum:>8}  {result}"
+    warn = f"  {level_text(check.warn):>8}" if warn_column else ""
+    maximum = level_text(check.maximum)
+    return f"  {check.metric:<{width}}  {actual:>8}  {maximum:>8}{warn}  {RESULTS[check.status]}"
 
 
 def table(verdict: Verdict) -> list[str]:
-    """The checks as aligned rows with a header."""
+    """The checks as aligned rows with a header (a warn column when a check has a level)."""
     if not verdict.checks:
         return []
     width = max(len("metric"), *(len(c.metric) for c in verdict.checks))
-    header = f"  {'metric':<{width}}  {'actual':>8}  {'max':>8}  result"
-    return [header] + [_row(c, width) for c in verdict.checks]
+    warn_column = any(c.warn is not None for c in verdict.checks)
+    warn = f"  {'warn':>8}" if warn_column else ""
+    header = f"  {'metric':<{width}}  {'actual':>8}  {'max':>8}{warn}  result"
+    return [header] + [_row(c, width, warn_column) for c in verdict.checks]
 
 
 def plural(count: int, noun: str) -> str:
@@ -31,6 +42,9 @@ def plural(count: int, noun: str) -> str:
 def verdict_line(verdict: Verdict) -> str:
     """One line: the outcome, and why; and the exit code when an output was lost."""
     word = WORDS[verdict.outcome]
+    warned = len(verdict.warned_checks)
+    if verdict.outcome is Outcome.PASSED and warned:
+        word += f" with {plural(warned, 'warning')}"
     checks = len(verdict.checks)
     if verdict.outcome is Outcome.FAILED:
         over = len(verdict.failed_checks)

@@ -16,7 +16,12 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "report_url": verdict.report_url,
         "checks": [
             {"metric": c.metric, "actual": c.actual, "max": c.maximum, "passed": c.passed}
+            | {"warn": c.warn, "status": c.status}
             for c in verdict.checks
+        ],
+        "warnings": [
+            {"metric": c.metric, "actual": c.actual, "warn": c.warn, "max": c.maximum}
+            for c in verdict.warned_checks
         ],
         "counts": dict(verdict.counts),
         "tools": list(verdict.tools),

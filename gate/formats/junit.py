@@ -42,6 +42,8 @@ def _check_case(suite: ET.Element, check: Check, classname: str) -> None:
         message = f"{check.metric}: {check.actual} > maximum {check.maximum}"
         failure = ET.SubElement(case, "failure", {"type": "threshold", "message": message})
         failure.text = f"{check.description}: {check.actual}, allowed at most {check.maximum}"
+    elif check.warned:  # a pass, not a failure: the note says why it warned
+        ET.SubElement(case, "system-out").text = f"warning: {check.warning_text()}"
 
 
 def case_name(check: Check) -> str:

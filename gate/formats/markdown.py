@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from gate.core import Check, Outcome, Verdict
 from gate.defects import SEVERITIES, Defect, DefectDigest
+from gate.formats.console import level_text, plural
 from gate.text import one_line
 
 # What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
@@ -68,15 +69,29 @@ def md_link(url: str, label: str) -> str:
     return f"[{md_escape(label)}](<{safe}>)"
 
 
-def _row(check: Check) -> str:
+RESULTS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "error": "⚠️ error"}
+
+
+def _row(check: Check, warn_column: bool) -> str:
     actual = "unreadable" if check.actual is None else str(check.actual)
-    result = "✅ pass" if check.passed else ("⚠️ error" if check.actual is None else "❌ fail")
-    return f"| {check.metric} ({check.description}) | {actual} | {check.maximum} | {result} |"
+    warn = f" {level_text(check.warn)} |" if warn_column else ""
+    maximum = level_text(check.maximum)
+    return (
+        f"| {check.metric} ({check.description}) | {actual} | {maximum} |{warn} "
+        f"{RESULTS[check.status]} |"
+    )
 
 
 def _table(verdict: Verdict) -> list[str]:
-    head = ["| Check | Actual | Maximum | Result |", "| --- | ---: | ---: | :---: |"]
-    return head + [_row(c) for c in verdict.checks] if verdict.checks else []
+    if not verdict.checks:
+        return []
+    warn_column = any(c.warn is not None for c in verdict.checks)
+    if warn_column:
+        head = ["| Check | Actual | Maximum | Warn above | Result |"]
+        head.append("| --- | ---: | ---: | ---: | :---: |")
+    else:
+        head = ["| Check | Actual | Maximum | Result |", "| --- | ---: | ---: | :---: |"]
+    return head + [_row(c, warn_column) for c in verdict.checks]
 
 
 def _details(verdict: Verdict) -> list[str]:
@@ -95,7 +110,11 @@ def _details(verdict: Verdict) -> list[str]:
 
 
 def _headline(verdict: Verdict) -> list[str]:
-    lines = [f"## {HEADLINES[verdict.outcome]}", ""]
+    warned = len(verdict.warned_checks)
+    extra = (
+        f" with {plural(warned, 'warning')}" if warned and verdict.outcome is Outcome.PASSED else ""
+    )
+    lines = [f"## {HEADLINES[verdict.outcome]}{extra}", ""]
     if verdict.error is not None:
         lines += [
             f"**{md_escape(verdict.error.kind)} error:** {md_escape(verdict.error.message)}",
