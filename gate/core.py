@@ -126,6 +126,70 @@ def seconds_text(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+POLICIES = ("local", "codearts", "both")
+"""``--policy``: whose verdict counts: the local thresholds, CodeArts' own gate, or both."""
+
+
+@dataclass(frozen=True)
+class CodeArtsGate:
+    """CodeArts Check's own quality gate for the task, as read from the service.
+
+    ``state``: ``passed``, ``failed`` or ``unknown`` (``problem`` says why); ``thresholds``:
+    its thresholds as words, ``None`` when unknown (``thresholds_note`` says why);
+    ``latest_only``: the gated scan may not be the task's latest, which ``is_access``
+    describes; ``policy``: ``--policy``.
+    """
+
+    state: str
+    policy: str = "local"
+    problem: str | None = None
+    thresholds: tuple[str, ...] | None = None
+    thresholds_note: str | None = None
+    latest_only: bool = False
+
+    @property
+    def decides(self) -> bool:
+        """True when CodeArts' verdict counts (``--policy codearts`` or ``both``)."""
+        return self.policy != "local"
+
+    def summary(self) -> str:
+        """``CodeArts gate: failed; thresholds: critical > 0`` and what it describes."""
+        text = f"CodeArts gate: {self.state}"
+        if self.state == "unknown" and self.problem:
+            text += f" ({self.problem})"
+        if self.thresholds is not None:
+            text += f"; thresholds: {', '.join(self.thresholds) or 'none switched on'}"
+        else:
+            text += f"; thresholds unknown ({self.thresholds_note or 'not read'})"
+        if self.latest_only:
+            text += "; is_access describes the task's latest scan, which may not be the gated one"
+        return text
+
+    def disagreement(self, verdict: Verdict) -> str | None:
+        """A line when CodeArts' gate and the local thresholds reach opposite verdicts."""
+        local_failed = bool(verdict.failed_checks)
+        local_passed = not local_failed and not any(c.actual is None for c in verdict.checks)
+        if (self.state == "passed" and local_failed) or (self.state == "failed" and local_passed):
+            local = "failed" if local_failed else "passed"
+            rule = {
+                "local": "the local verdict stands (--policy local)",
+                "codearts": "CodeArts' verdict stands (--policy codearts)",
+                "both": "the gate fails (--policy both)",
+            }[self.policy]
+            return f"CodeArts' own gate {self.state} but the local thresholds {local}: {rule}"
+        return None
+
+    def redacted(self, secrets: tuple[str, ...]) -> CodeArtsGate:
+        """This record with every secret removed from the service's text."""
+        thresholds = self.thresholds and tuple(redact(t, secrets) for t in self.thresholds)
+        return replace(
+            self,
+            problem=self.problem and redact(self.problem, secrets),
+            thresholds=thresholds,
+            thresholds_note=self.thresholds_note and redact(self.thresholds_note, secrets),
+        )
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Everything the outputs show: the outcome, the checks, the counts and the context."""
@@ -143,6 +207,8 @@ class Verdict:
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
     scan: ScanInfo | None = None
     defects: DefectDigest | None = None
+    codearts: CodeArtsGate | None = None
+    """CodeArts Check's own gate for the task, when it was read (``--task-id``)."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -193,6 +259,7 @@ class Verdict:
             defects=defects,
             job_id=job_id,
             scan=scan,
+            codearts=self.codearts and self.codearts.redacted(secrets),
         )
 
     @property
@@ -236,3 +303,28 @@ def evaluate(report: Report, policy: Policy) -> Verdict:
 def error_verdict(err: GateError, job_id: str | None = None) -> Verdict:
     """The verdict when no report could be had: no checks, the error saying why."""
     return Verdict(Outcome.ERROR, job_id=job_id, error=ErrorInfo.from_error(err))
+
+
+def with_codearts_gate(verdict: Verdict, gate: CodeArtsGate) -> Verdict:
+    """The verdict with CodeArts' own gate attached and, by ``gate.policy``, counted:
+    ``local`` shows it only; ``codearts`` takes it as the verdict; ``both`` fails when
+    either fails. A verdict the local flow could not reach stays no verdict (the report
+    was not had: CodeArts' gate may describe another scan), and an unknown CodeArts
+    verdict that counts is no verdict, never a pass."""
+    verdict = replace(verdict, codearts=gate)
+    local_error = verdict.outcome is Outcome.ERROR or (
+        gate.policy == "codearts" and verdict.error is not None
+    )
+    if gate.policy == "local" or local_error:
+        return replace(verdict, outcome=Outcome.ERROR) if local_error else verdict
+    if (gate.policy == "both" and verdict.outcome is Outcome.FAILED) or gate.state == "failed":
+        return replace(verdict, outcome=Outcome.FAILED)
+    if gate.state == "unknown":
+        error = ErrorInfo(
+            kind="codearts-gate",
+            message=f"CodeArts' own gate is unknown ({gate.problem or 'not read'}), and "
+            f"--policy {gate.policy} needs it: no verdict",
+            exit_code=ExitCode.NO_VERDICT,
+        )
+        return replace(verdict, outcome=Outcome.ERROR, error=error)
+    return replace(verdict, outcome=Outcome.PASSED)

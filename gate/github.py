@@ -178,11 +178,26 @@ def annotation_lines(verdict: Verdict) -> list[str]:
         )
         for check in verdict.warned_checks
     ]
+    lines += codearts_annotations(verdict)
     if verdict.error is not None:
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
         lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
     return lines
+
+
+def codearts_annotations(verdict: Verdict) -> list[str]:
+    """``::error`` when CodeArts' own gate failed and counts; ``::warning`` when it
+    disagrees with the local thresholds and does not."""
+    gate = verdict.codearts
+    if gate is None:
+        return []
+    if gate.decides and gate.state == "failed":
+        return [command("error", gate.summary(), title=f"{TITLE}: CodeArts' own gate failed")]
+    disagreement = gate.disagreement(verdict)
+    if disagreement:
+        return [command("warning", disagreement, title=f"{TITLE}: CodeArts' own gate disagrees")]
+    return []
 
 
 ANNOTATION_LIMITS = {"error": 10, "warning": 10, "notice": 10}

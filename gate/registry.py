@@ -176,6 +176,16 @@ def _flow() -> list[Setting]:
             toml=("bool",),
         ),
         Setting(
+            "policy",
+            "Whose verdict counts: local (the thresholds here; CodeArts' own gate is shown), "
+            "codearts (CodeArts' own gate of the task), or both (fails when either fails) "
+            "[default: local].",
+            "Flow",
+            _var("policy"),
+            metavar="local|codearts|both",
+            default="local",
+        ),
+        Setting(
             "check",
             "Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
             "Flow",

@@ -17,20 +17,24 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import Verdict, error_verdict, evaluate
+from gate.core import Verdict, error_verdict, evaluate, with_codearts_gate
 from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
 from gate.provenance import describe, with_config_file
 from gate.report import Report, decode_json, report_from_payload
+from gate.secret import Secret
 from gate.settings import (
+    IamPasswordCredentials,
     OutputPaths,
     RawOptions,
     Settings,
+    TokenCredentials,
     build_settings,
     defect_outputs_of,
     outputs_of,
+    project_in_url,
     raw_secrets,
     read_bytes_nowait,
 )
@@ -89,8 +93,10 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
 
         with interrupts_as_errors():
             return check(settings, out, on_secret=lambda secret: protect(secret, out, secrets))
-    started = time.monotonic()
+    started, known = time.monotonic(), len(secrets)
     verdict = reach_verdict(settings, out, secrets)
+    settings_now = with_learnt_token(settings, secrets[known:])
+    verdict = with_codearts(settings_now, verdict, started, streams=(out, err), secrets=secrets)
     verdict = replace(
         verdict,
         job_id=verdict.job_id or settings.job_id,
@@ -113,6 +119,45 @@ def with_defects(
         return attach_defects(
             settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
         )
+
+
+def with_learnt_token(settings: Settings, learnt: list[str]) -> Settings:
+    """With IAM password credentials, the settings sending the token the run's login
+    returned (one login per run), once there is one."""
+    if not learnt or not isinstance(settings.credentials, IamPasswordCredentials):
+        return settings
+    return replace(settings, credentials=TokenCredentials(Secret(learnt[-1])))
+
+
+def with_codearts(
+    settings: Settings,
+    verdict: Verdict,
+    started: float,
+    *,
+    streams: tuple[TextIO, TextIO],
+    secrets: list[str],
+) -> Verdict:
+    """CodeArts' own gate read (in what is left of ``--timeout``) and counted as
+    ``--policy`` says; with ``local``, a failure to read it costs one warning only. Not
+    when no report was had (nothing sent, or the service failed): that stays no verdict."""
+    if not settings.reads_codearts_gate or (verdict.error is not None and not verdict.checks):
+        return verdict
+    out, err = streams
+    from gate.api.summary import read_codearts_gate  # noqa: PLC0415 - requests is heavy
+
+    project = settings.console_project_id or project_in_url(verdict.report_url)
+    with interrupts_as_errors():
+        gate = read_codearts_gate(
+            settings,
+            settings.timeout - (time.monotonic() - started),
+            project,
+            latest_only=not settings.gates_latest_scan,
+            on_secret=lambda secret: protect(secret, out, secrets),
+        )
+    if gate.problem and not gate.decides:
+        message = one_line(f"CodeArts' own gate is unknown: {gate.problem}", 1000)
+        print(f"codearts-gate: warning: {message}", file=err)
+    return with_codearts_gate(verdict, gate)
 
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:

@@ -88,6 +88,7 @@ class RawOptions:
     warn_suggestion: str | None = None
     warn_new: str | None = None
     warn: tuple[str, ...] = ()
+    policy: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each field set came from: ``flag``, ``variable CODEARTS_X`` or ``FILE:LINE``
     (a field absent here took its default). Fields not listed fall back to ``from_env``."""
@@ -219,6 +220,19 @@ class Settings:
         return bool(self.task_id) and (self.run or self.wait or alone)
 
     defects: DefectSettings = field(default_factory=DefectSettings)
+    verdict_policy: str = "local"
+    """``--policy``: ``local``, ``codearts`` (CodeArts' own gate decides) or ``both``."""
+
+    @property
+    def reads_codearts_gate(self) -> bool:
+        """True when CodeArts' own gate is read: a task, and the service is talked to."""
+        return bool(self.task_id) and not self.report_file and not self.check
+
+    @property
+    def gates_latest_scan(self) -> bool:
+        """True when the gated scan is the task's latest (what ``is_access`` describes):
+        ``--run`` or ``--task-id`` alone; not a ``--job-id``."""
+        return self.job_id is None
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -283,9 +297,25 @@ def build_settings(raw: RawOptions) -> Settings:
         check=raw.check,
         **task_options(raw, offline),
         defects=defect_settings_of(raw, policy_of(raw)),
+        verdict_policy=verdict_policy_of(raw.policy),
     )
     refuse_insecure_secrets(settings)
+    if settings.verdict_policy != "local" and not settings.reads_codearts_gate:
+        raise UsageError(
+            f"--policy {settings.verdict_policy} judges by CodeArts' own gate of a task: set "
+            "--task-id, and talk to the service (not --report-file)"
+        )
     return settings
+
+
+def verdict_policy_of(text: str | None) -> str:
+    """``--policy``: ``local`` (default), ``codearts`` or ``both``."""
+    choice = (text or "local").strip().lower()
+    if choice not in ("local", "codearts", "both"):
+        raise UsageError(
+            f"--policy must be local, codearts or both, got {one_line(repr(text), 60)}"
+        )
+    return choice
 
 
 MODE_RIVALS = {

@@ -694,6 +694,7 @@ class FakeCodeArts:
         self.report: dict[str, Any] = copy.deepcopy(dict(report or EXAMPLE_REPORT))
         self.requests = RequestLog()
         self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
+        self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -1151,6 +1152,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
             self._run_step(self.server.fixed_step or fake._next_step(), rec)
+        elif (gate_reply := fake.codearts_gate_api.reply(fake, rec)) is not None:
+            self._send(gate_reply, rec)
         else:
             msg = "The API does not exist or has not been published in the environment"
             self._send(fake._apigw(404, "APIGW.0101", msg, rec), rec)
@@ -1513,3 +1516,70 @@ THROTTLED_STEP = _THROTTLED
 """429 APIGW.0308 with Retry-After 1."""
 UNAVAILABLE_STEP = _UNAVAILABLE
 """503 APIGW.0202."""
+
+
+# --------------------------------------------------------------------------- CodeArts' own gate
+# GET /v2/tasks/{task_id}/defects-summary (SDK show_task_detail; codearts-api.md section
+# 3b): the task's summary, whose ``is_access`` is CodeArts' own gate verdict for its
+# latest scan. GET /v2/transmission/review-data (docs-only): the gate's thresholds.
+
+GATE_SUMMARY_PATH = re.compile(r"/v2/tasks/([^/]+)/defects-summary")
+REVIEW_DATA_PATH = "/v2/transmission/review-data"
+
+
+@dataclass
+class CodeArtsGateApi:
+    """What the fake says about CodeArts' own gate.
+
+    ``is_access``: the summary's value (any JSON; ``MISSING`` leaves the key out);
+    ``summary_steps``: steps served instead of the summary, one per request (consumed);
+    ``review``: the review-data answer: ``None`` is the gateway's 404 ``APIGW.0101`` (the
+    endpoint is docs-only), else a body served with HTTP 200; ``review_steps`` likewise.
+    """
+
+    is_access: Any = "1"
+    summary_steps: list[Step] = field(default_factory=list)
+    review: Any = None
+    review_steps: list[Step] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reply(self, fake: FakeCodeArts, rec: RecordedRequest) -> Reply | None:
+        """The answer to a summary or review-data GET; None for any other request."""
+        summary = GATE_SUMMARY_PATH.fullmatch(rec.path)
+        if rec.method != "GET" or not (summary or rec.path == REVIEW_DATA_PATH):
+            return None
+        with self.lock:
+            steps = self.summary_steps if summary else self.review_steps
+            step = steps.pop(0) if steps else None
+        if step is not None:
+            return fake.step_reply(step, rec)
+        denied = fake.check_auth(rec)
+        if denied is not None:
+            return denied
+        if summary:
+            return _json_reply(200, self.summary_body(unquote(summary.group(1))))
+        if self.review is None:
+            msg = "The API does not exist or has not been published in the environment"
+            return fake._apigw(404, "APIGW.0101", msg, rec)
+        return _json_reply(200, self.review)
+
+    def summary_body(self, task_id: str) -> dict[str, Any]:
+        """The SDK's task summary: counts as strings, and ``is_access``."""
+        body: dict[str, Any] = {
+            "task_id": task_id,
+            "task_name": "fake task",
+            "git_url": "git@codehub.example:acme/repo.git",
+            "git_branch": "master",
+            "critical_count": "0",
+            "major_count": "4",
+            "minor_count": "108",
+            "suggestion_count": "7",
+            "is_access": self.is_access,
+        }
+        if self.is_access is MISSING:
+            del body["is_access"]
+        return body
+
+
+MISSING = object()
+"""``CodeArtsGateApi.is_access``: leave the key out of the summary."""

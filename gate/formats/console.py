@@ -51,6 +51,9 @@ def verdict_line(verdict: Verdict) -> str:
         unreadable = sum(1 for c in verdict.checks if c.actual is None)
         why = f"{over} of {plural(checks, 'check')} over their maximum"
         why += f", {unreadable} unreadable" if unreadable else ""
+        gate = verdict.codearts
+        if gate is not None and gate.decides and gate.state == "failed":
+            why = f"CodeArts' own gate failed; {why}"
     elif verdict.outcome is Outcome.PASSED:
         why = f"{plural(checks, 'check')} within their maximum"
     else:
@@ -69,4 +72,17 @@ def render(verdict: Verdict) -> str:
         lines.append(f"report: {one_line(verdict.report_url, 2000)}")
     if verdict.scan:
         lines.append(f"gated: {verdict.scan.summary()}")
+    lines += codearts_lines(verdict)
     return "\n".join(lines) + "\n"
+
+
+def codearts_lines(verdict: Verdict) -> list[str]:
+    """CodeArts' own gate and, when it disagrees with the local thresholds, a line saying so."""
+    gate = verdict.codearts
+    if gate is None:
+        return []
+    lines = [one_line(gate.summary(), 2000)]
+    disagreement = gate.disagreement(verdict)
+    if disagreement:
+        lines.append(f"disagreement: {disagreement}")
+    return lines

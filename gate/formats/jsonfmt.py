@@ -29,6 +29,24 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         if verdict.error is None
         else {"kind": verdict.error.kind, "message": verdict.error.message},
         "scan": scan_dict(verdict.scan),
+        "codearts_gate": codearts_dict(verdict),
+    }
+
+
+def codearts_dict(verdict: Verdict) -> dict[str, object] | None:
+    """CodeArts' own gate: its verdict, thresholds, what it describes, whether it counted."""
+    gate = verdict.codearts
+    if gate is None:
+        return None
+    return {
+        "verdict": gate.state,
+        "policy": gate.policy,
+        "problem": gate.problem,
+        "thresholds": None if gate.thresholds is None else list(gate.thresholds),
+        "thresholds_note": gate.thresholds_note,
+        "latest_scan_only": gate.latest_only,
+        "disagreement": gate.disagreement(verdict),
+        "summary": gate.summary(),
     }
 
 

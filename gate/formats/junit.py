@@ -51,6 +51,31 @@ def case_name(check: Check) -> str:
     return f"{check.metric} within its maximum"
 
 
+def needs_error_case(verdict: Verdict) -> bool:
+    """True when no other case carries the error: no unreadable count, not CodeArts' gate."""
+    error = verdict.error
+    if error is None or error.kind == "codearts-gate":
+        return False
+    return not any(c.actual is None for c in verdict.checks)
+
+
+def _codearts_case(suite: ET.Element, verdict: Verdict, classname: str) -> None:
+    """CodeArts' own gate: a failure or an error only when ``--policy`` counts it; else a
+    passed case whose ``system-out`` says what CodeArts concluded."""
+    gate = verdict.codearts
+    assert gate is not None
+    case = _case(suite, "CodeArts Check's own gate", classname)
+    text = xml_text(gate.summary())
+    disagreement = gate.disagreement(verdict)
+    note = text + (f"\n{xml_text(disagreement)}" if disagreement else "")
+    if gate.decides and gate.state == "failed":
+        ET.SubElement(case, "failure", {"type": "codearts-gate", "message": text}).text = note
+    elif gate.decides and gate.state == "unknown":
+        ET.SubElement(case, "error", {"type": "codearts-gate", "message": text}).text = note
+    else:
+        ET.SubElement(case, "system-out").text = note
+
+
 def _error_case(suite: ET.Element, verdict: Verdict, classname: str) -> None:
     assert verdict.error is not None
     case = _case(suite, "report obtained and judged", classname, verdict.duration)
@@ -67,6 +92,8 @@ def _properties(suite: ET.Element, verdict: Verdict) -> None:
         "report_url": verdict.report_url,
     }
     values.update(_scan_properties(verdict))
+    if verdict.codearts is not None:
+        values["codearts_gate"] = verdict.codearts.state
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})
@@ -94,7 +121,9 @@ def build(verdict: Verdict) -> ET.Element:
     _properties(suite, verdict)
     for check in verdict.checks:
         _check_case(suite, check, classname)
-    if verdict.error is not None and not any(c.actual is None for c in verdict.checks):
+    if verdict.codearts is not None:
+        _codearts_case(suite, verdict, classname)
+    if needs_error_case(verdict):
         _error_case(suite, verdict, classname)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))

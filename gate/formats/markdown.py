@@ -106,7 +106,16 @@ def _details(verdict: Verdict) -> list[str]:
         lines.append(f"**Job:** {md_code(verdict.job_id)}")
     if verdict.scan:
         lines.append(f"**Gated:** {md_escape(verdict.scan.summary())}")
+    if verdict.codearts:
+        state = verdict.codearts.summary().removeprefix("CodeArts gate: ")
+        lines.append(f"**CodeArts gate:** {md_escape(state)}")
     return [line + "  " for line in lines]
+
+
+def _disagreement(verdict: Verdict) -> list[str]:
+    """A callout when CodeArts' own gate and the local thresholds disagree."""
+    text = verdict.codearts and verdict.codearts.disagreement(verdict)
+    return ["> [!WARNING]", f"> {md_escape(text)}", ""] if text else []
 
 
 def _headline(verdict: Verdict) -> list[str]:
@@ -176,6 +185,7 @@ def _defects(verdict: Verdict) -> list[str]:
 def render(verdict: Verdict) -> str:
     """The Markdown summary."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _defects(verdict)
+    parts = _headline(verdict) + _disagreement(verdict) + table + ([""] if table else [])
+    parts += _defects(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
