@@ -6,11 +6,12 @@ Precedence, for every setting: flag > variable > config file > default.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.registry import SETTINGS, Setting
+from gate.registry import BY_NAME, SETTINGS, Setting
 from gate.settings import RawOptions
 from gate.text import one_line
 
@@ -87,3 +88,16 @@ def describe(raw: RawOptions, settings: tuple[Setting, ...] = SETTINGS) -> list[
     for name, value, source in rows:
         lines.append(f"  {name:<{name_width}}  {value:<{value_width}}  {one_line(source, 200)}")
     return lines
+
+
+_OPTION = re.compile(r"--([a-z][a-z-]*)")
+
+
+def file_origin(raw: RawOptions, message: str) -> str | None:
+    """`` (set in codearts-gate.toml:3)`` when the first option a message names came from
+    the config file: an error about a value says where to fix it."""
+    found = _OPTION.search(message)
+    setting = BY_NAME.get(found.group(1)) if found else None
+    if setting is None or raw.rank(setting.field) != 1:
+        return None
+    return f" (set in {raw.sources.get(setting.field)})"

@@ -22,7 +22,7 @@ from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
-from gate.provenance import describe, with_config_file
+from gate.provenance import describe, file_origin, with_config_file
 from gate.report import Report, decode_json, report_from_payload
 from gate.secret import Secret
 from gate.settings import (
@@ -74,6 +74,9 @@ def usage_exit(
     raw: RawOptions, error: UsageError, duration: float, out: TextIO, err: TextIO
 ) -> int:
     """Exit 2 for a usage error, the outputs asked for written all the same."""
+    origin = file_origin(raw, error.message)
+    if origin:
+        error.message += origin
     verdict = replace(error_verdict(error, raw.job_id), duration=duration)
     verdict = verdict.redacted(raw_secrets(raw))
     write_empty_defect_files(raw, verdict, err)

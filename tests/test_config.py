@@ -348,6 +348,9 @@ def test_usage_errors_still_apply_after_the_file(runner, tmp_path):
     path = write(tmp_path, 'on-error = "maybe"\n')
     result = invoke(runner, ["--config", str(path), "--report-file", CLEAN])
     assert result.exit_code == 2 and "--on-error must be" in result.stderr
+    assert f"(set in {path}:1)" in result.stderr  # says where to fix it
+    result = invoke(runner, ["--report-file", CLEAN, "--on-error", "maybe"])
+    assert result.exit_code == 2 and "(set in" not in result.stderr
 
 
 def test_settings_raise_usage_errors_for_bad_switch_words():
