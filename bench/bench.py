@@ -27,6 +27,7 @@ KEEP = (
     "<!-- wait-bench -->",
     "<!-- defects-benchmark -->",
     "<!-- config-bench -->",
+    "<!-- tasks-bench -->",
 )  # other benchmarks' sections
 
 

@@ -17,13 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from sections import save_section
+
 REPO = Path(__file__).resolve().parents[1]
 GATE = Path(sys.executable).with_name("codearts-gate")
 REPORT = REPO / "examples" / "reports" / "api-example.json"
 CONFIG = REPO / "examples" / "codearts-gate.toml"
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 BAR = 1.5
-RESULTS = REPO / "bench" / "RESULTS.md"
 MARK, END_MARK = "<!-- config-bench -->", "<!-- /config-bench -->"
 
 
@@ -75,22 +76,11 @@ def section(offline: list[float], show: list[float]) -> str:
     )
 
 
-def save(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping the rest."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if MARK in old:
-        head, _, rest = old.partition(MARK)
-        new = head + text + rest.partition(END_MARK)[2].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         offline, show = measure(Path(tmp))
     text = section(offline, show)
-    save(text)
+    save_section(text, MARK, END_MARK)
     print(text)
     return 0 if statistics.median(show) <= BAR * statistics.median(offline) else 1
 

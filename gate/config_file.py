@@ -136,6 +136,33 @@ TYPE_WORDS = {
 }
 
 
+TASKS = "tasks"
+"""The ``[[tasks]]`` tables: several tasks in one step, each with its own thresholds."""
+TASK_KEYS = ("id", "name", "path")
+TASK_SETTINGS: tuple[str, ...] = (
+    "max-critical",
+    "max-major",
+    "max-new",
+    "max",
+    "policy",
+    *(f"warn-{m}" for m in ("critical", "major", "minor", "suggestion", "new")),
+    "warn",
+)
+MAX_TASKS = 50
+
+
+@dataclass(frozen=True)
+class TaskTable:
+    """One ``[[tasks]]`` table: the task, its name and folder, and its own thresholds (as
+    ``RawOptions`` field and value pairs)."""
+
+    id: str
+    name: str | None
+    path: str | None
+    overrides: tuple[tuple[str, object], ...]
+    line: int
+
+
 def read_settings(config: ConfigFile) -> dict[str, FileValue]:
     """Every key of the file as a ``RawOptions`` field and value, each checked."""
     text = read_text(config)
@@ -143,9 +170,59 @@ def read_settings(config: ConfigFile) -> dict[str, FileValue]:
     found = {}
     for key, value in data.items():
         where = f"{one_line(config.shown, 200)}:{line_of(text, key) or '?'}"
+        if key == TASKS:
+            line = next(
+                (n for n, ln in enumerate(text.splitlines(), 1) if _TASK_HEADER.match(ln)),
+                line_of(text, key),
+            )
+            found[TASKS] = FileValue(task_tables(value, text, config.shown), line)
+            continue
         setting = checked_key(key, where)
         found[setting.field] = FileValue(value_of(setting, value, where), line_of(text, key))
     return found
+
+
+def task_tables(value: object, text: str, shown: str) -> tuple[TaskTable, ...]:
+    """The ``[[tasks]]`` tables, each checked: an ``id``, an optional ``name`` and
+    ``path``, and only thresholds besides."""
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if _TASK_HEADER.match(line)]
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise UsageError(f"{one_line(shown, 200)}: 'tasks' must be [[tasks]] tables")
+    if not 1 <= len(value) <= MAX_TASKS:
+        raise UsageError(f"{one_line(shown, 200)}: 1 to {MAX_TASKS} [[tasks]] tables, please")
+    lines = headers + [0] * (len(value) - len(headers))
+    return tuple(
+        task_table(t, f"{one_line(shown, 200)}:{n or '?'}", n)
+        for t, n in zip(value, lines, strict=True)
+    )
+
+
+_TASK_HEADER = re.compile(r"^\s*\[\[\s*tasks\s*\]\]")
+
+
+def task_table(table: dict[str, Any], where: str, line: int) -> TaskTable:
+    """One task table, checked key by key."""
+    texts = {}
+    for key in TASK_KEYS:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{where}: [[tasks]] {key!r} must be a string")
+        texts[key] = value
+    if not texts["id"]:
+        raise UsageError(f"{where}: a [[tasks]] table needs its 'id'")
+    overrides = []
+    for key, value in table.items():
+        if key in TASK_KEYS:
+            continue
+        if key not in TASK_SETTINGS:
+            shown = one_line(repr(key), 80)
+            raise UsageError(
+                f"{where}: [[tasks]] key {shown} is not id, name, path or a threshold"
+                f"{suggestion(key, (*TASK_KEYS, *TASK_SETTINGS))}"
+            )
+        setting = BY_NAME[key]
+        overrides.append((setting.field, value_of(setting, value, where)))
+    return TaskTable(texts["id"] or "", texts["name"], texts["path"], tuple(overrides), line)
 
 
 def checked_key(key: str, where: str) -> Setting:
@@ -153,7 +230,7 @@ def checked_key(key: str, where: str) -> Setting:
     shown = one_line(repr(key), 80)
     setting = BY_NAME.get(key)
     if setting is None:
-        allowed = [s.name for s in BY_NAME.values() if s.file]
+        allowed = [s.name for s in BY_NAME.values() if s.file] + [TASKS]
         raise UsageError(f"{where}: unknown key {shown}{suggestion(key, allowed)}")
     if setting.secret:
         raise UsageError(

@@ -209,6 +209,8 @@ class Verdict:
     defects: DefectDigest | None = None
     codearts: CodeArtsGate | None = None
     """CodeArts Check's own gate for the task, when it was read (``--task-id``)."""
+    tasks: tuple[TaskVerdict, ...] = ()
+    """Several tasks gated in one step: each one's verdict; this one combines them."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -260,6 +262,7 @@ class Verdict:
             job_id=job_id,
             scan=scan,
             codearts=self.codearts and self.codearts.redacted(secrets),
+            tasks=tuple(replace(t, verdict=t.verdict.redacted(secrets)) for t in self.tasks),
         )
 
     @property
@@ -328,3 +331,33 @@ def with_codearts_gate(verdict: Verdict, gate: CodeArtsGate) -> Verdict:
         )
         return replace(verdict, outcome=Outcome.ERROR, error=error)
     return replace(verdict, outcome=Outcome.PASSED)
+
+
+@dataclass(frozen=True)
+class TaskVerdict:
+    """One task of a step gating several: its name, id, folder and verdict."""
+
+    name: str
+    task_id: str
+    path: str | None
+    verdict: Verdict
+
+
+def combine_tasks(tasks: tuple[TaskVerdict, ...], duration: float = 0.0) -> Verdict:
+    """One verdict for several tasks: failed (exit 1) if any task failed, whatever the
+    others did; otherwise no verdict (exit 4) if any task has none; otherwise passed."""
+    failed = [t for t in tasks if t.verdict.outcome is Outcome.FAILED]
+    missing = [t for t in tasks if t.verdict.outcome is Outcome.ERROR]
+    error = None
+    if missing:
+        reasons = "; ".join(
+            f"{t.name}: {t.verdict.error.message if t.verdict.error else 'no verdict'}"
+            for t in missing
+        )
+        error = ErrorInfo(
+            "tasks",
+            f"no verdict for {len(missing)} of {len(tasks)} tasks ({reasons})",
+            ExitCode.NO_VERDICT,
+        )
+    outcome = Outcome.FAILED if failed else Outcome.ERROR if missing else Outcome.PASSED
+    return Verdict(outcome, error=error, duration=duration, tasks=tasks)

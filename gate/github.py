@@ -123,7 +123,24 @@ def output_values(
         "report-url": verdict.report_url or "",
         "junit-path": outputs.junit or "",  # as given: the runner resolves it in the workspace
         "job-id": verdict.job_id or "",
+        "tasks": json.dumps(tasks_output(verdict), ensure_ascii=False),
     }
+
+
+def tasks_output(verdict: Verdict) -> list[dict[str, object]]:
+    """The ``tasks`` output: each task of a step of several (``[]`` for one task)."""
+    return [
+        {
+            "name": t.name,
+            "task-id": t.task_id,
+            "verdict": t.verdict.outcome.value,
+            "exit-code": int(t.verdict.exit_code),
+            "job-id": t.verdict.job_id or "",
+            "report-url": t.verdict.report_url or "",
+            **{m: t.verdict.counts.get(m) for m in ("critical", "major", "new")},
+        }
+        for t in verdict.tasks
+    ]
 
 
 def new_delimiter(value: str) -> str:
@@ -159,14 +176,19 @@ def fit_summary(text: str, budget: int) -> str:
     return (head[:cut] if cut > 0 else head) + TRUNCATED_NOTE
 
 
-def annotation_lines(verdict: Verdict) -> list[str]:
+def annotation_lines(verdict: Verdict, title: str = TITLE) -> list[str]:
     """``::error`` per failed check, ``::warning`` per warned one; ``::error`` or
     ``::warning`` when there is no verdict."""
-    lines = [
+    lines = [  # several tasks: each one's, titled with its name
+        line
+        for task in verdict.tasks
+        for line in annotation_lines(task.verdict, f"{TITLE} [{task.name}]")
+    ]
+    lines += [
         command(
             "error",
             f"{check.description}: {check.actual}, allowed at most {check.maximum}",
-            title=f"{TITLE}: {check.metric} over its maximum",
+            title=f"{title}: {check.metric} over its maximum",
         )
         for check in verdict.failed_checks
     ]
@@ -174,29 +196,29 @@ def annotation_lines(verdict: Verdict) -> list[str]:
         command(
             "warning",
             check.warning_text(),
-            title=f"{TITLE}: {check.metric} over its warn level",
+            title=f"{title}: {check.metric} over its warn level",
         )
         for check in verdict.warned_checks
     ]
-    lines += codearts_annotations(verdict)
-    if verdict.error is not None:
+    lines += codearts_annotations(verdict, title)
+    if verdict.error is not None and not verdict.tasks:  # a task's error: said above
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
-        lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
+        lines.append(command(kind, message, title=f"{title}: no verdict"))
     return lines
 
 
-def codearts_annotations(verdict: Verdict) -> list[str]:
+def codearts_annotations(verdict: Verdict, title: str = TITLE) -> list[str]:
     """``::error`` when CodeArts' own gate failed and counts; ``::warning`` when it
     disagrees with the local thresholds and does not."""
     gate = verdict.codearts
     if gate is None:
         return []
     if gate.decides and gate.state == "failed":
-        return [command("error", gate.summary(), title=f"{TITLE}: CodeArts' own gate failed")]
+        return [command("error", gate.summary(), title=f"{title}: CodeArts' own gate failed")]
     disagreement = gate.disagreement(verdict)
     if disagreement:
-        return [command("warning", disagreement, title=f"{TITLE}: CodeArts' own gate disagrees")]
+        return [command("warning", disagreement, title=f"{title}: CodeArts' own gate disagrees")]
     return []
 
 

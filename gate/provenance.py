@@ -82,6 +82,12 @@ def describe(raw: RawOptions, settings: tuple[Setting, ...] = SETTINGS) -> list[
         for s in settings
         if s.name != "show-config"
     ]
+    if raw.tasks:
+        names = ", ".join(t.id if not t.name else f"{t.id} ({t.name})" for t in raw.tasks)
+        source = raw.sources.get("tasks", "config file")
+        if raw.rank("task_id") > 1:
+            source += f", overridden by task-id ({source_of(raw, BY_NAME['task-id'])})"
+        rows.append(("tasks", one_line(names, 200), source))
     name_width = max(len(name) for name, _, _ in rows)
     value_width = min(40, max(len(value) for _, value, _ in rows))
     lines = ["codearts-gate settings (flag > variable > config file > default):"]

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +18,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import Verdict, error_verdict, evaluate, with_codearts_gate
+from gate.core import (
+    TaskVerdict,
+    Verdict,
+    combine_tasks,
+    error_verdict,
+    evaluate,
+    with_codearts_gate,
+)
 from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
@@ -30,6 +38,7 @@ from gate.settings import (
     OutputPaths,
     RawOptions,
     Settings,
+    TaskRun,
     TokenCredentials,
     build_settings,
     defect_outputs_of,
@@ -67,7 +76,7 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     except UsageError as error:
         return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
-    return run(settings, out, err)
+    return run_tasks(settings, out, err) if settings.tasks else run(settings, out, err)
 
 
 def usage_exit(
@@ -85,29 +94,92 @@ def usage_exit(
 
 def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
-    if settings.insecure:
-        print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
-    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
-    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
-    text.use_secrets([*text.run_secrets(), *unmasked])
-    secrets = list(text.run_secrets())  # grows with secrets learnt on the way
+    secrets = begin_run(settings, out, err)
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
         with interrupts_as_errors():
             return check(settings, out, on_secret=lambda secret: protect(secret, out, secrets))
+    verdict = task_verdict(settings, (out, err), secrets)
+    verdict = with_defects(settings, verdict, out, err, secrets)
+    return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+def begin_run(settings: Settings, out: TextIO, err: TextIO) -> list[str]:
+    """Warn about ``--insecure`` and mask every secret; the run's secrets, a list that
+    grows with those learnt on the way."""
+    if settings.insecure:
+        print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
+    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
+    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
+    text.use_secrets([*text.run_secrets(), *unmasked])
+    return list(text.run_secrets())
+
+
+def task_verdict(settings: Settings, streams: tuple[TextIO, TextIO], secrets: list[str]) -> Verdict:
+    """The verdict of one task (or job, or saved report), CodeArts' own gate counted."""
+    out, err = streams
     started, known = time.monotonic(), len(secrets)
     verdict = reach_verdict(settings, out, secrets)
     settings_now = with_learnt_token(settings, secrets[known:])
     verdict = with_codearts(settings_now, verdict, started, streams=(out, err), secrets=secrets)
-    verdict = replace(
+    return replace(
         verdict,
         job_id=verdict.job_id or settings.job_id,
         duration=time.monotonic() - started,
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
-    verdict = with_defects(settings, verdict, out, err, secrets)
-    return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+MAX_CONCURRENT_TASKS = 4
+
+
+def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
+    """Gate several tasks at once (at most four at a time), each its own flow; one
+    combined verdict, every task's result in the outputs."""
+    secrets = begin_run(settings, out, err)
+    started = time.monotonic()
+    results: dict[int, TaskVerdict] = {}
+    slots = threading.Semaphore(MAX_CONCURRENT_TASKS)
+
+    def work(index: int, task: TaskRun) -> None:
+        with slots:
+            verdict = task_verdict(task.settings, (out, err), secrets)
+            results[index] = TaskVerdict(task.name, task.settings.task_id, task.path, verdict)
+
+    threads = [
+        threading.Thread(target=work, args=(i, t), name=f"task-{t.name}", daemon=True)
+        for i, t in enumerate(settings.tasks)
+    ]
+    stopped = wait_for_all(threads)
+    tasks = tuple(
+        results.get(i) or unfinished(task, stopped) for i, task in enumerate(settings.tasks)
+    )
+    verdict = replace(
+        combine_tasks(tasks, time.monotonic() - started), warn_on_error=settings.warn_on_error
+    )
+    return finish(verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err)
+
+
+def wait_for_all(threads: list[threading.Thread]) -> GateError | None:
+    """Start the threads and wait for them; a signal ends the wait (the daemon threads
+    end with the process) and is returned."""
+    for thread in threads:
+        thread.start()
+    try:
+        with interrupts_as_errors():
+            for thread in threads:
+                thread.join()
+    except Interrupted as error:
+        return error
+    return None
+
+
+def unfinished(task: TaskRun, stopped: GateError | None) -> TaskVerdict:
+    """The verdict of a task whose flow did not end: stopped by a signal, or broken."""
+    error = stopped or GateError(f"the gate's flow for task {task.name} ended without a verdict")
+    verdict = error_verdict(error, task.settings.job_id)
+    return TaskVerdict(task.name, task.settings.task_id, task.path, verdict)
 
 
 def with_defects(
@@ -362,6 +434,9 @@ def log_level(verbosity: int) -> int:
 @contextlib.contextmanager
 def interrupts_as_errors() -> Iterator[None]:
     """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals land in the main thread only: a task's own thread has no handler
+        return
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gate.defects import SEVERITIES, default_severities
@@ -23,6 +23,9 @@ from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
 from gate.secret import Secret
 from gate.text import one_line
+
+if TYPE_CHECKING:
+    from gate.config_file import TaskTable
 
 DEFAULT_REGION = "cn-north-4"
 DEFAULT_TIMEOUT = 300.0
@@ -89,6 +92,8 @@ class RawOptions:
     warn_new: str | None = None
     warn: tuple[str, ...] = ()
     policy: str | None = None
+    tasks: tuple[TaskTable, ...] = ()
+    """The config file's ``[[tasks]]`` tables (several tasks in one step)."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each field set came from: ``flag``, ``variable CODEARTS_X`` or ``FILE:LINE``
     (a field absent here took its default). Fields not listed fall back to ``from_env``."""
@@ -222,6 +227,9 @@ class Settings:
     defects: DefectSettings = field(default_factory=DefectSettings)
     verdict_policy: str = "local"
     """``--policy``: ``local``, ``codearts`` (CodeArts' own gate decides) or ``both``."""
+    tasks: tuple[TaskRun, ...] = ()
+    """Several tasks in one step (``--task-id a,b`` or ``[[tasks]]``), each with its own
+    settings; empty for one task."""
 
     @property
     def reads_codearts_gate(self) -> bool:
@@ -276,8 +284,112 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
     return OutputPaths(junit=raw.junit or None, summary=raw.summary or None, json=raw.json or None)
 
 
+@dataclass(frozen=True)
+class TaskRun:
+    """One task of several gated in one step: its name (the id by default), its folder
+    in the repository (``path``), and its own settings."""
+
+    name: str
+    path: str | None
+    settings: Settings
+
+
+MAX_TASKS = 50
+_TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 def build_settings(raw: RawOptions) -> Settings:
     """Validate ``raw`` into ``Settings``; ``UsageError`` names the first bad option."""
+    tables = task_tables_of(raw)
+    if tables is not None:
+        return several_tasks(raw, tables)
+    return one_task(raw)
+
+
+def task_tables_of(raw: RawOptions) -> list[TaskTable] | None:
+    """The tasks of a step of several: ``--task-id a,b,c`` or the file's ``[[tasks]]``
+    (a task id from a flag or variable beats the file's tables); None for one task."""
+    from gate.config_file import TaskTable  # noqa: PLC0415 - light; only for several tasks
+
+    if raw.tasks and raw.rank("task_id") <= 1:
+        if raw.task_id:
+            raise UsageError("the config file sets both task-id and [[tasks]]: keep one")
+        return list(raw.tasks)
+    if raw.task_id and "," in raw.task_id:
+        ids = [part.strip() for part in raw.task_id.split(",")]
+        if not all(ids) or len(ids) > MAX_TASKS:
+            raise UsageError(f"--task-id: 1 to {MAX_TASKS} comma-separated task ids, none empty")
+        return [TaskTable(task_id, None, None, (), 0) for task_id in ids]
+    return None
+
+
+def several_tasks(raw: RawOptions, tables: list[TaskTable]) -> Settings:
+    """One step gating several tasks: each task's settings (its own thresholds over the
+    file's, under flags and variables), and the step's own for everything else."""
+    refuse_with_several_tasks(raw)
+    runs = []
+    for table in tables:
+        name = table.name or table.id
+        if not _TASK_NAME.fullmatch(name):
+            raise UsageError(
+                f"task name {one_line(repr(name), 80)}: 1 to 64 of A-Z a-z 0-9 _ . - "
+                "(it names the task's JUnit suite)"
+            )
+        runs.append(TaskRun(name, table.path, one_task(task_raw(raw, table))))
+    for what, values in (
+        ("id", [r.settings.task_id for r in runs]),
+        ("name", [r.name for r in runs]),
+    ):
+        if len(set(values)) != len(values):
+            raise UsageError(f"two tasks have the same {what}: each task once, please")
+    first = runs[0].settings
+    return replace(first, tasks=tuple(runs))
+
+
+def task_raw(raw: RawOptions, table: TaskTable) -> RawOptions:
+    """The raw options of one task: its id, and its own thresholds where no flag or
+    variable set them (they stand at the config file's level)."""
+    sources = dict(raw.sources)
+    overrides: dict[str, Any] = {}
+    for name, value in table.overrides:
+        if raw.rank(name) <= 1:
+            overrides[name] = value
+            sources[name] = f"[[tasks]] {table.id}"
+    return replace(
+        raw,
+        task_id=table.id,
+        tasks=(),
+        sources=sources,
+        from_env=raw.from_env | frozenset(overrides),
+        **overrides,
+    )
+
+
+def refuse_with_several_tasks(raw: RawOptions) -> None:
+    """What a step of several tasks cannot do (yet): a job id, a saved report, ``--check``,
+    and the per-defect outputs (each task's defects would need their own files)."""
+    given = [
+        name
+        for name, value in (
+            ("--job-id", raw.job_id),
+            ("--report-file", raw.report_file),
+            ("--check", raw.check),
+            ("--sarif", raw.sarif),
+            ("--codequality", raw.codequality),
+            ("--junit-defects", raw.junit_defects),
+            ("--defects", raw.defects),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with several tasks in one step; gate one "
+            "task per step for them"
+        )
+
+
+def one_task(raw: RawOptions) -> Settings:
+    """The settings of one task (or none: a job id, a saved report)."""
     raw = flags_beat_variables(raw)
     report_file = raw.report_file
     offline = bool(report_file) and not raw.check

@@ -695,6 +695,7 @@ class FakeCodeArts:
         self.requests = RequestLog()
         self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
         self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
+        self.task_reports: dict[str, Step] = {}  # task id -> its refresh answer (several tasks)
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -856,6 +857,16 @@ class FakeCodeArts:
         if exec_id is not None and exec_id not in task.exec_ids:
             return _json_reply(200, _cc_body("CC.00050000", "execute_id not found"))
         return _json_reply(200, {"param_info": task.param_info(), "log_info": task.log})
+
+    def task_refresh_step(self, rec: RecordedRequest) -> Step | None:
+        """``task_reports``' step for the refresh of a task's report (``task_id`` in the
+        query) or of one of its scans (a job id it ran); None: the scenario answers."""
+        task_id = (rec.query.get("task_id") or [""])[-1]
+        if not task_id:
+            match = REFRESH_PATH.fullmatch(rec.path)
+            job = unquote(match.group(1)) if match else ""
+            task_id = next((t.task_id for t in self.tasks.values() if job in t.exec_ids), "")
+        return self.task_reports.get(task_id)
 
     def _premature_refresh(self, rec: RecordedRequest) -> Reply | None:
         """A refresh of a job whose scan has not succeeded yet. What the service answers
@@ -1151,7 +1162,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply is not None:
                 self._send(reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
-            self._run_step(self.server.fixed_step or fake._next_step(), rec)
+            step = self.server.fixed_step or fake.task_refresh_step(rec) or fake._next_step()
+            self._run_step(step, rec)
         elif (gate_reply := fake.codearts_gate_api.reply(fake, rec)) is not None:
             self._send(gate_reply, rec)
         else:

@@ -377,4 +377,9 @@ def test_help_is_grouped_into_sections_with_examples_and_flow_defaults(runner):
 def test_the_example_file_is_valid(runner):
     result = invoke(runner, ["--show-config", "--config", str(EXAMPLES / "codearts-gate.toml")])
     assert result.exit_code == 0, result.stderr
-    assert shown(result.output)["max"][0] == "minor=200, suggestion=off"
+    rows = shown(result.output)
+    assert rows["max"][0] == "minor=200, suggestion=off"
+    value, source = rows["tasks"]
+    assert "(web)" in value and "(worker)" in value
+    text = (EXAMPLES / "codearts-gate.toml").read_text(encoding="utf-8").splitlines()
+    assert text[int(source.rsplit(":", 1)[1]) - 1] == "[[tasks]]"

@@ -39,12 +39,38 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def tasks_why(verdict: Verdict) -> str:
+    """Why a step of several tasks reached its verdict: ``1 of 3 tasks failed, ...``."""
+    count = len(verdict.tasks)
+    failed = sum(1 for t in verdict.tasks if t.verdict.outcome is Outcome.FAILED)
+    missing = sum(1 for t in verdict.tasks if t.verdict.outcome is Outcome.ERROR)
+    parts = [f"{failed} of {plural(count, 'task')} failed"] if failed else []
+    parts += [f"{missing} of {plural(count, 'task')} without a verdict"] if missing else []
+    return ", ".join(parts) or f"{plural(count, 'task')} passed"
+
+
+def all_warnings(verdict: Verdict) -> int:
+    """The warned checks of the verdict, or of every task of the step."""
+    return len(verdict.warned_checks) + sum(all_warnings(t.verdict) for t in verdict.tasks)
+
+
 def verdict_line(verdict: Verdict) -> str:
     """One line: the outcome, and why; and the exit code when an output was lost."""
+    line = f"verdict: {verdict_words(verdict)}"
+    if verdict.unwritten:
+        lost = ", ".join(verdict.unwritten)
+        line += f"; not written: {lost}; exit {int(verdict.exit_code)}"
+    return line
+
+
+def verdict_words(verdict: Verdict) -> str:
+    """``PASSED with 2 warnings (3 checks within their maximum)`` and the like."""
     word = WORDS[verdict.outcome]
-    warned = len(verdict.warned_checks)
+    warned = all_warnings(verdict)
     if verdict.outcome is Outcome.PASSED and warned:
         word += f" with {plural(warned, 'warning')}"
+    if verdict.tasks:
+        return f"{word} ({tasks_why(verdict)})"
     checks = len(verdict.checks)
     if verdict.outcome is Outcome.FAILED:
         over = len(verdict.failed_checks)
@@ -58,15 +84,13 @@ def verdict_line(verdict: Verdict) -> str:
         why = f"{plural(checks, 'check')} within their maximum"
     else:
         why = verdict.error.kind if verdict.error else "error"
-    line = f"verdict: {word} ({why})"
-    if verdict.unwritten:
-        lost = ", ".join(verdict.unwritten)
-        line += f"; not written: {lost}; exit {int(verdict.exit_code)}"
-    return line
+    return f"{word} ({why})"
 
 
 def render(verdict: Verdict) -> str:
-    """Table, verdict line and report link."""
+    """Table, verdict line and report link; for several tasks, each task's, then the step's."""
+    if verdict.tasks:
+        return tasks_render(verdict)
     lines = [*table(verdict), verdict_line(verdict)]
     if verdict.report_url:
         lines.append(f"report: {one_line(verdict.report_url, 2000)}")
@@ -86,3 +110,15 @@ def codearts_lines(verdict: Verdict) -> list[str]:
     if disagreement:
         lines.append(f"disagreement: {disagreement}")
     return lines
+
+
+def tasks_render(verdict: Verdict) -> str:
+    """Each task under its name, indented, then the step's verdict line."""
+    lines = []
+    for task in verdict.tasks:
+        lines.append(f"task {one_line(task.name, 80)} ({one_line(task.task_id, 80)}):")
+        if task.verdict.error is not None:
+            lines.append(f"  error: {one_line(task.verdict.error.message, 1000)}")
+        lines += [f"  {line}" for line in render(task.verdict).splitlines()]
+    lines.append(verdict_line(verdict))
+    return "\n".join(lines) + "\n"

@@ -84,9 +84,19 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
     }
 
 
+def tasks_list(verdict: Verdict) -> list[dict[str, object]]:
+    """Each task of a step of several: its name, id, folder and its own results."""
+    return [
+        {"name": t.name, "task_id": t.task_id, "path": t.path, **as_dict(t.verdict)}
+        for t in verdict.tasks
+    ]
+
+
 def render(verdict: Verdict) -> str:
     """The JSON text, newline-terminated."""
     data = as_dict(verdict)
+    if verdict.tasks:  # only for several tasks: the shape of one stays
+        data["tasks"] = tasks_list(verdict)
     if verdict.defects is not None:  # only when defects were asked for: the shape stays
         data["defects"] = defects_dict(verdict)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -114,10 +114,10 @@ def _scan_properties(verdict: Verdict) -> dict[str, str | None]:
     }
 
 
-def build(verdict: Verdict) -> ET.Element:
+def build(verdict: Verdict, name: str = SUITE) -> ET.Element:
     """The ``<testsuite>`` element for a verdict."""
     classname = CLASSNAME
-    suite = ET.Element("testsuite", {"name": SUITE})
+    suite = ET.Element("testsuite", {"name": xml_text(name)})
     _properties(suite, verdict)
     for check in verdict.checks:
         _check_case(suite, check, classname)
@@ -134,9 +134,25 @@ def build(verdict: Verdict) -> ET.Element:
     return suite
 
 
+def build_tasks(verdict: Verdict) -> ET.Element:
+    """``<testsuites>`` for several tasks: one ``codearts-gate.<name>`` suite each (the
+    task id in its properties), and the step's totals."""
+    root = ET.Element("testsuites", {"name": SUITE})
+    for task in verdict.tasks:
+        suite = build(task.verdict, f"{SUITE}.{task.name}")
+        props = suite.find("properties")
+        if props is not None:
+            ET.SubElement(props, "property", {"name": "task_name", "value": xml_text(task.name)})
+        root.append(suite)
+    for total in ("tests", "failures", "errors"):
+        root.set(total, str(sum(int(suite.get(total, "0")) for suite in root)))
+    root.set("time", f"{verdict.duration:.3f}")
+    return root
+
+
 def render(verdict: Verdict) -> str:
     """The JUnit XML document."""
-    suite = build(verdict)
+    suite = build_tasks(verdict) if verdict.tasks else build(verdict)
     ET.indent(suite)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from gate.core import Check, Outcome, Verdict
+from gate.core import Check, Outcome, TaskVerdict, Verdict
 from gate.defects import SEVERITIES, Defect, DefectDigest
-from gate.formats.console import level_text, plural
+from gate.formats.console import all_warnings, level_text, plural, verdict_words
 from gate.text import one_line
 
 # What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
@@ -119,7 +119,7 @@ def _disagreement(verdict: Verdict) -> list[str]:
 
 
 def _headline(verdict: Verdict) -> list[str]:
-    warned = len(verdict.warned_checks)
+    warned = all_warnings(verdict)
     extra = (
         f" with {plural(warned, 'warning')}" if warned and verdict.outcome is Outcome.PASSED else ""
     )
@@ -183,9 +183,41 @@ def _defects(verdict: Verdict) -> list[str]:
 
 
 def render(verdict: Verdict) -> str:
-    """The Markdown summary."""
+    """The Markdown summary; for several tasks, an overall table then one section each."""
+    if verdict.tasks:
+        return tasks_render(verdict)
     table = _table(verdict)
     parts = _headline(verdict) + _disagreement(verdict) + table + ([""] if table else [])
     parts += _defects(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _task_row(task: TaskVerdict) -> str:
+    verdict = task.verdict
+    gate = verdict.codearts.state if verdict.codearts else "-"
+    cells = [
+        md_escape(task.name),
+        md_code(task.task_id),
+        md_escape(verdict_words(verdict)),
+        str(len(verdict.failed_checks)),
+        str(len(verdict.warned_checks)),
+        gate,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def tasks_render(verdict: Verdict) -> str:
+    """The step's headline and overall table, then each task's section (its table,
+    CodeArts' gate, details) under a ``###`` heading."""
+    lines = _headline(verdict)
+    lines += ["| Task | Id | Verdict | Over maximum | Warnings | CodeArts gate |"]
+    lines += ["| --- | --- | --- | ---: | ---: | :---: |"]
+    lines += [_task_row(task) for task in verdict.tasks] + [""]
+    for task in verdict.tasks:
+        section = render(task.verdict).splitlines()
+        title = (
+            section[0].removeprefix("## ").replace("CodeArts Check gate", md_escape(task.name), 1)
+        )
+        lines += [f"### {title}", *section[1:], ""]
+    return "\n".join(lines).rstrip() + "\n"
