@@ -176,6 +176,15 @@ def _flow() -> list[Setting]:
             toml=("bool",),
         ),
         Setting(
+            "tasks-for-repo",
+            "Gate every task of the CodeArts project (--console-project-id) whose repository "
+            "is the CI's (GITHUB_SERVER_URL/GITHUB_REPOSITORY, CI_PROJECT_URL or GIT_URL).",
+            "Flow",
+            _var("tasks-for-repo"),
+            kind="switch",
+            toml=("bool",),
+        ),
+        Setting(
             "policy",
             "Whose verdict counts: local (the thresholds here; CodeArts' own gate is shown), "
             "codearts (CodeArts' own gate of the task), or both (fails when either fails) "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -42,6 +43,7 @@ from gate.settings import (
     TokenCredentials,
     build_settings,
     defect_outputs_of,
+    flag_of,
     outputs_of,
     project_in_url,
     raw_secrets,
@@ -72,17 +74,17 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     try:
         if config_error is not None:
             raise config_error
+        raw = with_repository_tasks(raw, out)
         settings = build_settings(raw)
-    except UsageError as error:
+    except GateError as error:  # a usage error, or the task list could not be read
         return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
     return run_tasks(settings, out, err) if settings.tasks else run(settings, out, err)
 
 
-def usage_exit(
-    raw: RawOptions, error: UsageError, duration: float, out: TextIO, err: TextIO
-) -> int:
-    """Exit 2 for a usage error, the outputs asked for written all the same."""
+def usage_exit(raw: RawOptions, error: GateError, duration: float, out: TextIO, err: TextIO) -> int:
+    """Exit 2 for a usage error (or the error's own code), the outputs asked for written
+    all the same."""
     origin = file_origin(raw, error.message)
     if origin:
         error.message += origin
@@ -194,6 +196,33 @@ def with_defects(
         return attach_defects(
             settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
         )
+
+
+def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
+    """With ``--tasks-for-repo``, the task ids of the CodeArts project whose repository is
+    the CI's (``GET /v2/{project_id}/tasks``); ``raw`` as it is otherwise."""
+    if not flag_of(raw.tasks_for_repo, "--tasks-for-repo/CODEARTS_TASKS_FOR_REPO"):
+        return raw
+    if raw.task_id or raw.tasks:
+        raise UsageError("--tasks-for-repo finds the tasks itself: drop --task-id and [[tasks]]")
+    probe = build_settings(replace(raw, task_id="tasks-for-repo", run=None, wait=None, policy=None))
+    if not probe.console_project_id:
+        raise UsageError(
+            "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
+            "(the CodeArts project id, or a console URL holding /project/ID/)"
+        )
+    from gate.api.tasklist import find_repository_tasks  # noqa: PLC0415 - requests is heavy
+
+    learnt: list[str] = []
+    found = find_repository_tasks(
+        probe,
+        probe.console_project_id,
+        os.environ,
+        on_secret=lambda secret: protect(secret, out, learnt),
+    )
+    log.warning("tasks of this repository: %s", ", ".join(t.task_id for t in found))
+    sources = {**raw.sources, "task_id": "found by --tasks-for-repo"}
+    return replace(raw, task_id=",".join(t.task_id for t in found), sources=sources)
 
 
 def with_learnt_token(settings: Settings, learnt: list[str]) -> Settings:

@@ -94,6 +94,7 @@ class RawOptions:
     policy: str | None = None
     tasks: tuple[TaskTable, ...] = ()
     """The config file's ``[[tasks]]`` tables (several tasks in one step)."""
+    tasks_for_repo: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each field set came from: ``flag``, ``variable CODEARTS_X`` or ``FILE:LINE``
     (a field absent here took its default). Fields not listed fall back to ``from_env``."""

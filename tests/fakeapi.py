@@ -520,6 +520,7 @@ def _json_reply(status: int, obj: Any, headers: Sequence[tuple[str, str]] = ()) 
 # --------------------------------------------------------------------------- tasks
 
 TASK_PATH = re.compile(r"/v2/tasks/([^/]+)/(run|progress|stop)")
+TASK_LIST_PATH = re.compile(r"/v2/([^/]+)/tasks")
 LOG_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/log-detail")
 TASK_METHODS = {"run": "POST", "progress": "GET", "stop": "POST"}
 RUN_FIELDS = ("username", "access_token", "git_url", "git_branch")
@@ -576,6 +577,7 @@ class FakeTask:
     status: int | None = None
     info: str | None = "检查中"
     log: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(FAILED_LOG))
+    git_url: str = "git@codehub.example:acme/repo.git"
     exec_ids: list[str] = field(default_factory=list)
     branches: list[str | None] = field(default_factory=list)
     started_at: float | None = None
@@ -696,6 +698,7 @@ class FakeCodeArts:
         self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
         self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
         self.task_reports: dict[str, Step] = {}  # task id -> its refresh answer (several tasks)
+        self.task_list_offset_means = "row"  # GET /v2/{project}/tasks: "row" or "page"
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -857,6 +860,22 @@ class FakeCodeArts:
         if exec_id is not None and exec_id not in task.exec_ids:
             return _json_reply(200, _cc_body("CC.00050000", "execute_id not found"))
         return _json_reply(200, {"param_info": task.param_info(), "log_info": task.log})
+
+    def task_list_reply(self, rec: RecordedRequest) -> Reply:
+        """``GET /v2/{project_id}/tasks?offset=&limit=``: the project's tasks, a page of
+        them (``offset`` as rows skipped, or as a page index: ``task_list_offset_means``)."""
+        match = TASK_LIST_PATH.fullmatch(rec.path)
+        if match is None or unquote(match.group(1)) != self.console_project_id:
+            return _json_reply(200, _cc_body("CC.00050013", "project not exist"))
+        offset = int((rec.query.get("offset") or ["0"])[-1] or 0)
+        limit = min(int((rec.query.get("limit") or ["10"])[-1] or 10), 100)
+        start = offset * limit if self.task_list_offset_means == "page" else offset
+        rows = [
+            {"task_id": t.task_id, "task_name": t.task_id, "git_url": t.git_url,
+             "git_branch": "master", "creator_id": "u", "created_at": "", "last_check_time": ""}
+            for t in self.tasks.values()
+        ]  # fmt: skip
+        return _json_reply(200, {"total": len(rows), "tasks": rows[start : start + limit]})
 
     def task_refresh_step(self, rec: RecordedRequest) -> Step | None:
         """``task_reports``' step for the refresh of a task's report (``task_id`` in the
@@ -1166,6 +1185,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._run_step(step, rec)
         elif (gate_reply := fake.codearts_gate_api.reply(fake, rec)) is not None:
             self._send(gate_reply, rec)
+        elif TASK_LIST_PATH.fullmatch(rec.path) and rec.method == "GET":
+            self._send(fake.check_auth(rec) or fake.task_list_reply(rec), rec)
         else:
             msg = "The API does not exist or has not been published in the environment"
             self._send(fake._apigw(404, "APIGW.0101", msg, rec), rec)

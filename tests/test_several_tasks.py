@@ -11,8 +11,9 @@ import pytest
 from fakeapi import FakeCodeArts, json_step, report_step
 from gaterun import GATE, clean_env, parse_output_file, run_gate
 
+from gate.api.tasklist import all_tasks, ci_repository, normalised
 from gate.core import Outcome, TaskVerdict, Verdict, combine_tasks, error_verdict
-from gate.errors import ExitCode, NetworkError
+from gate.errors import ExitCode, NetworkError, ServiceError
 from gate.settings import RawOptions, build_settings
 
 PASS = {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0, "minor": 60}
@@ -167,3 +168,112 @@ def test_the_help_and_junit_stay_valid_for_one_task(tmp_path, junit_xsd):
     run = run_gate(tmp_path, "--report-file", str(report), env=clean_env())
     assert run.junit.tag == "testsuite" and "tasks" not in run.json
     assert GATE.exists() and ET.tostring(run.junit)
+
+
+# ------------------------------------------------------------------ --tasks-for-repo
+
+REPO_FORMS = [
+    "https://codehub.example/acme/app.git",
+    "https://codehub.example/acme/app",
+    "https://CodeHub.Example/acme/app/",
+    "http://ci-bot@codehub.example/acme/app.git",
+    "https://codehub.example:8443/acme/app.git",
+    "ssh://git@codehub.example:2222/acme/app.git",
+    "git@codehub.example:acme/app.git",
+    "codehub.example:acme/app",
+]
+
+
+@pytest.mark.parametrize("form", REPO_FORMS)
+def test_every_url_form_of_a_repository_normalises_the_same(form):
+    assert normalised(form) == "codehub.example/acme/app"
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["https://codehub.example/acme/app2.git", "git@other.example:acme/app.git", "", "app", "/x"],
+)
+def test_other_repositories_and_non_urls_do_not_match(other):
+    assert normalised(other) != "codehub.example/acme/app"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/app"},
+            "https://github.com/acme/app",
+        ),
+        ({"CI_PROJECT_URL": "https://gitlab.example/acme/app"}, "https://gitlab.example/acme/app"),
+        ({"GIT_URL": "git@codehub.example:acme/app.git"}, "git@codehub.example:acme/app.git"),
+        ({}, None),
+    ],
+)
+def test_the_ci_repository_of_github_gitlab_and_jenkins(env, expected):
+    found = ci_repository(env)
+    assert (found and found[0]) == expected
+
+
+@pytest.mark.parametrize("offset_means", ["row", "page"])
+def test_tasks_for_repo_gates_the_tasks_of_this_repository(fake_api, tmp_path, offset_means):
+    fake_api.task_list_offset_means = offset_means
+    for index in range(130):  # more than one page of the task list
+        fake_api.add_task(f"other-{index}", git_url=f"https://codehub.example/acme/other{index}")
+    fake_api.add_task("mine-ssh", git_url="git@codehub.example:acme/app.git")
+    fake_api.add_task("mine-https", git_url="https://CODEHUB.example/acme/app")
+    for task_id in ("mine-ssh", "mine-https"):
+        fake_api.task_reports[task_id] = report_step(PASS)
+    run = gate(
+        fake_api,
+        tmp_path,
+        "--tasks-for-repo",
+        "--console-project-id",
+        fake_api.console_project_id,
+        CI_PROJECT_URL="https://codehub.example/acme/app",
+    )
+    assert run.code == 0, run.stderr
+    assert sorted(t["task_id"] for t in run.json["tasks"]) == ["mine-https", "mine-ssh"]
+
+
+def test_tasks_for_repo_without_a_match_is_exit_2_naming_what_was_compared(fake_api, tmp_path):
+    fake_api.add_task("t1", git_url="https://codehub.example/acme/other.git")
+    run = gate(
+        fake_api,
+        tmp_path,
+        "--tasks-for-repo",
+        "--console-project-id",
+        fake_api.console_project_id,
+        GIT_URL="git@codehub.example:acme/app.git",
+    )
+    assert run.code == 2
+    assert "none of the 1 tasks" in run.stderr and "codehub.example/acme/app" in run.stderr
+    assert "from GIT_URL" in run.stderr and run.json["error"]["kind"] == "usage"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--tasks-for-repo"], {"GIT_URL": "git@h:a/b"}, "--console-project-id"),
+        (["--tasks-for-repo", "--console-project-id", "p1"], {}, "repository URL"),
+        (["--tasks-for-repo", "--task-id", "t"], {}, "drop --task-id"),
+    ],
+)
+def test_tasks_for_repo_usage_errors(fake_api, tmp_path, args, env, message):
+    run = gate(fake_api, tmp_path, *args, **env)
+    assert run.code == 2 and message in run.stderr, run.stderr
+
+
+def test_the_task_list_pager_ends_on_a_service_that_repeats_itself():
+    calls = []
+
+    def page(offset: int) -> object:
+        calls.append(offset)
+        return {"total": 1000, "tasks": [{"task_id": "same", "git_url": "x"}]}
+
+    assert [t.task_id for t in all_tasks(page)] == ["same"]
+    assert calls == [0, 100, 1]  # each reading stops at a page that adds nothing
+
+
+def test_a_task_list_that_is_not_an_object_is_a_service_error():
+    with pytest.raises(ServiceError):
+        all_tasks(lambda _offset: ["x"])
