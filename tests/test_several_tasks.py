@@ -214,6 +214,12 @@ def test_the_ci_repository_of_github_gitlab_and_jenkins(env, expected):
     assert (found and found[0]) == expected
 
 
+def discover(api: FakeCodeArts, folder: Path, **env: str):
+    """The gate finding this repository's tasks of the fake's CodeArts project."""
+    project = ["--console-project-id", api.console_project_id]
+    return gate(api, folder, "--tasks-for-repo", *project, **env)
+
+
 @pytest.mark.parametrize("offset_means", ["row", "page"])
 def test_tasks_for_repo_gates_the_tasks_of_this_repository(fake_api, tmp_path, offset_means):
     fake_api.task_list_offset_means = offset_means
@@ -223,28 +229,14 @@ def test_tasks_for_repo_gates_the_tasks_of_this_repository(fake_api, tmp_path, o
     fake_api.add_task("mine-https", git_url="https://CODEHUB.example/acme/app")
     for task_id in ("mine-ssh", "mine-https"):
         fake_api.task_reports[task_id] = report_step(PASS)
-    run = gate(
-        fake_api,
-        tmp_path,
-        "--tasks-for-repo",
-        "--console-project-id",
-        fake_api.console_project_id,
-        CI_PROJECT_URL="https://codehub.example/acme/app",
-    )
+    run = discover(fake_api, tmp_path, CI_PROJECT_URL="https://codehub.example/acme/app")
     assert run.code == 0, run.stderr
     assert sorted(t["task_id"] for t in run.json["tasks"]) == ["mine-https", "mine-ssh"]
 
 
 def test_tasks_for_repo_without_a_match_is_exit_2_naming_what_was_compared(fake_api, tmp_path):
     fake_api.add_task("t1", git_url="https://codehub.example/acme/other.git")
-    run = gate(
-        fake_api,
-        tmp_path,
-        "--tasks-for-repo",
-        "--console-project-id",
-        fake_api.console_project_id,
-        GIT_URL="git@codehub.example:acme/app.git",
-    )
+    run = discover(fake_api, tmp_path, GIT_URL="git@codehub.example:acme/app.git")
     assert run.code == 2
     assert "none of the 1 tasks" in run.stderr and "codehub.example/acme/app" in run.stderr
     assert "from GIT_URL" in run.stderr and run.json["error"]["kind"] == "usage"
