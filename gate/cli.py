@@ -1,6 +1,6 @@
 """The command line: flags and ``CODEARTS_*`` variables in, a ``RawOptions`` out, then run.
 
-Every option is built from the one registry (``gate.registry``); the variables are read
+Every option is built from the one registry (``gate.settings.registry``); the variables are read
 here, one way for every option, so that each value carries where it came from. Nothing is
 judged here: values are checked in ``gate.settings`` so that even a bad value still gets
 the requested outputs written.
@@ -17,9 +17,9 @@ import click
 
 from gate import __version__
 from gate.metrics import METRICS
-from gate.registry import BY_FIELD, SECTIONS, SETTINGS, Setting, unknown_variables
 from gate.run import execute
 from gate.settings import RawOptions
+from gate.settings.registry import BY_FIELD, SECTIONS, SETTINGS, Setting, unknown_variables
 from gate.text import one_line
 
 EXAMPLES = """\b

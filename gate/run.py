@@ -31,7 +31,6 @@ from gate.errors import GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
-from gate.provenance import describe, file_origin, with_config_file
 from gate.report import Report, decode_json, report_from_payload
 from gate.secret import Secret
 from gate.settings import (
@@ -49,6 +48,7 @@ from gate.settings import (
     raw_secrets,
     read_bytes_nowait,
 )
+from gate.settings.provenance import describe, file_origin, with_config_file
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated

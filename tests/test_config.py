@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from gate.cli import main
 from gate.errors import UsageError
-from gate.registry import SECTIONS, SETTINGS, Setting, unknown_variables
 from gate.settings import RawOptions, build_settings
+from gate.settings.registry import SECTIONS, SETTINGS, Setting, unknown_variables
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 API_EXAMPLE = str(EXAMPLES / "reports" / "api-example.json")

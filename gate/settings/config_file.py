@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import UsageError
-from gate.registry import BY_NAME, FILE_NAME, Setting, suggestion
+from gate.settings.registry import BY_NAME, FILE_NAME, Setting, suggestion
 from gate.text import one_line
 
 MAX_BYTES = 256 * 1024

@@ -11,17 +11,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.registry import BY_NAME, SETTINGS, Setting
-from gate.settings import RawOptions
+from gate.settings.raw import RawOptions
+from gate.settings.registry import BY_NAME, SETTINGS, Setting
 from gate.text import one_line
 
 if TYPE_CHECKING:
-    from gate.config_file import ConfigFile
+    from gate.settings.config_file import ConfigFile
 
 
 def config_of(raw: RawOptions, cwd: Path) -> ConfigFile | None:
     """The config file to read: ``--config``/``CODEARTS_CONFIG``, else the one found."""
-    from gate import config_file  # noqa: PLC0415 - only here: keeps the startup light
+    from gate.settings import config_file  # noqa: PLC0415 - only here: keeps the startup light
 
     if raw.config:
         return config_file.given(raw.config, raw.sources.get("config", "flag"))
@@ -31,7 +31,7 @@ def config_of(raw: RawOptions, cwd: Path) -> ConfigFile | None:
 def with_config_file(raw: RawOptions, cwd: Path | None = None) -> RawOptions:
     """``raw`` with the config file's settings filled in where no flag or variable set
     them; ``UsageError`` (exit 2) for a file that cannot be read or holds a bad key."""
-    from gate.config_file import read_settings  # noqa: PLC0415 - only when settings are resolved
+    from gate.settings.config_file import read_settings  # noqa: PLC0415 - only when settings are resolved
 
     config = config_of(raw, cwd or Path.cwd())
     if config is None:
