@@ -26,6 +26,7 @@ EXAMPLES = """\b
 Examples:
   codearts-gate --task-id T --run --junit junit.xml     run the task's scan and gate it
   codearts-gate --job-id J --max-major 5 --warn-major 0  gate a job, warn on any major
+  codearts-gate --task-id a,b,c --run                   gate three tasks in one step
   codearts-gate --report-file saved.json                judge a saved answer offline
   codearts-gate --show-config                           where every setting comes from
 Settings come from flags, then CODEARTS_* variables, then codearts-gate.toml, then defaults."""

@@ -120,7 +120,7 @@ def _flow() -> list[Setting]:
         ),
         Setting(
             "task-id",
-            "Task id (1-32 chars): refresh the task's latest scan.",
+            "Task id (1-32 chars): refresh the task's latest scan; a,b,c gates several at once.",
             "Flow",
             _var("task-id"),
         ),
