@@ -3,6 +3,7 @@ file > default for every setting, ``--show-config``, hostile files, unknown vari
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -383,3 +384,12 @@ def test_the_example_file_is_valid(runner):
     assert "(web)" in value and "(worker)" in value
     text = (EXAMPLES / "codearts-gate.toml").read_text(encoding="utf-8").splitlines()
     assert text[int(source.rsplit(":", 1)[1]) - 1] == "[[tasks]]"
+
+
+def test_a_fifo_without_a_writer_reads_as_empty_and_an_endless_file_is_cut(runner, tmp_path):
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    result = invoke(runner, ["--show-config", "--config", str(fifo)])
+    assert result.exit_code == 0  # nothing to read: no hang, no setting
+    result = invoke(runner, ["--show-config", "--config", "/dev/zero"])
+    assert result.exit_code == 2 and "over 256 KiB" in result.stderr
