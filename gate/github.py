@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -98,10 +99,15 @@ def begin(secrets: Iterable[str], out: TextIO, env: Mapping[str, str] = os.envir
             print(line, file=out, flush=True)
 
 
+_GROUP_OPEN = threading.Lock()
+"""Held while a group is open: the runner cannot nest groups, so with several tasks at
+once only one task's lines are folded at a time (the others print unfolded)."""
+
+
 @contextlib.contextmanager
 def group(title: str, out: TextIO, env: Mapping[str, str] = os.environ) -> Iterator[None]:
     """Fold what is printed inside into a collapsible group of the job log."""
-    if not active(env):
+    if not active(env) or not _GROUP_OPEN.acquire(blocking=False):
         yield
         return
     print(command("group", title), file=out, flush=True)
@@ -109,6 +115,7 @@ def group(title: str, out: TextIO, env: Mapping[str, str] = os.environ) -> Itera
         yield
     finally:
         print("::endgroup::", file=out, flush=True)
+        _GROUP_OPEN.release()
 
 
 def output_values(

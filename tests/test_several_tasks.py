@@ -78,6 +78,16 @@ def test_three_tasks_pass_fail_and_service_error_fail_the_step(fake_api, tmp_pat
     assert values["verdict"] == "failed"
     assert [t["verdict"] for t in json.loads(values["tasks"])] == ["passed", "failed", "error"]
     assert "::error title=CodeArts Check gate [svc-b]%3A critical over its maximum" in run.stdout
+    opened = [
+        line for line in run.stdout.splitlines() if line.startswith(("::group::", "::endgroup::"))
+    ]
+    assert (
+        opened
+        and all(  # groups never nest: the runner cannot show that
+            a.startswith("::group::") and b == "::endgroup::"
+            for a, b in zip(opened[::2], opened[1::2], strict=True)
+        )
+    )
 
 
 @pytest.mark.parametrize(
