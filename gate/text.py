@@ -66,6 +66,7 @@ _ESCAPED_OR_MARKUP = re.compile(
 _HIDDEN_RUN = re.compile(f"[{_HIDDEN}]+")
 _UNUSUAL = re.compile(f"[\\\\%&<\\x1b{_HIDDEN}]")
 """A character that may start an interruption other than whitespace."""
+_UNUSUAL_ASCII = re.compile("[\\\\%&<\x00-\x08\x0e-\x1b\x7f]")
 SPACED = (re.compile(r"\s+"), _HIDDEN_RUN)
 """What the spaced view drops: whitespace and hidden characters, as they are."""
 WRAPPED = (*SPACED, _ESCAPED_OR_MARKUP)
@@ -162,6 +163,21 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     forms = _forms_of(tuple(secrets), _run_secrets)
     if forms is None:
         return text
+    spaced = "".join(text.split())  # the common case first: one view, nothing found
+    found = forms.changed_by_joining or _unusual(spaced) or forms.joined[0].anywhere.search(spaced)
+    if not (found or "…" in text or "..." in text or forms.may_cut(text) or forms.may_cut(spaced)):
+        return text
+    return _redact_found(text, forms)
+
+
+def _unusual(text: str) -> bool:
+    """Whether ``text`` holds a character that may start an interruption other than
+    whitespace (``_UNUSUAL``); ASCII text checked with a smaller, quicker pattern."""
+    return (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text) is not None
+
+
+def _redact_found(text: str, forms: _Forms) -> str:
+    """``redact`` once the quick look found something to do."""
     views = _views(text)
     # as written: a form that joining changes, or an escape that took a character of one
     if (len(views) > 1 or forms.changed_by_joining) and forms.anywhere.search(text):
@@ -181,7 +197,7 @@ def _views(text: str) -> tuple[str, ...]:
     """``text`` joined (``WRAPPED``), then spaced (``SPACED``) when that differs: the
     common case costs a split and one search, no substitution."""
     spaced = "".join(text.split())  # joined(text, SPACED) without a regex
-    if not _UNUSUAL.search(spaced):
+    if not _unusual(spaced):
         return (spaced,)
     spaced = _HIDDEN_RUN.sub("", spaced)
     return _ESCAPED_OR_MARKUP.sub("", spaced), spaced
