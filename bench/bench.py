@@ -23,7 +23,12 @@ GATE = Path(sys.executable).with_name("codearts-gate")
 REPORT = REPO / "examples" / "reports" / "api-example.json"
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 BAR_WALL_MS, BAR_RSS_MB = 150.0, 40.0
-KEEP = ("<!-- wait-bench -->", "<!-- defects-benchmark -->")  # other benchmarks' sections
+KEEP = (
+    "<!-- wait-bench -->",
+    "<!-- defects-benchmark -->",
+    "<!-- config-bench -->",
+    "<!-- tasks-bench -->",
+)  # other benchmarks' sections
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ class Outcome(enum.Enum):
 class Check:
     """One threshold applied: ``actual`` is ``None`` when the count could not be read.
 
-    ``maximum`` None: no maximum (a pure ratchet). ``baseline``: the count the baseline
-    holds, when one is compared with; ``max_increase``: how much it may have grown.
-    ``note``: what the output must say about how this count was judged.
+    ``maximum`` None: no maximum (a pure ratchet, or a check that only warns).
+    ``baseline``: the count the baseline holds, when one is compared with;
+    ``max_increase``: how much it may have grown. ``note``: what the output must say
+    about how this count was judged. ``warn``: over it, a passing count warns.
     """
 
     metric: str
@@ -41,6 +42,7 @@ class Check:
     note: str | None = None
     reported: int | None = None
     """The report's count, when the judged one came from the defect list (suppressions)."""
+    warn: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -94,6 +96,23 @@ class Check:
                 f"grew by {self.delta} since the baseline > allowed +{self.max_increase}"
             )
         return "; ".join(reasons)
+
+    @property
+    def warned(self) -> bool:
+        """True for a count within its maximum but over its warn level: passed, with a warning."""
+        return self.passed and self.warn is not None and (self.actual or 0) > self.warn
+
+    def warning_text(self) -> str:
+        """``minor issues: 60, over the warn level 50 (maximum 100)``."""
+        maximum = "no maximum" if self.maximum is None else f"maximum {self.maximum}"
+        return f"{self.description}: {self.actual}, over the warn level {self.warn} ({maximum})"
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``warn``, ``fail``, or ``error`` (the count could not be read)."""
+        if self.actual is None:
+            return "error"
+        return "fail" if not self.passed else "warn" if self.warned else "pass"
 
     @property
     def description(self) -> str:
@@ -254,6 +273,70 @@ class ChangeCounts:
         return self.by_severity.get(metric, 0)
 
 
+POLICIES = ("local", "codearts", "both")
+"""``--policy``: whose verdict counts: the local thresholds, CodeArts' own gate, or both."""
+
+
+@dataclass(frozen=True)
+class CodeArtsGate:
+    """CodeArts Check's own quality gate for the task, as read from the service.
+
+    ``state``: ``passed``, ``failed`` or ``unknown`` (``problem`` says why); ``thresholds``:
+    its thresholds as words, ``None`` when unknown (``thresholds_note`` says why);
+    ``latest_only``: the gated scan may not be the task's latest, which ``is_access``
+    describes; ``policy``: ``--policy``.
+    """
+
+    state: str
+    policy: str = "local"
+    problem: str | None = None
+    thresholds: tuple[str, ...] | None = None
+    thresholds_note: str | None = None
+    latest_only: bool = False
+
+    @property
+    def decides(self) -> bool:
+        """True when CodeArts' verdict counts (``--policy codearts`` or ``both``)."""
+        return self.policy != "local"
+
+    def summary(self) -> str:
+        """``CodeArts gate: failed; thresholds: critical > 0`` and what it describes."""
+        text = f"CodeArts gate: {self.state}"
+        if self.state == "unknown" and self.problem:
+            text += f" ({self.problem})"
+        if self.thresholds is not None:
+            text += f"; thresholds: {', '.join(self.thresholds) or 'none switched on'}"
+        else:
+            text += f"; thresholds unknown ({self.thresholds_note or 'not read'})"
+        if self.latest_only:
+            text += "; is_access describes the task's latest scan, which may not be the gated one"
+        return text
+
+    def disagreement(self, verdict: Verdict) -> str | None:
+        """A line when CodeArts' gate and the local thresholds reach opposite verdicts."""
+        local_failed = bool(verdict.failed_checks)
+        local_passed = not local_failed and not any(c.actual is None for c in verdict.checks)
+        if (self.state == "passed" and local_failed) or (self.state == "failed" and local_passed):
+            local = "failed" if local_failed else "passed"
+            rule = {
+                "local": "the local verdict stands (--policy local)",
+                "codearts": "CodeArts' verdict stands (--policy codearts)",
+                "both": "the gate fails (--policy both)",
+            }[self.policy]
+            return f"CodeArts' own gate {self.state} but the local thresholds {local}: {rule}"
+        return None
+
+    def redacted(self, secrets: tuple[str, ...]) -> CodeArtsGate:
+        """This record with every secret removed from the service's text."""
+        thresholds = self.thresholds and tuple(redact(t, secrets) for t in self.thresholds)
+        return replace(
+            self,
+            problem=self.problem and redact(self.problem, secrets),
+            thresholds=thresholds,
+            thresholds_note=self.thresholds_note and redact(self.thresholds_note, secrets),
+        )
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Everything the outputs show: the outcome, the checks, the counts and the context."""
@@ -279,6 +362,10 @@ class Verdict:
     """Why no baseline was compared with although one was asked for (``--baseline-optional``)."""
     suppression: SuppressionOutcome | None = None
     """What the ``[[suppress]]`` entries did, when there are any."""
+    codearts: CodeArtsGate | None = None
+    """CodeArts Check's own gate for the task, when it was read (``--task-id``)."""
+    tasks: tuple[TaskVerdict, ...] = ()
+    """Several tasks gated in one step: each one's verdict; this one combines them."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -342,6 +429,8 @@ class Verdict:
             baseline=baseline,
             baseline_note=note,
             suppression=suppression,
+            codearts=self.codearts and self.codearts.redacted(secrets),
+            tasks=tuple(replace(t, verdict=t.verdict.redacted(secrets)) for t in self.tasks),
         )
 
     @property
@@ -349,13 +438,20 @@ class Verdict:
         """The checks over their maximum."""
         return tuple(c for c in self.checks if c.actual is not None and not c.passed)
 
+    @property
+    def warned_checks(self) -> tuple[Check, ...]:
+        """The checks within their maximum but over their warn level."""
+        return tuple(c for c in self.checks if c.warned)
+
 
 def _apply(report: Report, threshold: Threshold, baseline: Baseline | None = None) -> Check:
     try:
         actual = report.count(threshold.metric)
     except ReportError as err:
-        return Check(threshold.metric, threshold.maximum, None, problem=str(err))
-    check = Check(threshold.metric, threshold.maximum, actual)
+        return Check(
+            threshold.metric, threshold.maximum, None, problem=str(err), warn=threshold.warn
+        )
+    check = Check(threshold.metric, threshold.maximum, actual, warn=threshold.warn)
     return against(check, threshold, baseline) if baseline is not None else check
 
 
@@ -370,10 +466,12 @@ def _apply_change(
     actual = change.count(threshold.metric)
     over = threshold.maximum is not None and actual > threshold.maximum
     if change.complete or over:  # a lower bound over the maximum still fails
-        check = Check(threshold.metric, threshold.maximum, actual)
+        check = Check(threshold.metric, threshold.maximum, actual, warn=threshold.warn)
     else:
         problem = f"{threshold.metric} in this change: {change.shortfall}"
-        check = Check(threshold.metric, threshold.maximum, None, problem=problem)
+        check = Check(
+            threshold.metric, threshold.maximum, None, problem=problem, warn=threshold.warn
+        )
     if baseline is not None:
         note = "judged on the change's lines: the baseline's whole-branch count is not compared"
         check = replace(check, note=note)
@@ -494,3 +592,58 @@ def recounted(
     if check.metric not in fetched:  # --defect-severity left it out: the report's count
         return replace(check, note=f"{check.metric} defects were not fetched: the report's count")
     return replace(check, actual=counts[check.metric], reported=check.actual)
+
+
+def with_codearts_gate(verdict: Verdict, gate: CodeArtsGate) -> Verdict:
+    """The verdict with CodeArts' own gate attached and, by ``gate.policy``, counted:
+    ``local`` shows it only; ``codearts`` takes it as the verdict; ``both`` fails when
+    either fails. A verdict the local flow could not reach stays no verdict (the report
+    was not had: CodeArts' gate may describe another scan), and an unknown CodeArts
+    verdict that counts is no verdict, never a pass."""
+    verdict = replace(verdict, codearts=gate)
+    local_error = verdict.outcome is Outcome.ERROR or (
+        gate.policy == "codearts" and verdict.error is not None
+    )
+    if gate.policy == "local" or local_error:
+        return replace(verdict, outcome=Outcome.ERROR) if local_error else verdict
+    if (gate.policy == "both" and verdict.outcome is Outcome.FAILED) or gate.state == "failed":
+        return replace(verdict, outcome=Outcome.FAILED)
+    if gate.state == "unknown":
+        error = ErrorInfo(
+            kind="codearts-gate",
+            message=f"CodeArts' own gate is unknown ({gate.problem or 'not read'}), and "
+            f"--policy {gate.policy} needs it: no verdict",
+            exit_code=ExitCode.NO_VERDICT,
+        )
+        return replace(verdict, outcome=Outcome.ERROR, error=error)
+    return replace(verdict, outcome=Outcome.PASSED)
+
+
+@dataclass(frozen=True)
+class TaskVerdict:
+    """One task of a step gating several: its name, id, folder and verdict."""
+
+    name: str
+    task_id: str
+    path: str | None
+    verdict: Verdict
+
+
+def combine_tasks(tasks: tuple[TaskVerdict, ...], duration: float = 0.0) -> Verdict:
+    """One verdict for several tasks: failed (exit 1) if any task failed, whatever the
+    others did; otherwise no verdict (exit 4) if any task has none; otherwise passed."""
+    failed = [t for t in tasks if t.verdict.outcome is Outcome.FAILED]
+    missing = [t for t in tasks if t.verdict.outcome is Outcome.ERROR]
+    error = None
+    if missing:
+        reasons = "; ".join(
+            f"{t.name}: {t.verdict.error.message if t.verdict.error else 'no verdict'}"
+            for t in missing
+        )
+        error = ErrorInfo(
+            "tasks",
+            f"no verdict for {len(missing)} of {len(tasks)} tasks ({reasons})",
+            ExitCode.NO_VERDICT,
+        )
+    outcome = Outcome.FAILED if failed else Outcome.ERROR if missing else Outcome.PASSED
+    return Verdict(outcome, error=error, duration=duration, tasks=tasks)

@@ -8,7 +8,9 @@ three public calls ``begin``, ``group`` and ``publish`` print or append it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -70,10 +72,15 @@ def begin(secrets: Iterable[str], out: TextIO, env: Mapping[str, str] = os.envir
             print(line, file=out, flush=True)
 
 
+_GROUP_OPEN = threading.Lock()
+"""Held while a group is open: the runner cannot nest groups, so with several tasks at
+once only one task's lines are folded at a time (the others print unfolded)."""
+
+
 @contextlib.contextmanager
 def group(title: str, out: TextIO, env: Mapping[str, str] = os.environ) -> Iterator[None]:
     """Fold what is printed inside into a collapsible group of the job log."""
-    if not active(env):
+    if not active(env) or not _GROUP_OPEN.acquire(blocking=False):
         yield
         return
     print(command("group", title), file=out, flush=True)
@@ -81,6 +88,7 @@ def group(title: str, out: TextIO, env: Mapping[str, str] = os.environ) -> Itera
         yield
     finally:
         print("::endgroup::", file=out, flush=True)
+        _GROUP_OPEN.release()
 
 
 def output_values(
@@ -95,7 +103,24 @@ def output_values(
         "report-url": verdict.report_url or "",
         "junit-path": outputs.junit or "",  # as given: the runner resolves it in the workspace
         "job-id": verdict.job_id or "",
+        "tasks": json.dumps(tasks_output(verdict), ensure_ascii=False),
     }
+
+
+def tasks_output(verdict: Verdict) -> list[dict[str, object]]:
+    """The ``tasks`` output: each task of a step of several (``[]`` for one task)."""
+    return [
+        {
+            "name": t.name,
+            "task-id": t.task_id,
+            "verdict": t.verdict.outcome.value,
+            "exit-code": int(t.verdict.exit_code),
+            "job-id": t.verdict.job_id or "",
+            "report-url": t.verdict.report_url or "",
+            **{m: t.verdict.counts.get(m) for m in ("critical", "major", "new")},
+        }
+        for t in verdict.tasks
+    ]
 
 
 def new_delimiter(value: str) -> str:
@@ -131,32 +156,59 @@ def fit_summary(text: str, budget: int) -> str:
     return (head[:cut] if cut > 0 else head) + TRUNCATED_NOTE
 
 
-def annotation_lines(verdict: Verdict) -> list[str]:
-    """``::error`` per failed check; ``::error`` or ``::warning`` when there is no verdict."""
-    lines = []
+def annotation_lines(verdict: Verdict, title: str = TITLE) -> list[str]:
+    """``::error`` per failed check, ``::warning`` per warned one (and for a baseline not
+    had, suppressions to review, CodeArts' gate disagreeing); ``::error`` or ``::warning``
+    when there is no verdict."""
+    lines = [  # several tasks: each one's, titled with its name
+        line
+        for task in verdict.tasks
+        for line in annotation_lines(task.verdict, f"{TITLE} [{task.name}]")
+    ]
     for check in verdict.failed_checks:
-        message, title = failed_check_text(check)
-        lines.append(command("error", message, title=title))
+        message, heading = failed_check_text(check, title)
+        lines.append(command("error", message, title=heading))
+    lines += [
+        command(
+            "warning", check.warning_text(), title=f"{title}: {check.metric} over its warn level"
+        )
+        for check in verdict.warned_checks
+    ]
     if verdict.baseline_note:
-        lines.append(command("warning", verdict.baseline_note, title=f"{TITLE}: no baseline"))
+        lines.append(command("warning", verdict.baseline_note, title=f"{title}: no baseline"))
     if verdict.suppression is not None:
-        title = f"{TITLE}: suppression to review"
-        lines += [command("warning", w, title=title) for w in verdict.suppression.warnings()]
-    if verdict.error is not None:
+        review = f"{title}: suppression to review"
+        lines += [command("warning", w, title=review) for w in verdict.suppression.warnings()]
+    lines += codearts_annotations(verdict, title)
+    if verdict.error is not None and not verdict.tasks:  # a task's error: said above
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
-        lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
+        lines.append(command(kind, message, title=f"{title}: no verdict"))
     return lines
 
 
-def failed_check_text(check: Check) -> tuple[str, str]:
+def failed_check_text(check: Check, title: str = TITLE) -> tuple[str, str]:
     """The message and title of a failed check's annotation, the delta shown when there
     is a baseline."""
     if check.baseline is None and check.maximum is not None:
         message = f"{check.description}: {check.actual}, allowed at most {check.maximum}"
-        return message, f"{TITLE}: {check.metric} over its maximum"
+        return message, f"{title}: {check.metric} over its maximum"
     message = f"{check.description}: {check.shown()}, allowed {check.limits()}"
-    return message, f"{TITLE}: {check.metric}: {check.why_failed()}"
+    return message, f"{title}: {check.metric}: {check.why_failed()}"
+
+
+def codearts_annotations(verdict: Verdict, title: str = TITLE) -> list[str]:
+    """``::error`` when CodeArts' own gate failed and counts; ``::warning`` when it
+    disagrees with the local thresholds and does not."""
+    gate = verdict.codearts
+    if gate is None:
+        return []
+    if gate.decides and gate.state == "failed":
+        return [command("error", gate.summary(), title=f"{title}: CodeArts' own gate failed")]
+    disagreement = gate.disagreement(verdict)
+    if disagreement:
+        return [command("warning", disagreement, title=f"{title}: CodeArts' own gate disagrees")]
+    return []
 
 
 ANNOTATION_LIMITS = {"error": 10, "warning": 10, "notice": 10}

@@ -17,14 +17,17 @@ and past 4,300 digits Python's ``int`` would refuse it with a ``ValueError``."""
 
 @dataclass(frozen=True)
 class Threshold:
-    """One check: ``metric`` may be at most ``maximum`` (None: no maximum) and may grow by
-    at most ``max_increase`` since the baseline (None: as the baseline decides)."""
+    """One check: ``metric`` may be at most ``maximum`` (None: no maximum), may grow by
+    at most ``max_increase`` since the baseline (None: as the baseline decides), and over
+    ``warn`` passes with a warning. A check with neither maximum nor increase limit only
+    warns."""
 
     metric: str
     maximum: int | None
     max_increase: int | None = None
     ratchet: bool = True
     """False when the increase limit was switched off (``--max-increase NAME=off``)."""
+    warn: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,21 +67,37 @@ def parse_assignment(text: str, *, source: str) -> tuple[str, int | None]:
 
 def build_policy(
     maximums: Iterable[tuple[str, int | None]],
+    warnings: Iterable[tuple[str, int | None]] = (),
     increases: Iterable[tuple[str, int | None]] = (),
 ) -> Policy:
-    """Build a policy from (metric, maximum) pairs, a later pair overriding an earlier one,
-    and (metric, allowed increase) pairs: a metric with an increase limit and no maximum
-    is still checked (``--max-major off --max-increase major=0``: a pure ratchet)."""
-    chosen: dict[str, int | None] = {}
-    for metric, maximum in maximums:
-        chosen[metric] = maximum
+    """Build a policy from (metric, maximum), (metric, warn level) and (metric, allowed
+    increase) pairs; a later pair overrides an earlier one. A metric with an increase limit
+    and no maximum is still checked (``--max-major off --max-increase major=0``: a pure
+    ratchet); one with a warn level alone only warns. A warn level above its maximum is a
+    ``UsageError``: the count would fail before it could warn."""
+    chosen = dict(maximums)
+    warn = {metric: level for metric, level in dict(warnings).items() if level is not None}
+    for metric, level in warn.items():
+        maximum = chosen.get(metric)
+        if maximum is not None and level > maximum:
+            raise UsageError(
+                f"--warn-{metric} {level} is above --max-{metric} {maximum}: a count over "
+                "the maximum fails before it can warn; lower the warn level or raise the maximum"
+            )
     growth = dict(increases)
-    for metric in growth:
-        chosen.setdefault(metric, None)
+    metrics = [m for m, v in chosen.items() if v is not None]
+    metrics += [
+        m for m in (*growth, *warn) if m not in metrics and (m in warn or growth[m] is not None)
+    ]
     return Policy(
         tuple(
-            Threshold(m, v, growth.get(m), ratchet=growth.get(m, 0) is not None)
-            for m, v in chosen.items()
-            if v is not None or growth.get(m) is not None
+            Threshold(
+                m,
+                chosen.get(m),
+                growth.get(m),
+                ratchet=growth.get(m, 0) is not None,
+                warn=warn.get(m),
+            )
+            for m in dict.fromkeys(metrics)
         )
     )

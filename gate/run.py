@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -20,24 +21,40 @@ from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
 from gate.baseline import Baseline, baseline_of_json
-from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate, without_baseline
+from gate.core import (
+    ChangeView,
+    ScanInfo,
+    TaskVerdict,
+    Verdict,
+    combine_tasks,
+    error_verdict,
+    evaluate,
+    with_codearts_gate,
+    without_baseline,
+)
 from gate.errors import BaselineError, GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
+from gate.secret import Secret
 from gate.settings import (
     MIN_SECRET,
+    IamPasswordCredentials,
     OutputPaths,
     RawOptions,
     Settings,
+    TaskRun,
     TokenCredentials,
     build_settings,
     defect_outputs_of,
+    flag_of,
     outputs_of,
+    project_in_url,
     raw_secrets,
     read_bytes_nowait,
 )
+from gate.settings.provenance import describe, file_origin, with_config_file
 from gate.streams import safe
 from gate.text import one_line
 
@@ -52,30 +69,42 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
     """Validate the options and run; a usage error still writes the outputs asked for."""
     out, err = safe(out or sys.stdout), safe(err or sys.stderr)  # closed or broken: a sink
     started = time.monotonic()
+    try:
+        raw, config_error = with_config_file(raw), None
+    except UsageError as error:
+        config_error = error
     text.use_secrets(raw_secrets(raw))  # every printer redacts them from now on
     github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
+    if config_error is None and (raw.show_config or raw.verbose > 0):
+        print("\n".join(describe(raw)), file=out if raw.show_config else err)
+        if raw.show_config:
+            return 0  # nothing is validated or sent: the settings are only shown
     try:
+        if config_error is not None:
+            raise config_error
+        raw = with_repository_tasks(raw, out)
         settings = build_settings(raw)
-    except UsageError as error:
-        verdict = replace(error_verdict(error, raw.job_id), duration=time.monotonic() - started)
-        verdict = verdict.redacted(raw_secrets(raw))
-        write_empty_defect_files(raw, verdict, err)
-        return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
+    except GateError as error:  # a usage error, or the task list could not be read
+        return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
-    return run(settings, out, err)
+    return run_tasks(settings, out, err) if settings.tasks else run(settings, out, err)
+
+
+def usage_exit(raw: RawOptions, error: GateError, duration: float, out: TextIO, err: TextIO) -> int:
+    """Exit 2 for a usage error (or the error's own code), the outputs asked for written
+    all the same."""
+    origin = file_origin(raw, error.message)
+    if origin:
+        error.message += origin
+    verdict = replace(error_verdict(error, raw.job_id), duration=duration)
+    verdict = verdict.redacted(raw_secrets(raw))
+    write_empty_defect_files(raw, verdict, err)
+    return finish(verdict, outputs_of(raw), verbosity=-1 if raw.quiet else 0, out=out, err=err)
 
 
 def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Reach a verdict (or an error verdict), write the outputs, return the exit code."""
-    if settings.insecure:
-        print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
-    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
-    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
-    text.use_secrets([*text.run_secrets(), *unmasked])
-    secrets = list(text.run_secrets())  # grows with secrets learnt on the way
-    if settings.change.comment:  # the forge's token: masked before anything prints
-        for token in forge_tokens(os.environ):
-            protect(token, out, secrets)
+    secrets = begin_run(settings, out, err)
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
@@ -84,16 +113,91 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     started = time.monotonic()
     if settings.change.note and settings.verbosity >= 0:
         print(f"codearts-gate: {settings.change.note}", file=err)
+    verdict = task_verdict(settings, (out, err), secrets)
+    verdict = with_defects(settings, verdict, out, err, secrets)
+    verdict = with_comment(settings, verdict, out, err, started)
+    return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+def begin_run(settings: Settings, out: TextIO, err: TextIO) -> list[str]:
+    """Warn about ``--insecure`` and mask every secret (the forge's token too, with
+    ``--comment``); the run's secrets, a list that grows with those learnt on the way."""
+    if settings.insecure:
+        print("codearts-gate: warning: --insecure: TLS certificates are NOT verified", file=err)
+    unmasked = [s for s in settings.secrets() if s not in text.run_secrets()]
+    github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
+    text.use_secrets([*text.run_secrets(), *unmasked])
+    secrets = list(text.run_secrets())
+    if settings.change.comment:  # the forge's token: masked before anything prints
+        for token in forge_tokens(os.environ):
+            protect(token, out, secrets)
+    return secrets
+
+
+def task_verdict(settings: Settings, streams: tuple[TextIO, TextIO], secrets: list[str]) -> Verdict:
+    """The verdict of one task (or job, or saved report), CodeArts' own gate counted."""
+    out, err = streams
+    started, known = time.monotonic(), len(secrets)
     verdict = reach_verdict(settings, out, secrets, started)
-    verdict = replace(
+    settings_now = with_learnt_token(settings, secrets[known:])
+    verdict = with_codearts(settings_now, verdict, started, streams=(out, err), secrets=secrets)
+    return replace(
         verdict,
         job_id=verdict.job_id or settings.job_id,
         duration=time.monotonic() - started,
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
-    verdict = with_defects(settings, verdict, out, err, secrets)
-    verdict = with_comment(settings, verdict, out, err, started)
-    return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+MAX_CONCURRENT_TASKS = 4
+
+
+def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
+    """Gate several tasks at once (at most four at a time), each its own flow; one
+    combined verdict, every task's result in the outputs."""
+    secrets = begin_run(settings, out, err)
+    started = time.monotonic()
+    results: dict[int, TaskVerdict] = {}
+    slots = threading.Semaphore(MAX_CONCURRENT_TASKS)
+
+    def work(index: int, task: TaskRun) -> None:
+        with slots:
+            verdict = task_verdict(task.settings, (out, err), secrets)
+            results[index] = TaskVerdict(task.name, task.settings.task_id, task.path, verdict)
+
+    threads = [
+        threading.Thread(target=work, args=(i, t), name=f"task-{t.name}", daemon=True)
+        for i, t in enumerate(settings.tasks)
+    ]
+    stopped = wait_for_all(threads)
+    tasks = tuple(
+        results.get(i) or unfinished(task, stopped) for i, task in enumerate(settings.tasks)
+    )
+    verdict = replace(
+        combine_tasks(tasks, time.monotonic() - started), warn_on_error=settings.warn_on_error
+    )
+    return finish(verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err)
+
+
+def wait_for_all(threads: list[threading.Thread]) -> GateError | None:
+    """Start the threads and wait for them; a signal ends the wait (the daemon threads
+    end with the process) and is returned."""
+    for thread in threads:
+        thread.start()
+    try:
+        with interrupts_as_errors():
+            for thread in threads:
+                thread.join()
+    except Interrupted as error:
+        return error
+    return None
+
+
+def unfinished(task: TaskRun, stopped: GateError | None) -> TaskVerdict:
+    """The verdict of a task whose flow did not end: stopped by a signal, or broken."""
+    error = stopped or GateError(f"the gate's flow for task {task.name} ended without a verdict")
+    verdict = error_verdict(error, task.settings.job_id)
+    return TaskVerdict(task.name, task.settings.task_id, task.path, verdict)
 
 
 FORGE_TOKENS = ("GITHUB_TOKEN", "CODEARTS_GITLAB_TOKEN")
@@ -150,6 +254,72 @@ def with_defects(
     from gate.suppression_run import settle  # noqa: PLC0415 - only with suppressions
 
     return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
+
+
+def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
+    """With ``--tasks-for-repo``, the task ids of the CodeArts project whose repository is
+    the CI's (``GET /v2/{project_id}/tasks``); ``raw`` as it is otherwise."""
+    if not flag_of(raw.tasks_for_repo, "--tasks-for-repo/CODEARTS_TASKS_FOR_REPO"):
+        return raw
+    if raw.task_id or raw.tasks:
+        raise UsageError("--tasks-for-repo finds the tasks itself: drop --task-id and [[tasks]]")
+    probe = build_settings(replace(raw, task_id="tasks-for-repo", run=None, wait=None, policy=None))
+    if not probe.console_project_id:
+        raise UsageError(
+            "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
+            "(the CodeArts project id, or a console URL holding /project/ID/)"
+        )
+    from gate.api.tasklist import find_repository_tasks  # noqa: PLC0415 - requests is heavy
+
+    learnt: list[str] = []
+    found = find_repository_tasks(
+        probe,
+        probe.console_project_id,
+        os.environ,
+        on_secret=lambda secret: protect(secret, out, learnt),
+    )
+    log.warning("tasks of this repository: %s", ", ".join(t.task_id for t in found))
+    sources = {**raw.sources, "task_id": "found by --tasks-for-repo"}
+    return replace(raw, task_id=",".join(t.task_id for t in found), sources=sources)
+
+
+def with_learnt_token(settings: Settings, learnt: list[str]) -> Settings:
+    """With IAM password credentials, the settings sending the token the run's login
+    returned (one login per run), once there is one."""
+    if not learnt or not isinstance(settings.credentials, IamPasswordCredentials):
+        return settings
+    return replace(settings, credentials=TokenCredentials(Secret(learnt[-1])))
+
+
+def with_codearts(
+    settings: Settings,
+    verdict: Verdict,
+    started: float,
+    *,
+    streams: tuple[TextIO, TextIO],
+    secrets: list[str],
+) -> Verdict:
+    """CodeArts' own gate read (in what is left of ``--timeout``) and counted as
+    ``--policy`` says; with ``local``, a failure to read it costs one warning only. Not
+    when no report was had (nothing sent, or the service failed): that stays no verdict."""
+    if not settings.reads_codearts_gate or (verdict.error is not None and not verdict.checks):
+        return verdict
+    out, err = streams
+    from gate.api.summary import read_codearts_gate  # noqa: PLC0415 - requests is heavy
+
+    project = settings.console_project_id or project_in_url(verdict.report_url)
+    with interrupts_as_errors():
+        gate = read_codearts_gate(
+            settings,
+            settings.timeout - (time.monotonic() - started),
+            project,
+            latest_only=not settings.gates_latest_scan,
+            on_secret=lambda secret: protect(secret, out, secrets),
+        )
+    if gate.problem and not gate.decides:
+        message = one_line(f"CodeArts' own gate is unknown: {gate.problem}", 1000)
+        print(f"codearts-gate: warning: {message}", file=err)
+    return with_codearts_gate(verdict, gate)
 
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
@@ -476,6 +646,9 @@ def log_level(verbosity: int) -> int:
 def interrupts_as_errors() -> Iterator[None]:
     """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written;
     it exits 143 or 130 (``ExitCode.TERMINATED``, ``INTERRUPTED``), as shells do."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals land in the main thread only: a task's own thread has no handler
+        return
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -33,8 +33,12 @@ INVISIBLE = BIDI_CONTROLS + ZERO_WIDTH + TAG_CHARACTERS
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
 _CONTROL_BUT_LF = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
-_HIDDEN = f"\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u180e\\u2061-\\u2064{INVISIBLE}"
-"""Controls and invisible characters that are not whitespace (``str.split`` drops those)."""
+_HIDDEN = f"\\x00-\\x08\\x0e-\\x1a\\x7f-\\x84\\x86-\\x9f\\u00ad\\u180e\\u2061-\\u2064{INVISIBLE}"
+"""Controls and invisible characters that are not whitespace (``str.split`` drops those);
+not escape (``\\x1b``), which starts a terminal colour sequence."""
+_WRAPPING_TAG = "(?i:br|wbr|nobr|span|div|font|code|pre|em|strong|mark|small|tt)"
+"""Tags a service wraps text with; any tag would also take ``<A`` of a secret and the
+``>`` after it for one."""
 _ESCAPED_OR_MARKUP = re.compile(
     "|".join(  # each alternative starts with a literal: the engine skips to those characters
         [
@@ -53,16 +57,22 @@ _ESCAPED_OR_MARKUP = re.compile(
             r"|#[xX]0*(?:9|[aAdD]|20|[aA]0|[aA][dD]|200[0-9a-fA-F]|202[89a-fA-F]"
             r"|206[0-9a-fA-F]|[fF][eE][fF][fF]);"
             r"|(?:nbsp|NewLine|Tab|shy|ZeroWidthSpace|NoBreak|zwj|zwnj|ensp|emsp|thinsp);"
-            r"|lt;/?[A-Za-z](?:[^<>&]|&quot;|&#39;|&amp;){0,120}?&gt;)",
-            r"</?[A-Za-z][^<>]{0,120}>",  # <br>, <wbr/>, </span><span class="x">
+            rf"|lt;/?{_WRAPPING_TAG}(?:[^<>&]|&quot;|&#39;|&amp;){{0,120}}?&gt;)",
+            # <br>, </span><span class="x"> (its spaces gone by then: attributes follow the name)
+            rf"</?{_WRAPPING_TAG}[^<>]{{0,120}}>",
         ]
     )
 )
 _HIDDEN_RUN = re.compile(f"[{_HIDDEN}]+")
-_UNUSUAL = re.compile(f"[\\\\%&<{_HIDDEN}]")
+_UNUSUAL = re.compile(f"[\\\\%&<\\x1b{_HIDDEN}]")
 """A character that may start an interruption other than whitespace."""
-_STAGES = (re.compile(r"\s+"), _ESCAPED_OR_MARKUP, _HIDDEN_RUN)
-"""What ``joined`` drops, in order: whitespace, escapes and markup, hidden characters."""
+_UNUSUAL_ASCII = re.compile("[\\\\%&<\x00-\x08\x0e-\x1b\x7f]")
+SPACED = (re.compile(r"\s+"), _HIDDEN_RUN)
+"""What the spaced view drops: whitespace and hidden characters, as they are."""
+WRAPPED = (*SPACED, _ESCAPED_OR_MARKUP)
+"""What ``joined`` drops by default: also escapes and markup. Both views are searched: an
+escape or a tag can take a character of the secret itself (``<A`` of a secret, ``>`` of
+the text after it), which the spaced view keeps."""
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 _ELLIPSIS = re.compile(r"…|\.\.\.")
 MASK = "***"
@@ -153,34 +163,59 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     forms = _forms_of(tuple(secrets), _run_secrets)
     if forms is None:
         return text
-    view = "".join(text.split())  # joined(text), the common case without a regex
-    unusual = _UNUSUAL.search(view) is not None
-    if unusual:
-        view = _HIDDEN_RUN.sub("", _ESCAPED_OR_MARKUP.sub("", view))
+    spaced = "".join(text.split())  # the common case first: one view, nothing found
+    found = forms.changed_by_joining or _unusual(spaced) or forms.joined[0].anywhere.search(spaced)
+    if not (found or "…" in text or "..." in text or forms.may_cut(text) or forms.may_cut(spaced)):
+        return text
+    return _redact_found(text, forms)
+
+
+def _unusual(text: str) -> bool:
+    """Whether ``text`` holds a character that may start an interruption other than
+    whitespace (``_UNUSUAL``); ASCII text checked with a smaller, quicker pattern."""
+    return (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text) is not None
+
+
+def _redact_found(text: str, forms: _Forms) -> str:
+    """``redact`` once the quick look found something to do."""
+    views = _views(text)
     # as written: a form that joining changes, or an escape that took a character of one
-    if (unusual or forms.changed_by_joining) and forms.anywhere.search(text):
+    if (len(views) > 1 or forms.changed_by_joining) and forms.anywhere.search(text):
         for form in forms.longest_first:  # longest first: a longer form before its parts
             text = text.replace(form, MASK)
-        view = joined(text)
-    if forms.joined_anywhere.search(view):
-        text = _mask_joined(text, forms)
-        view = joined(text)
-    return _redact_edges(text, view, forms)
+        views = _views(text)
+    for index, joined_forms in enumerate(forms.joined):
+        if index >= len(views):
+            break  # no unusual character (left): the spaced view is the joined one
+        if joined_forms.anywhere.search(views[index]):
+            text = _mask_joined(text, joined_forms)
+            views = _views(text)
+    return _redact_edges(text, views, forms)
 
 
-def joined(text: str) -> str:
+def _views(text: str) -> tuple[str, ...]:
+    """``text`` joined (``WRAPPED``), then spaced (``SPACED``) when that differs: the
+    common case costs a split and one search, no substitution."""
+    spaced = "".join(text.split())  # joined(text, SPACED) without a regex
+    if not _unusual(spaced):
+        return (spaced,)
+    spaced = _HIDDEN_RUN.sub("", spaced)
+    return _ESCAPED_OR_MARKUP.sub("", spaced), spaced
+
+
+def joined(text: str, stages: tuple[re.Pattern[str], ...] = WRAPPED) -> str:
     """``text`` without what a service inserts when it wraps a long value: whitespace, line
     breaks and invisible characters, as they are or escaped (JSON, URL, HTML, ``\\xNN``),
     and markup (``<br>``, ``</span><span>``). A secret is looked for in this view too."""
-    for stage in _STAGES:
+    for stage in stages:
         text = stage.sub("", text)
     return text
 
 
-def _kept(text: str) -> list[int]:
-    """The index in ``text`` of each character ``joined(text)`` keeps."""
+def _kept(text: str, stages: tuple[re.Pattern[str], ...]) -> list[int]:
+    """The index in ``text`` of each character ``joined(text, stages)`` keeps."""
     kept = list(range(len(text)))
-    for stage in _STAGES:
+    for stage in stages:
         survivors: list[int] = []
         last = 0
         for match in stage.finditer(text):
@@ -191,13 +226,13 @@ def _kept(text: str) -> list[int]:
     return kept
 
 
-def _mask_joined(text: str, forms: _Forms) -> str:
+def _mask_joined(text: str, forms: _Joined) -> str:
     """Each form found in the joined view replaced in ``text``, from its first character
     to its last, the interruptions between included."""
-    kept = _kept(text)
-    view = "".join(text[i] for i in kept)  # joined(text)
+    kept = _kept(text, forms.stages)
+    view = "".join(text[i] for i in kept)  # joined(text, forms.stages)
     pieces, last = [], 0
-    for match in forms.joined_anywhere.finditer(view):
+    for match in forms.anywhere.finditer(view):
         start, end = kept[match.start()], kept[match.end() - 1] + 1
         pieces += [text[last:start], MASK]
         last = end
@@ -213,7 +248,7 @@ def _forms_of(given: tuple[str, ...], declared: tuple[str, ...]) -> _Forms | Non
 
 
 def _alternation(forms: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, forms)))
+    return re.compile("|".join(map(re.escape, forms)) or "(?!)")
 
 
 def _pieces(forms: Iterable[str]) -> frozenset[str]:
@@ -222,50 +257,64 @@ def _pieces(forms: Iterable[str]) -> frozenset[str]:
     )
 
 
+class _Joined:
+    """The forms as one view (``stages``) sees them, longest first, and their pieces."""
+
+    def __init__(self, forms: Iterable[str], stages: tuple[re.Pattern[str], ...]) -> None:
+        self.stages = stages
+        self.forms = sorted(
+            {v for f in forms if len(v := joined(f, stages)) >= MIN_FRAGMENT or v == f},
+            key=len,
+            reverse=True,
+        )
+        self.anywhere = _alternation(self.forms)
+        self.pieces = _pieces(self.forms)
+
+
 class _Forms:
-    """Every form of a set of secrets, longest first, as written and as joined (without
-    interruptions), with what the edge search needs precomputed: the pieces of
-    ``MIN_FRAGMENT`` characters that can start or end a cut."""
+    """Every form of a set of secrets, longest first, as written and as each view sees
+    it (``WRAPPED``, ``SPACED``), with what the edge search needs precomputed: the pieces
+    of ``MIN_FRAGMENT`` characters that can start or end a cut."""
 
     def __init__(self, values: tuple[str, ...]) -> None:
         self.longest_first = sorted(
             {f for s in values for f in secret_forms(s)}, key=len, reverse=True
         )
         self.anywhere = _alternation(self.longest_first)
-        self.joined = sorted(
-            {v for f in self.longest_first if len(v := joined(f)) >= MIN_FRAGMENT or v == f},
-            key=len,
-            reverse=True,
-        )
+        self.joined = (_Joined(self.longest_first, WRAPPED), _Joined(self.longest_first, SPACED))
         self.changed_by_joining = any(joined(f) != f for f in self.longest_first)
-        self.joined_anywhere = _alternation(self.joined) if self.joined else re.compile("(?!)")
-        self.pieces = _pieces(self.longest_first) | _pieces(self.joined)
+        self.pieces = _pieces(self.longest_first).union(*(j.pieces for j in self.joined))
 
     def may_cut(self, text: str) -> bool:
         """Whether ``text`` starts or ends with a piece of some form: else no edge holds one."""
         return text[:MIN_FRAGMENT] in self.pieces or text[-MIN_FRAGMENT:] in self.pieces
 
 
-def _redact_edges(text: str, view: str, forms: _Forms) -> str:
-    """Pieces of a secret at the start or end of ``text`` (joined: ``view``) or beside an
+def _redact_edges(text: str, views: tuple[str, ...], forms: _Forms) -> str:
+    """Pieces of a secret at the start or end of ``text`` (its ``views``) or beside an
     ellipsis: what a cut (the service's or ours) leaves of a secret."""
     if "…" not in text and "..." not in text:
-        return _trim_edges(text, view, forms)
+        return _trim_edges(text, views, forms)
     parts = _ELLIPSIS.split(text)
     if len(parts) == 1:
-        return _trim_edges(text, view, forms)
+        return _trim_edges(text, views, forms)
     marks = _ELLIPSIS.findall(text)
-    cleaned = [_trim_edges(part, joined(part), forms) for part in parts]
+    cleaned = [_trim_edges(part, _views(part), forms) for part in parts]
     return "".join(p + m for p, m in zip(cleaned, [*marks, ""], strict=True))
 
 
-def _trim_edges(text: str, view: str, forms: _Forms) -> str:
-    """A piece of a form at an edge of ``text`` as written, then as joined (``view``)."""
+def _trim_edges(text: str, views: tuple[str, ...], forms: _Forms) -> str:
+    """A piece of a form at an edge of ``text`` as written, then as each view sees it."""
     if forms.may_cut(text):
         trimmed = _trim_written_edges(text, forms)
-        text, view = (trimmed, joined(trimmed)) if trimmed != text else (text, view)
-    if len(view) != len(text) and forms.may_cut(view):
-        text = _trim_joined_edges(text, view, forms)
+        text, views = (trimmed, _views(trimmed)) if trimmed != text else (text, views)
+    for index, joined_forms in enumerate(forms.joined):
+        if index >= len(views):
+            break  # no unusual character (left): the spaced view is the joined one
+        view = views[index]
+        if len(view) != len(text) and forms.may_cut(view):
+            trimmed = _trim_joined_edges(text, view, joined_forms)
+            text, views = (trimmed, _views(trimmed)) if trimmed != text else (text, views)
     return text
 
 
@@ -283,13 +332,13 @@ def _trim_written_edges(text: str, forms: _Forms) -> str:
     return text
 
 
-def _trim_joined_edges(text: str, view: str, forms: _Forms) -> str:
-    """``_trim_written_edges`` on the joined view, the masks placed back in ``text``: the
+def _trim_joined_edges(text: str, view: str, forms: _Joined) -> str:
+    """``_trim_written_edges`` on a joined view, the masks placed back in ``text``: the
     interruptions before the first and after the last character kept."""
-    kept = _kept(text)
-    whole = len(view) >= MIN_FRAGMENT and any(view in form for form in forms.joined)
-    head = 0 if whole else max((_longest_prefix_at_end(view, f) for f in forms.joined), default=0)
-    tail = 0 if whole else max((_longest_suffix_at_start(view, f) for f in forms.joined), default=0)
+    kept = _kept(text, forms.stages)
+    whole = len(view) >= MIN_FRAGMENT and any(view in form for form in forms.forms)
+    head = 0 if whole else max((_longest_prefix_at_end(view, f) for f in forms.forms), default=0)
+    tail = 0 if whole else max((_longest_suffix_at_start(view, f) for f in forms.forms), default=0)
     if whole or head + tail >= len(view):
         return text[: kept[0]] + MASK + text[kept[-1] + 1 :]
     middle = text[kept[tail - 1] + 1 if tail else 0 : kept[len(view) - head] if head else None]

@@ -104,3 +104,16 @@ def reliability_log(request: pytest.FixtureRequest) -> Iterator[Any]:
     yield log
     if request.config.getoption("--write-reliability"):
         log.publish()
+
+
+@pytest.fixture
+def clean_runner(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A click ``CliRunner`` in an environment without gate, GitHub or Huawei Cloud variables."""
+    import os
+
+    from click.testing import CliRunner
+
+    for name in list(os.environ):
+        if name.startswith(("CODEARTS_", "GITHUB_", "HUAWEI_CLOUD_")):
+            monkeypatch.delenv(name)
+    return CliRunner()

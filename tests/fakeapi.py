@@ -520,6 +520,7 @@ def _json_reply(status: int, obj: Any, headers: Sequence[tuple[str, str]] = ()) 
 # --------------------------------------------------------------------------- tasks
 
 TASK_PATH = re.compile(r"/v2/tasks/([^/]+)/(run|progress|stop)")
+TASK_LIST_PATH = re.compile(r"/v2/([^/]+)/tasks")
 LOG_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/log-detail")
 CHECKRECORD_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/checkrecord")
 DEFECT_STATUS_PATH = re.compile(r"/v2/tasks/([^/]+)/defect-status")
@@ -584,6 +585,7 @@ class FakeTask:
     status: int | None = None
     info: str | None = "检查中"
     log: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(FAILED_LOG))
+    git_url: str = "git@codehub.example:acme/repo.git"
     exec_ids: list[str] = field(default_factory=list)
     branches: list[str | None] = field(default_factory=list)
     started_at: float | None = None
@@ -746,6 +748,9 @@ class FakeCodeArts:
         self.report: dict[str, Any] = copy.deepcopy(dict(report or EXAMPLE_REPORT))
         self.requests = RequestLog()
         self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
+        self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
+        self.task_reports: dict[str, Step] = {}  # task id -> its refresh answer (several tasks)
+        self.task_list_offset_means = "row"  # GET /v2/{project}/tasks: "row" or "page"
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -953,6 +958,32 @@ class FakeCodeArts:
         if exec_id is not None and exec_id not in task.exec_ids:
             return _json_reply(200, _cc_body("CC.00050000", "execute_id not found"))
         return _json_reply(200, {"param_info": task.param_info(), "log_info": task.log})
+
+    def task_list_reply(self, rec: RecordedRequest) -> Reply:
+        """``GET /v2/{project_id}/tasks?offset=&limit=``: the project's tasks, a page of
+        them (``offset`` as rows skipped, or as a page index: ``task_list_offset_means``)."""
+        match = TASK_LIST_PATH.fullmatch(rec.path)
+        if match is None or unquote(match.group(1)) != self.console_project_id:
+            return _json_reply(200, _cc_body("CC.00050013", "project not exist"))
+        offset = int((rec.query.get("offset") or ["0"])[-1] or 0)
+        limit = min(int((rec.query.get("limit") or ["10"])[-1] or 10), 100)
+        start = offset * limit if self.task_list_offset_means == "page" else offset
+        rows = [
+            {"task_id": t.task_id, "task_name": t.task_id, "git_url": t.git_url,
+             "git_branch": "master", "creator_id": "u", "created_at": "", "last_check_time": ""}
+            for t in self.tasks.values()
+        ]  # fmt: skip
+        return _json_reply(200, {"total": len(rows), "tasks": rows[start : start + limit]})
+
+    def task_refresh_step(self, rec: RecordedRequest) -> Step | None:
+        """``task_reports``' step for the refresh of a task's report (``task_id`` in the
+        query) or of one of its scans (a job id it ran); None: the scenario answers."""
+        task_id = (rec.query.get("task_id") or [""])[-1]
+        if not task_id:
+            match = REFRESH_PATH.fullmatch(rec.path)
+            job = unquote(match.group(1)) if match else ""
+            task_id = next((t.task_id for t in self.tasks.values() if job in t.exec_ids), "")
+        return self.task_reports.get(task_id)
 
     def _premature_refresh(self, rec: RecordedRequest) -> Reply | None:
         """A refresh of a job whose scan has not succeeded yet. What the service answers
@@ -1258,7 +1289,12 @@ class _Handler(BaseHTTPRequestHandler):
             if reply is not None:
                 self._send(reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
-            self._run_step(self.server.fixed_step or fake._next_step(), rec)
+            step = self.server.fixed_step or fake.task_refresh_step(rec) or fake._next_step()
+            self._run_step(step, rec)
+        elif (gate_reply := fake.codearts_gate_api.reply(fake, rec)) is not None:
+            self._send(gate_reply, rec)
+        elif TASK_LIST_PATH.fullmatch(rec.path) and rec.method == "GET":
+            self._send(fake.check_auth(rec) or fake.task_list_reply(rec), rec)
         else:
             msg = "The API does not exist or has not been published in the environment"
             self._send(fake._apigw(404, "APIGW.0101", msg, rec), rec)
@@ -1636,3 +1672,70 @@ THROTTLED_STEP = _THROTTLED
 """429 APIGW.0308 with Retry-After 1."""
 UNAVAILABLE_STEP = _UNAVAILABLE
 """503 APIGW.0202."""
+
+
+# --------------------------------------------------------------------------- CodeArts' own gate
+# GET /v2/tasks/{task_id}/defects-summary (SDK show_task_detail; codearts-api.md section
+# 3b): the task's summary, whose ``is_access`` is CodeArts' own gate verdict for its
+# latest scan. GET /v2/transmission/review-data (docs-only): the gate's thresholds.
+
+GATE_SUMMARY_PATH = re.compile(r"/v2/tasks/([^/]+)/defects-summary")
+REVIEW_DATA_PATH = "/v2/transmission/review-data"
+
+
+@dataclass
+class CodeArtsGateApi:
+    """What the fake says about CodeArts' own gate.
+
+    ``is_access``: the summary's value (any JSON; ``MISSING`` leaves the key out);
+    ``summary_steps``: steps served instead of the summary, one per request (consumed);
+    ``review``: the review-data answer: ``None`` is the gateway's 404 ``APIGW.0101`` (the
+    endpoint is docs-only), else a body served with HTTP 200; ``review_steps`` likewise.
+    """
+
+    is_access: Any = "1"
+    summary_steps: list[Step] = field(default_factory=list)
+    review: Any = None
+    review_steps: list[Step] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reply(self, fake: FakeCodeArts, rec: RecordedRequest) -> Reply | None:
+        """The answer to a summary or review-data GET; None for any other request."""
+        summary = GATE_SUMMARY_PATH.fullmatch(rec.path)
+        if rec.method != "GET" or not (summary or rec.path == REVIEW_DATA_PATH):
+            return None
+        with self.lock:
+            steps = self.summary_steps if summary else self.review_steps
+            step = steps.pop(0) if steps else None
+        if step is not None:
+            return fake.step_reply(step, rec)
+        denied = fake.check_auth(rec)
+        if denied is not None:
+            return denied
+        if summary:
+            return _json_reply(200, self.summary_body(unquote(summary.group(1))))
+        if self.review is None:
+            msg = "The API does not exist or has not been published in the environment"
+            return fake._apigw(404, "APIGW.0101", msg, rec)
+        return _json_reply(200, self.review)
+
+    def summary_body(self, task_id: str) -> dict[str, Any]:
+        """The SDK's task summary: counts as strings, and ``is_access``."""
+        body: dict[str, Any] = {
+            "task_id": task_id,
+            "task_name": "fake task",
+            "git_url": "git@codehub.example:acme/repo.git",
+            "git_branch": "master",
+            "critical_count": "0",
+            "major_count": "4",
+            "minor_count": "108",
+            "suggestion_count": "7",
+            "is_access": self.is_access,
+        }
+        if self.is_access is MISSING:
+            del body["is_access"]
+        return body
+
+
+MISSING = object()
+"""``CodeArtsGateApi.is_access``: leave the key out of the summary."""

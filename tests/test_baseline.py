@@ -31,7 +31,7 @@ def base(**counts):
 
 
 def test_growth_fails_and_every_check_shows_its_delta():
-    policy = build_policy([("critical", 0), ("major", None)], [("major", 0)])
+    policy = build_policy([("critical", 0), ("major", None)], increases=[("major", 0)])
     verdict = evaluate(report(major=4), policy, baseline=base(critical=0, major=2))
     major = verdict.checks[1]
     assert verdict.outcome is Outcome.FAILED and not major.passed
@@ -41,14 +41,14 @@ def test_growth_fails_and_every_check_shows_its_delta():
 
 
 def test_a_count_that_shrank_passes_the_ratchet():
-    policy = build_policy([("major", None)], [("major", 0)])
+    policy = build_policy([("major", None)], increases=[("major", 0)])
     verdict = evaluate(report(major=3), policy, baseline=base(major=5))
     assert verdict.outcome is Outcome.PASSED and verdict.checks[0].delta == -2
     assert verdict.checks[0].shown() == "3 (-2 since the baseline)"
 
 
 def test_the_maximum_still_fails_without_growth():
-    policy = build_policy([("major", 2)], [])
+    policy = build_policy([("major", 2)], increases=[])
     verdict = evaluate(report(major=4), policy, baseline=base(major=4))
     assert verdict.outcome is Outcome.FAILED
     assert verdict.checks[0].why_failed() == "4 > maximum 2"
@@ -57,7 +57,7 @@ def test_the_maximum_still_fails_without_growth():
 def test_default_increase_is_0_once_a_baseline_is_given_and_off_turns_it_off():
     verdict = evaluate(report(major=1), build_policy([("major", 5)]), baseline=base(major=0))
     assert verdict.outcome is Outcome.FAILED and verdict.checks[0].max_increase == 0
-    policy = build_policy([("major", 5)], [("major", None)])
+    policy = build_policy([("major", 5)], increases=[("major", None)])
     assert evaluate(report(major=1), policy, baseline=base(major=0)).outcome is Outcome.PASSED
 
 
@@ -65,7 +65,7 @@ def test_a_count_the_baseline_lacks_is_judged_on_its_maximum_and_says_so():
     verdict = evaluate(report(UNRESOLVED_ADD=0), build_policy([("new", 0)]), baseline=base(major=1))
     check = verdict.checks[0]
     assert check.passed and check.note and "judged on its maximum alone" in check.note
-    ratchet_only = build_policy([("new", None)], [("new", 0)])
+    ratchet_only = build_policy([("new", None)], increases=[("new", 0)])
     verdict = evaluate(report(UNRESOLVED_ADD=0), ratchet_only, baseline=base(major=1))
     assert verdict.outcome is Outcome.ERROR and "cannot be judged" in verdict.error.message
 

@@ -15,10 +15,11 @@ import pytest
 from gaterun import GATE, clean_env
 from ruamel.yaml import YAML
 
-from gate import cli, github
+from gate import github
 from gate.core import error_verdict
 from gate.errors import NetworkError
 from gate.settings import OutputPaths
+from gate.settings.registry import OWN_VARIABLES
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -206,10 +207,8 @@ def test_docker_run_example_passes_secrets_by_name_and_runs_as_the_caller():
     assert syntax.returncode == 0, syntax.stderr
 
 
-ANNOUNCED = frozenset({"CODEARTS_GITLAB_TOKEN", "CODEARTS_CONFIG"})
-"""Variables of options that other branches of issue 17 add: docker-run.sh passes them
-already (once they are in the CLI, the comparisons below hold without this)."""
-FLAG_VARIABLES = frozenset(cli.ENV_FLAGS.values())  # --run etc.: read by the CLI itself
+ANNOUNCED = frozenset()
+"""Variables of options that other branches add: docker-run.sh passes them already."""
 OTHER_SETTINGS = frozenset(
     {
         *("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY"),
@@ -236,17 +235,15 @@ READ_ONLY_FILES = (
     "SSL_CERT_DIR",
     "CODEARTS_CONFIG",
     "GITHUB_EVENT_PATH",
+    "CODEARTS_SUPPRESSIONS",
 )
 WRITABLE_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
 
 
 def cli_variables() -> set[str]:
-    """Every variable an option of the CLI reads (``OPTIONS``), and the flag variables."""
-    names: set[str] = set(FLAG_VARIABLES)
-    for param in cli.main.params:
-        envvar = getattr(param, "envvar", None)
-        names.update([envvar] if isinstance(envvar, str) else envvar or [])
-    return names
+    """Every variable a setting of the registry reads (the one list the CLI is built
+    from), and those read without an option of their own (``READ_VARIABLES``)."""
+    return set(OWN_VARIABLES)
 
 
 def script_settings() -> set[str]:

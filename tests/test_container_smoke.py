@@ -280,6 +280,7 @@ def test_a_passing_report_passes_the_step_with_outputs_and_summary(
         "report-url": fake.report["REPORT_URL"],
         "junit-path": "codearts-gate-junit.xml",
         "job-id": JOB,
+        "tasks": "[]",  # one task: the list is for several in one step
     }
     assert (step.workspace / "codearts-gate-junit.xml").is_file()
     assert json.loads((step.workspace / "reports/result.json").read_text())["verdict"] == "passed"

@@ -38,6 +38,15 @@ VERDICTS = {
     "failed": verdict_of(FAILED),
     "missing-count": verdict_of({"major": 0, "UNRESOLVED_ADD": 0}),
     "no-report": replace(error_verdict(NetworkError(f"down {HOSTILE}"), "job-1"), duration=2.5),
+    "warned": replace(
+        evaluate(
+            Report({**PASSED, "minor": 60}),
+            Policy(
+                (Threshold("critical", 0), Threshold("new", 9, 2), Threshold("minor", None, 50))
+            ),
+        ),
+        job_id="job-1",
+    ),
 }
 
 
@@ -102,7 +111,14 @@ def test_json_shape():
     assert data["exit_code"] == 1
     assert data["job_id"] == "job-1"
     assert data["report_url"] == "https://example.invalid/r?a=1&b=<2>"
-    assert data["checks"][0] == {"metric": "critical", "actual": 2, "max": 0, "passed": False}
+    assert data["checks"][0] == {
+        "metric": "critical",
+        "actual": 2,
+        "max": 0,
+        "passed": False,
+        "warn": None,
+        "status": "fail",
+    }
     assert data["counts"] == {"critical": 2, "major": 0, "new": 9}
     assert data["error"] is None
 

@@ -151,6 +151,7 @@ def test_output_values_of_a_failed_verdict():
         "report-url": "https://x.invalid/r",
         "junit-path": "reports/gate.xml",
         "job-id": "",
+        "tasks": "[]",  # one task: the list is for several
     }
 
 

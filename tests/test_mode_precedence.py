@@ -123,7 +123,7 @@ def test_a_leftover_report_file_variable_never_beats_task_id_given_as_a_flag(
         CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token, CODEARTS_REPORT_FILE=report
     )
     run = run_gate(tmp_path, "--task-id", FLAG_TASK, env=env)
-    [refresh] = api.requests
+    [refresh] = [r for r in api.requests if r.path.endswith("/result/refresh")]
     assert refresh.query["task_id"] == [FLAG_TASK]
     assert run.json["scan"]["source"] == "latest" and run.json["scan"]["task_id"] == FLAG_TASK
     assert run.json["counts"]["critical"] == 0 and run.json["exit_code"] == run.code < 2

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from validators import REPO, shared_schema, unsafe_text
 
 from gate.cli import main
-from gate.core import Outcome, Verdict, error_verdict, evaluate
+from gate.core import Check, Outcome, Verdict, error_verdict, evaluate
 from gate.errors import ExitCode, GateError
 from gate.formats import render
 from gate.metrics import METRICS
@@ -194,10 +194,23 @@ def _text_mutation(draw: st.DrawFn, body: bytes) -> bytes:
 
 maximums = st.one_of(st.integers(min_value=0, max_value=200), st.sampled_from([0, 10**400, 2**63]))
 COMMON = ["critical", "major", "new", "minor", "suggestion", "code-size", "new-all"]
-policies = st.lists(
+
+
+def with_fitting_warnings(
+    pairs: list[tuple[str, int | None]], warns: list[tuple[str, int | None]]
+) -> Policy:
+    """A policy whose warn levels are at most their maximums (above is a usage error)."""
+    chosen = dict(pairs)
+    fitting = [(m, w) for m, w in warns if w is None or chosen.get(m) is None or w <= chosen[m]]
+    return build_policy(pairs, fitting)
+
+
+_pairs = st.lists(
     st.tuples(st.sampled_from(COMMON) | st.sampled_from(sorted(METRICS)), maximums | st.none()),
     max_size=6,
-).map(build_policy)
+)
+policies = st.builds(with_fitting_warnings, _pairs, _pairs)
+"""Maximums, some off, and warn levels: checks that fail, warn, pass or only warn."""
 
 
 # --------------------------------------------------------------------------- oracles
@@ -220,6 +233,11 @@ def expected_count(fields: dict[str, Any], metric: str) -> Any:
     return UNREADABLE
 
 
+def limit(check: Check) -> float:
+    """A check's maximum; a check with none (it only warns) can never fail."""
+    return float("inf") if check.maximum is None else check.maximum
+
+
 def check_verdict(verdict: Verdict, fields: dict[str, Any], policy: Policy) -> None:
     """The outcome follows from the checks, and the checks from the report: fail closed."""
     assert [(c.metric, c.maximum) for c in verdict.checks] == [
@@ -233,9 +251,12 @@ def check_verdict(verdict: Verdict, fields: dict[str, Any], policy: Policy) -> N
             assert check.actual == wanted, check
         assert check.actual is None or (type(check.actual) is int and check.actual >= 0)
     unreadable = any(c.actual is None for c in verdict.checks)
-    over = any(c.actual is not None and c.actual > c.maximum for c in verdict.checks)
+    over = any(c.actual is not None and c.actual > limit(c) for c in verdict.checks)
+    for check in verdict.checks:
+        level = check.warn if check.warn is not None else limit(check)
+        assert check.warned is (check.actual is not None and level < check.actual <= limit(check))
     if verdict.outcome is Outcome.PASSED:
-        assert all(type(c.actual) is int and c.actual <= c.maximum for c in verdict.checks)
+        assert all(type(c.actual) is int and c.actual <= limit(c) for c in verdict.checks)
         assert verdict.error is None and verdict.exit_code is ExitCode.PASSED
     elif verdict.outcome is Outcome.FAILED:
         assert over and (verdict.error is not None) is unreadable
@@ -260,6 +281,9 @@ def check_junit(text: str, verdict: Verdict, xsd: xmlschema.XMLSchema | None) ->
     assert root.get("failures") == str(len(failures)) == str(len(verdict.failed_checks))
     assert root.get("errors") == str(len(errors))
     assert bool(errors) is (verdict.error is not None)
+    notes = [c for c in cases if c.find("system-out") is not None]
+    assert len(notes) == len(verdict.warned_checks)  # a warning is a note on a passed case
+    assert all(c.find("failure") is None and c.find("error") is None for c in notes)
     if xsd is not None:
         xsd.validate(text)
 
@@ -274,6 +298,7 @@ def check_json(text: str, verdict: Verdict) -> None:
         "report_url": verdict.report_url,
         "checks": [
             {"metric": c.metric, "actual": c.actual, "max": c.maximum, "passed": c.passed}
+            | {"warn": c.warn, "status": c.status}
             for c in verdict.checks
         ],
         "counts": verdict.counts,

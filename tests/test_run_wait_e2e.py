@@ -330,7 +330,11 @@ def test_task_id_alone_gates_the_latest_report_with_the_task_id_in_the_path(
     fake_api = fake_api_factory(scenario="fail")
     run = gate(fake_api, tmp_path)
     assert run.code == 1, run.stderr  # the documented example fails the default gate
-    assert paths(fake_api) == ["PUT /v1/jobs/T/result/refresh"]
+    assert paths(fake_api) == [
+        "PUT /v1/jobs/T/result/refresh",
+        "GET /v2/tasks/T/defects-summary",  # CodeArts' own gate, shown beside the verdict
+        "GET /v2/transmission/review-data",
+    ]
     assert fake_api.requests[0].query == {"task_id": [TASK], "async": ["false"]}
     assert run.json["job_id"] is None and run.json["scan"]["source"] == "latest"
     assert run.json["scan"]["wait_seconds"] is None

@@ -16,6 +16,10 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "job_id": verdict.job_id,
         "report_url": verdict.report_url,
         "checks": [check_dict(c, compared=verdict.baseline is not None) for c in verdict.checks],
+        "warnings": [
+            {"metric": c.metric, "actual": c.actual, "warn": c.warn, "max": c.maximum}
+            for c in verdict.warned_checks
+        ],
         "counts": dict(verdict.counts),
         "tools": list(verdict.tools),
         "error": None
@@ -25,6 +29,7 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "scope": scope_dict(verdict.change),
         "comment": comment_dict(verdict.comment),
         "baseline": baseline_dict(verdict),
+        "codearts_gate": codearts_dict(verdict),
     }
 
 
@@ -36,6 +41,8 @@ def check_dict(check: Check, *, compared: bool) -> dict[str, object]:
         "actual": check.actual,
         "max": check.maximum,
         "passed": check.passed,
+        "warn": check.warn,
+        "status": check.status,
     }
     if compared:
         data |= {"delta": check.delta, "baseline": check.baseline}
@@ -56,6 +63,23 @@ def baseline_dict(verdict: Verdict) -> dict[str, object] | None:
         "job_id": base.job_id,
         "started": base.started,
         "counts": dict(base.counts),
+    }
+
+
+def codearts_dict(verdict: Verdict) -> dict[str, object] | None:
+    """CodeArts' own gate: its verdict, thresholds, what it describes, whether it counted."""
+    gate = verdict.codearts
+    if gate is None:
+        return None
+    return {
+        "verdict": gate.state,
+        "policy": gate.policy,
+        "problem": gate.problem,
+        "thresholds": None if gate.thresholds is None else list(gate.thresholds),
+        "thresholds_note": gate.thresholds_note,
+        "latest_scan_only": gate.latest_only,
+        "disagreement": gate.disagreement(verdict),
+        "summary": gate.summary(),
     }
 
 
@@ -164,9 +188,19 @@ def suppressions_dict(outcome: SuppressionOutcome) -> dict[str, object]:
     }
 
 
+def tasks_list(verdict: Verdict) -> list[dict[str, object]]:
+    """Each task of a step of several: its name, id, folder and its own results."""
+    return [
+        {"name": t.name, "task_id": t.task_id, "path": t.path, **as_dict(t.verdict)}
+        for t in verdict.tasks
+    ]
+
+
 def render(verdict: Verdict) -> str:
     """The JSON text, newline-terminated."""
     data = as_dict(verdict)
+    if verdict.tasks:  # only for several tasks: the shape of one stays
+        data["tasks"] = tasks_list(verdict)
     if verdict.defects is not None:  # only when defects were asked for: the shape stays
         data["defects"] = defects_dict(verdict)
     if verdict.suppression is not None:

@@ -42,11 +42,38 @@ def _check_case(suite: ET.Element, check: Check, classname: str) -> None:
         message = xml_text(f"{check.metric}: {check.why_failed()}")
         failure = ET.SubElement(case, "failure", {"type": "threshold", "message": message})
         failure.text = xml_text(f"{check.description}: {check.shown()}, allowed {check.limits()}")
+    elif check.warned:  # a pass, not a failure: the note says why it warned
+        ET.SubElement(case, "system-out").text = f"warning: {check.warning_text()}"
 
 
 def case_name(check: Check) -> str:
     """A check's test name: stable across thresholds (the maximum is in the message)."""
     return f"{check.metric} within its maximum"
+
+
+def needs_error_case(verdict: Verdict) -> bool:
+    """True when no other case carries the error: no unreadable count, not CodeArts' gate."""
+    error = verdict.error
+    if error is None or error.kind == "codearts-gate":
+        return False
+    return not any(c.actual is None for c in verdict.checks)
+
+
+def _codearts_case(suite: ET.Element, verdict: Verdict, classname: str) -> None:
+    """CodeArts' own gate: a failure or an error only when ``--policy`` counts it; else a
+    passed case whose ``system-out`` says what CodeArts concluded."""
+    gate = verdict.codearts
+    assert gate is not None
+    case = _case(suite, "CodeArts Check's own gate", classname)
+    text = xml_text(gate.summary())
+    disagreement = gate.disagreement(verdict)
+    note = text + (f"\n{xml_text(disagreement)}" if disagreement else "")
+    if gate.decides and gate.state == "failed":
+        ET.SubElement(case, "failure", {"type": "codearts-gate", "message": text}).text = note
+    elif gate.decides and gate.state == "unknown":
+        ET.SubElement(case, "error", {"type": "codearts-gate", "message": text}).text = note
+    else:
+        ET.SubElement(case, "system-out").text = note
 
 
 def _error_case(suite: ET.Element, verdict: Verdict, classname: str) -> None:
@@ -68,6 +95,8 @@ def _properties(suite: ET.Element, verdict: Verdict) -> None:
     values["baseline"] = verdict.baseline.label if verdict.baseline else verdict.baseline_note
     if verdict.suppression is not None:
         values["suppressed"] = str(verdict.suppression.total)
+    if verdict.codearts is not None:
+        values["codearts_gate"] = verdict.codearts.state
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})
@@ -92,14 +121,16 @@ def _scan_properties(verdict: Verdict) -> dict[str, str | None]:
     }
 
 
-def build(verdict: Verdict) -> ET.Element:
+def build(verdict: Verdict, name: str = SUITE) -> ET.Element:
     """The ``<testsuite>`` element for a verdict."""
     classname = CLASSNAME
-    suite = ET.Element("testsuite", {"name": SUITE})
+    suite = ET.Element("testsuite", {"name": xml_text(name)})
     _properties(suite, verdict)
     for check in verdict.checks:
         _check_case(suite, check, classname)
-    if verdict.error is not None and not any(c.actual is None for c in verdict.checks):
+    if verdict.codearts is not None:
+        _codearts_case(suite, verdict, classname)
+    if needs_error_case(verdict):
         _error_case(suite, verdict, classname)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
@@ -110,9 +141,25 @@ def build(verdict: Verdict) -> ET.Element:
     return suite
 
 
+def build_tasks(verdict: Verdict) -> ET.Element:
+    """``<testsuites>`` for several tasks: one ``codearts-gate.<name>`` suite each (the
+    task id in its properties), and the step's totals."""
+    root = ET.Element("testsuites", {"name": SUITE})
+    for task in verdict.tasks:
+        suite = build(task.verdict, f"{SUITE}.{task.name}")
+        props = suite.find("properties")
+        if props is not None:
+            ET.SubElement(props, "property", {"name": "task_name", "value": xml_text(task.name)})
+        root.append(suite)
+    for total in ("tests", "failures", "errors"):
+        root.set(total, str(sum(int(suite.get(total, "0")) for suite in root)))
+    root.set("time", f"{verdict.duration:.3f}")
+    return root
+
+
 def render(verdict: Verdict) -> str:
     """The JUnit XML document."""
-    suite = build(verdict)
+    suite = build_tasks(verdict) if verdict.tasks else build(verdict)
     ET.indent(suite)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

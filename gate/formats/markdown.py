@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from gate.core import PER_DEFECT_METRICS, Check, Outcome, Verdict
+from gate.core import PER_DEFECT_METRICS, Check, Outcome, TaskVerdict, Verdict
 from gate.defects import SEVERITIES, Defect, DefectDigest
+from gate.formats.console import all_warnings, level_text, plural, verdict_words
 from gate.text import one_line
 
 # What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
@@ -69,10 +70,16 @@ def md_link(url: str, label: str) -> str:
     return f"[{md_escape(label)}](<{safe}>)"
 
 
-def _row(check: Check) -> str:
+RESULTS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "error": "⚠️ error"}
+
+
+def _row(check: Check, warn_column: bool) -> str:
     actual = "unreadable" if check.actual is None else check.shown()
-    result = "✅ pass" if check.passed else ("⚠️ error" if check.actual is None else "❌ fail")
-    return f"| {check.metric} ({check.description}) | {actual} | {check.limits()} | {result} |"
+    warn = f" {level_text(check.warn)} |" if warn_column else ""
+    return (
+        f"| {check.metric} ({check.description}) | {md_escape(actual)} | {check.limits()} |"
+        f"{warn} {RESULTS[check.status]} |"
+    )
 
 
 def _baseline(verdict: Verdict) -> list[str]:
@@ -87,8 +94,15 @@ def _baseline(verdict: Verdict) -> list[str]:
 
 
 def _table(verdict: Verdict) -> list[str]:
-    head = ["| Check | Actual | Maximum | Result |", "| --- | ---: | ---: | :---: |"]
-    return head + [_row(c) for c in verdict.checks] if verdict.checks else []
+    if not verdict.checks:
+        return []
+    warn_column = any(c.warn is not None for c in verdict.checks)
+    if warn_column:
+        head = ["| Check | Actual | Maximum | Warn above | Result |"]
+        head.append("| --- | ---: | ---: | ---: | :---: |")
+    else:
+        head = ["| Check | Actual | Maximum | Result |", "| --- | ---: | ---: | :---: |"]
+    return head + [_row(c, warn_column) for c in verdict.checks]
 
 
 def _details(verdict: Verdict) -> list[str]:
@@ -103,6 +117,9 @@ def _details(verdict: Verdict) -> list[str]:
         lines.append(f"**Gated:** {md_escape(verdict.scan.summary())}")  # names the job once
     elif verdict.job_id:
         lines.append(f"**Job:** {md_code(verdict.job_id)}")
+    if verdict.codearts:
+        state = verdict.codearts.summary().removeprefix("CodeArts gate: ")
+        lines.append(f"**CodeArts gate:** {md_escape(state)}")
     lines += _identity(verdict)
     return [line + "  " for line in lines]
 
@@ -125,8 +142,19 @@ def _identity(verdict: Verdict) -> list[str]:
     return lines
 
 
+def _disagreement(verdict: Verdict) -> list[str]:
+    """A line when CodeArts' own gate and the local thresholds disagree (plain CommonMark:
+    GitLab and Jenkins show GitHub's callouts literally)."""
+    text = verdict.codearts and verdict.codearts.disagreement(verdict)
+    return [f"**Disagreement:** {md_escape(text)}", ""] if text else []
+
+
 def _headline(verdict: Verdict) -> list[str]:
-    lines = [f"## {HEADLINES[verdict.outcome]}", ""]
+    warned = all_warnings(verdict)
+    extra = (
+        f" with {plural(warned, 'warning')}" if warned and verdict.outcome is Outcome.PASSED else ""
+    )
+    lines = [f"## {HEADLINES[verdict.outcome]}{extra}", ""]
     if verdict.error is not None:
         lines += [
             f"**{md_escape(verdict.error.kind)} error:** {md_escape(verdict.error.message)}",
@@ -296,7 +324,10 @@ def document(verdict: Verdict, layout: Layout | None = None) -> str:
     """The Markdown of the summary and of the pull/merge request comment: CommonMark,
     tables and ``<details>`` only, every service text escaped."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _baseline(verdict)
+    if verdict.tasks:
+        return tasks_render(verdict)
+    parts = _headline(verdict) + _disagreement(verdict) + table + ([""] if table else [])
+    parts += _baseline(verdict)
     parts += _defects(verdict, layout) + _suppressions(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
@@ -305,3 +336,33 @@ def document(verdict: Verdict, layout: Layout | None = None) -> str:
 def render(verdict: Verdict) -> str:
     """The Markdown summary."""
     return document(verdict)
+
+
+def _task_row(task: TaskVerdict) -> str:
+    verdict = task.verdict
+    gate = verdict.codearts.state if verdict.codearts else "-"
+    cells = [
+        md_escape(task.name),
+        md_code(task.task_id),
+        md_escape(verdict_words(verdict)),
+        str(len(verdict.failed_checks)),
+        str(len(verdict.warned_checks)),
+        gate,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def tasks_render(verdict: Verdict) -> str:
+    """The step's headline and overall table, then each task's section (its table,
+    CodeArts' gate, details) under a ``###`` heading."""
+    lines = _headline(verdict)
+    lines += ["| Task | Id | Verdict | Over maximum | Warnings | CodeArts gate |"]
+    lines += ["| --- | --- | --- | ---: | ---: | :---: |"]
+    lines += [_task_row(task) for task in verdict.tasks] + [""]
+    for task in verdict.tasks:
+        section = render(task.verdict).splitlines()
+        title = (
+            section[0].removeprefix("## ").replace("CodeArts Check gate", md_escape(task.name), 1)
+        )
+        lines += [f"### {title}", *section[1:], ""]
+    return "\n".join(lines).rstrip() + "\n"
