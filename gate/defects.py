@@ -34,7 +34,7 @@ MAX_FIX_TEXTS, MAX_DEPTH, MAX_TAG_PIECES = 100, 8, 100
 ``rule_system_tags`` read: bounded work per row whatever the service sends."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
-CACHE_CHARS = 8_000_000
+CACHE_CHARS = 4_000_000
 """Characters a reader's caches hold at most, keys and values together: memory is bounded
 by what the gate keeps, whatever the service sends."""
 KEY_LIMIT = 256

@@ -14,6 +14,8 @@ from pathlib import Path
 
 MAX_MISSES = 200
 """Distinct paths not found in the checkout after which detection stops (no checkout)."""
+CACHE_CHARS = 4_000_000
+"""Characters of paths (given and mapped) a mapper remembers at most."""
 
 
 _DRIVE = re.compile(r"[A-Za-z]:")
@@ -46,13 +48,18 @@ class PathMapper:
         self.prefix = normalized(prefix) if prefix else ""
         self.prefixes: list[str] = []  # learnt prefixes, most recent success first
         self.cache: dict[str, str] = {}
+        self.cached_chars = 0
         self.misses = 0
 
     def __call__(self, path: str) -> str:
-        """The repository-relative path for ``path`` (cached per distinct path)."""
+        """The repository-relative path for ``path`` (cached per distinct path, bounded:
+        a service naming a new path on every row must not grow memory without end)."""
         mapped = self.cache.get(path)
         if mapped is None:
-            mapped = self.cache[path] = self._map(normalized(path))
+            mapped = self._map(normalized(path))
+            if self.cached_chars < CACHE_CHARS:
+                self.cache[path] = mapped
+                self.cached_chars += len(path) + len(mapped)
         return mapped
 
     def _map(self, path: str) -> str:

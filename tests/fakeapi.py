@@ -1443,8 +1443,11 @@ class GeneratedDefects(Sequence[Mapping[str, Any]]):
     """``count`` rows made on demand by ``make_defect`` (level ``i % 4``): no memory held,
     so a benchmark can page through 300,000 of them."""
 
-    def __init__(self, count: int, levels: Sequence[int] = (0, 1, 2, 3)) -> None:
+    def __init__(self, count: int, levels: Sequence[int] = (0, 1, 2, 3), pad: int = 0) -> None:
         self.count, self.levels = count, tuple(sorted(levels))
+        self.pad = pad
+        """``pad`` > 0: a hostile service whose checker, rule and path of each row are
+        ``pad`` characters long and distinct (the reader must not keep them)."""
 
     def index(self, k: int) -> int:
         """The row number of the ``k``-th row of this selection."""
@@ -1459,15 +1462,23 @@ class GeneratedDefects(Sequence[Mapping[str, Any]]):
             return [self[k] for k in range(*key.indices(len(self)))]
         if not 0 <= key < len(self):
             raise IndexError(key)
-        return make_defect(self.index(key))
+        index = self.index(key)
+        if not self.pad:
+            return make_defect(index)
+        filler = f"{index:08d}" * (self.pad // 8)
+        return make_defect(
+            index, defect_checker_name=f"c{filler}", rule_name=f"r{filler}", file_path=f"p/{filler}"
+        )
 
     def rows_json(self, start: int, stop: int) -> str:
         """``json.dumps`` of the rows ``start:stop``, several times faster (for benchmarks)."""
+        if self.pad:
+            return ",".join(json.dumps(self[k]) for k in range(start, min(stop, len(self))))
         return ",".join(_generated_json(self.index(k)) for k in range(start, min(stop, len(self))))
 
     def select(self, levels: set[int]) -> GeneratedDefects:
         """The rows whose level is in ``levels`` (every row is pending)."""
-        return GeneratedDefects(self.count, [lv for lv in self.levels if lv in levels])
+        return GeneratedDefects(self.count, [lv for lv in self.levels if lv in levels], self.pad)
 
 
 _TEMPLATE = json.dumps(make_defect(0)).replace("{", "{{").replace("}", "}}")

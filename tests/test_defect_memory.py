@@ -8,6 +8,7 @@ own process so that only the gate's allocations count.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -19,8 +20,19 @@ import pytest
 from fakeapi import PASS_REPORT, make_defect, raw_step
 from gaterun import JOB, clean_env, run_gate
 
+from gate import paths
 from gate.api.defects import PAGE_MAX_BODY, fetch_defects
-from gate.defects import NAME_LIMIT, PATH_LIMIT, SEVERITIES, DefectReader, DigestBuilder
+from gate.defects import (
+    NAME_LIMIT,
+    PATH_LIMIT,
+    SEVERITIES,
+    Defect,
+    DefectReader,
+    DigestBuilder,
+    FetchInfo,
+)
+from gate.formats import sarif
+from gate.paths import PathMapper
 from gate.settings import RawOptions, build_settings
 
 TESTS = Path(__file__).resolve().parent
@@ -131,3 +143,35 @@ def test_the_fetch_peak_is_bounded_against_huge_distinct_fields(hostile_fake, mo
     # 32 MB of distinct names went through; the caches keep hashes and clipped text, and
     # fetched pages waiting are bounded in bytes
     assert peak < 40 * MiB, f"peak {peak:,} bytes"
+
+
+def test_the_path_mapper_remembers_a_bounded_number_of_characters(monkeypatch):
+    monkeypatch.setattr(paths, "CACHE_CHARS", 100_000)
+    mapper = PathMapper(None)
+    for i in range(1000):
+        assert mapper(f"src/{i:04d}/" + "x" * 990) == f"src/{i:04d}/" + "x" * 990
+    assert mapper.cached_chars <= 100_000 + 2 * 1000 and len(mapper.cache) < 100
+
+
+def test_sarif_writes_its_rules_one_at_a_time():
+    """25,000 distinct rules with long names: built as one list of dicts, they weighed
+    hundreds of MB at the end of a hostile fetch; written one by one, a few KB each."""
+    buffer = io.StringIO()
+    writer = sarif.Writer(buffer)
+    for i in range(4000):
+        name = f"{i:05d}" + "r" * 195
+        writer.add(
+            Defect(str(i), "major", name, name, f"src/{i}/" + "p" * 900, 1, "m" * 500, f"{i:032x}")
+        )
+    tracemalloc.start()
+    try:
+        writer.finish(FetchInfo(4000, 4000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    log = json.loads(buffer.getvalue())
+    assert len(log["runs"][0]["tool"]["driver"]["rules"]) == 4000
+    assert len(log["runs"][0]["results"]) == 4000
+    # the log itself (some 14 MB of ASCII) is in the buffer; rules as one list of dicts
+    # weighed another 14 MB here, written one at a time about 1 MB
+    assert peak - len(buffer.getvalue()) < 4 * MiB, f"peak {peak:,} bytes"

@@ -66,7 +66,7 @@ PAGE_MAX_BODY = 1024 * 1024
 """The largest defects-detail answer read: a page of 100 rows is some 80 KB (a page of
 long rows a few hundred); past this, a page is refused (the fetch fails, the verdict
 stands). ``MAX_BODY`` (10 MiB) was 32 pages in flight x 10 MiB, each decoded ~20x."""
-HELD_BYTES = 8 * 1024 * 1024
+HELD_BYTES = 4 * 1024 * 1024
 """Bytes of fetched pages waiting to be read, past which no page is asked for ahead of
 the ``workers`` in flight: memory is bounded by what the gate keeps, not by the service."""
 MAX_PAGE_ROWS = 10 * LIMIT

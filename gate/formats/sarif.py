@@ -88,16 +88,17 @@ def help_text(defect: Defect) -> str:
     )
 
 
-def rules_of(defects: list[Defect]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """One rule per checker, in order of first appearance, and each one's index."""
+def rules_of(defects: list[Defect]) -> tuple[dict[str, Defect], dict[str, str]]:
+    """One defect per checker, in order of first appearance (its rule is built from it),
+    and the most severe severity seen for each. Rules are built one at a time as they are
+    written: 25,000 distinct rules with long names held as dicts weighed hundreds of MB."""
     first: dict[str, Defect] = {}
     worst: dict[str, str] = {}
     for defect in defects:
         first.setdefault(defect.rule_id, defect)
         if defect.rank < RANK[worst.get(defect.rule_id, "suggestion")]:
             worst[defect.rule_id] = defect.severity
-    rules = [rule_of(d, worst.get(rid, d.severity)) for rid, d in first.items()]
-    return rules, {rid: i for i, rid in enumerate(first)}
+    return first, worst
 
 
 def location_of(defect: Defect) -> dict[str, Any]:
@@ -138,6 +139,25 @@ def result_of(defect: Defect, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+class GzipSized:
+    """Writes text to ``handle`` and tracks roughly how large it would be gzipped."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.gzip = zlib.compressobj(1, zlib.DEFLATED, 31)  # fast; compresses less than GitHub
+        self.size = 0
+
+    def count(self, text: str) -> int:
+        """Count ``text`` into the gzipped size (write it next, or stop); the new size."""
+        self.size += len(self.gzip.compress(text.encode("utf-8")))
+        return self.size
+
+    def write(self, text: str) -> None:
+        """Count ``text`` and write it."""
+        self.count(text)
+        self.handle.write(text)
+
+
 class Writer:
     """Keeps the most severe ``cap`` defects as they come; writes the log on ``finish``."""
 
@@ -166,27 +186,30 @@ class Writer:
     def finish(self, info: FetchInfo) -> None:
         """Write the whole log: tool and rules, the kept results, the run's properties."""
         kept = [d for s in SEVERITIES for d in self.buckets[s]]
-        rules, index = rules_of(kept)
-        tool = {"driver": {**TOOL, "rules": rules}}
-        head = (
-            f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":[{{"tool":{dumps(tool)},'
-            f'"conversion":{dumps(CONVERSION)},"originalUriBaseIds":{dumps(SRCROOT)}'
+        first, worst = rules_of(kept)
+        index = {rule_id: i for i, rule_id in enumerate(first)}
+        out = GzipSized(self.handle)
+        driver = dumps(TOOL)[:-1]  # the driver object, left open for its rules
+        out.write(f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":[{{"tool":{{"driver":')
+        out.write(f'{driver},"rules":[')
+        for i, (rule_id, defect) in enumerate(first.items()):
+            rule = rule_of(defect, worst.get(rule_id, defect.severity))
+            out.write(("," if i else "") + dumps(rule))
+        out.write(
+            f']}}}},"conversion":{dumps(CONVERSION)},"originalUriBaseIds":{dumps(SRCROOT)},'
+            '"results":['
         )
-        written = self._results(head + ',"results":[', kept, index)
+        written = self._results(out, kept, index)
         self.omitted = self.seen - written
         self.handle.write(f'],"properties":{dumps(self.properties(info, written))}}}]}}\n')
 
-    def _results(self, head: str, kept: list[Defect], index: dict[str, int]) -> int:
-        """Write ``head`` and the results while the gzipped size stays in budget."""
-        gzip = zlib.compressobj(1, zlib.DEFLATED, 31)  # fast; compresses less than GitHub's
-        size = len(gzip.compress(head.encode("utf-8")))
-        self.handle.write(head)
+    def _results(self, out: GzipSized, kept: list[Defect], index: dict[str, int]) -> int:
+        """Write the results while the gzipped size stays in budget."""
         for written, defect in enumerate(kept):
             chunk = ("," if written else "") + dumps(result_of(defect, index))
-            size += len(gzip.compress(chunk.encode("utf-8")))
-            if size > self.gzip_budget:
+            if out.count(chunk) > self.gzip_budget:
                 return written
-            self.handle.write(chunk)
+            out.handle.write(chunk)
         return len(kept)
 
     def properties(self, info: FetchInfo, written: int) -> dict[str, Any]:
