@@ -138,11 +138,53 @@ def result_of(defect: Defect, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-class Writer:
-    """Keeps the most severe ``cap`` defects as they come; writes the log on ``finish``."""
+def automation_id(task: str) -> str:
+    """The run's ``automationDetails.id`` for a task of several: code scanning keeps one
+    analysis per id, so each task's upload replaces only its own earlier one."""
+    return f"codearts-gate/{task}/"
 
-    def __init__(self, handle: TextIO, cap: int = CAP, gzip_budget: int = GZIP_BUDGET) -> None:
-        self.handle, self.cap, self.gzip_budget = handle, cap, gzip_budget
+
+HEAD = f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":['
+"""The log's envelope before its runs (a step of several tasks writes one run each)."""
+
+
+def combine(handle: TextIO, parts: list[TextIO]) -> None:
+    """One log of the runs of several tasks (each part one run written with ``task``),
+    copied through, never read whole."""
+    handle.write(HEAD)
+    for number, part in enumerate(parts):
+        if number:
+            handle.write(",")
+        copy_stripped(part, handle)
+    handle.write("]}\n")
+
+
+def copy_stripped(source: TextIO, target: TextIO, chunk: int = 1 << 20) -> None:
+    """Copy ``source`` to ``target`` less the line feed that ends it."""
+    pending = ""
+    while block := source.read(chunk):
+        target.write(pending)
+        pending = block
+    target.write(pending.rstrip("\n"))
+
+
+class Writer:
+    """Keeps the most severe ``cap`` defects as they come; writes the log on ``finish``.
+    With ``task`` (a step of several tasks) it writes that task's run alone, for
+    ``combine``: its own ``automationDetails.id``, rules, results and properties."""
+
+    def __init__(
+        self,
+        handle: TextIO,
+        cap: int = CAP,
+        gzip_budget: int = GZIP_BUDGET,
+        *,
+        task: str | None = None,
+        runs: int = 1,
+    ) -> None:
+        # GitHub's size limit is the upload's: the runs of one file share it
+        self.handle, self.cap, self.task = handle, cap, task
+        self.gzip_budget = gzip_budget // max(runs, 1)
         self.buckets: dict[str, list[Defect]] = {s: [] for s in SEVERITIES}
         self.kept = self.seen = self.omitted = self.unplaced = 0
 
@@ -168,13 +210,15 @@ class Writer:
         kept = [d for s in SEVERITIES for d in self.buckets[s]]
         rules, index = rules_of(kept)
         tool = {"driver": {**TOOL, "rules": rules}}
-        head = (
-            f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":[{{"tool":{dumps(tool)},'
-            f'"conversion":{dumps(CONVERSION)},"originalUriBaseIds":{dumps(SRCROOT)}'
-        )
-        written = self._results(head + ',"results":[', kept, index)
+        head = f'{{"tool":{dumps(tool)},'
+        if self.task is not None:
+            head += f'"automationDetails":{dumps({"id": automation_id(self.task)})},'
+        head += f'"conversion":{dumps(CONVERSION)},"originalUriBaseIds":{dumps(SRCROOT)}'
+        envelope = HEAD if self.task is None else ""
+        written = self._results(envelope + head + ',"results":[', kept, index)
         self.omitted = self.seen - written
-        self.handle.write(f'],"properties":{dumps(self.properties(info, written))}}}]}}\n')
+        end = "]}" if self.task is None else ""
+        self.handle.write(f'],"properties":{dumps(self.properties(info, written))}}}{end}\n')
 
     def _results(self, head: str, kept: list[Defect], index: dict[str, int]) -> int:
         """Write ``head`` and the results while the gzipped size stays in budget."""
@@ -199,6 +243,8 @@ class Writer:
             "resultsWithoutLocation": self.unplaced,
             "resultsCap": self.cap,
         }
+        if self.task is not None:
+            props["task"] = self.task
         if info.error:
             props["defectsMissing"] = info.error
         if info.incomplete:
