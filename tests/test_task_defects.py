@@ -6,21 +6,27 @@ checked by its consumer's schema."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fakeapi import DefectApi, FakeCodeArts, defect_error_step, make_defect, report_step
+from fakeforge import FakeForge
 from gaterun import GateRun, clean_env, run_gate
 from test_consumer_files import multitool_errors
 from validators import json_validator
 
+from gate.comment import GITHUB_LIMIT, comment_body
+from gate.core import TaskVerdict, combine_tasks
 from gate.defect_run import combine_parts, empty_text
-from gate.defects import DefectReader, FetchInfo
+from gate.defects import DefectReader, DigestBuilder, FetchInfo
 from gate.formats import combine_defect_parts, defect_writer
 from gate.formats.codequality import task_fingerprint
+from gate.formats.markdown import tasks_render
 from gate.paths import PathMapper
 from gate.settings import DefectSettings
 
@@ -242,3 +248,77 @@ def test_a_tasks_paths_are_mapped_under_its_folder(tmp_path, service, on_disk, e
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x", encoding="utf-8")
     assert PathMapper(tmp_path, folder="services/web/")(service) == expected
+
+
+# ------------------------------------------------------------------ one comment
+
+
+def pull_request_env(api: FakeCodeArts, forge: FakeForge, folder: Path) -> dict[str, str]:
+    event = folder / "event.json"
+    head = "ab" * 20
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": head}}}))
+    return clean_env(
+        CODEARTS_ENDPOINT=api.url,
+        CODEARTS_TOKEN=api.token,
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_REPOSITORY="octo/mono",
+        GITHUB_SERVER_URL="https://github.example",
+        GITHUB_API_URL=forge.url,
+        GITHUB_TOKEN=forge.token,
+    )
+
+
+def test_three_tasks_write_one_comment_with_a_section_each_edited_in_place(fake_api, tmp_path):
+    three_tasks_with_defects(fake_api, tmp_path)
+    with FakeForge() as forge:
+        env = pull_request_env(fake_api, forge, tmp_path)
+        first = run_gate(tmp_path / "one", "--comment", "--defects", env=env, cwd=tmp_path)
+        assert first.code == 1 and first.json["comment"]["status"] == "created", first.stderr
+        [comment] = forge.of(("octo/mono", "7"))
+        body = comment["body"]
+        ids = "\n".join(sorted(["id-web", "id-api", "id-jobs"]))
+        marker = f"<!-- codearts-gate:tasks:{hashlib.sha256(ids.encode()).hexdigest()[:16]} -->"
+        assert body.startswith(marker + "\n## ❌ CodeArts Check gate failed")
+        assert "| web | `id-web` | PASSED" in body and "| api | `id-api` | FAILED" in body
+        sections = [line for line in body.splitlines() if line.startswith("### ")]
+        assert sections == ["### ✅ web passed", "### ❌ api failed", "### ❌ jobs failed"]
+        link = "https://github.example/octo/mono/blob/" + "ab" * 20 + "/services/api/src/f0.cpp#L1"
+        assert link in body  # the task's defects link to its files under its folder
+        # a second run, the tasks in another order and unnamed: the same comment, edited
+        fake_api.task_reports["id-api"] = report_step(PASS)
+        env["CODEARTS_TASK_ID"] = "id-jobs,id-api,id-web"
+        second = run_gate(tmp_path / "two", "--comment", env=env, cwd=tmp_path)
+        assert second.json["comment"]["status"] == "updated", second.stderr
+        [edited] = forge.of(("octo/mono", "7"))
+        assert (
+            edited["body"].startswith(marker) and "| id-api | `id-api` | PASSED" in edited["body"]
+        )
+        assert forge.counts() == {"GET": 2, "POST": 1, "PATCH": 1}
+
+
+def test_a_huge_comment_of_several_tasks_fits_githubs_limit_saying_what_was_left_out():
+    tasks = []
+    for n in range(3):
+        builder = DigestBuilder(("critical",), keep=500)
+        reader = DefectReader(PathMapper(None), ())
+        for i in range(400):
+            builder.add(reader.read(make_defect(i, level=0, defect_content="x" * 400)))
+        verdict = replace(failing(), defects=builder.digest(400))
+        tasks.append(TaskVerdict(f"t{n}", f"id-{n}", None, verdict))
+    step = combine_tasks(tuple(tasks))
+    assert len(tasks_render(step, 100).encode()) > GITHUB_LIMIT  # too long uncut
+    body = comment_body(step, "<!-- m -->")
+    assert len(body.encode()) <= GITHUB_LIMIT and body.count("### ❌ t") == 3
+    assert body.count("- … and 350 more") == 3  # each task's list cut, saying how much
+
+
+def failing():
+    from gate.core import evaluate
+    from gate.metrics import DEFAULT_MAXIMUMS
+    from gate.policy import build_policy
+    from gate.report import report_from_payload
+
+    report = report_from_payload(FAIL, allow_bare=True)
+    return evaluate(report, build_policy(DEFAULT_MAXIMUMS.items()))
