@@ -322,3 +322,17 @@ def failing():
 
     report = report_from_payload(FAIL, allow_bare=True)
     return evaluate(report, build_policy(DEFAULT_MAXIMUMS.items()))
+
+
+def test_github_annotations_name_each_task_and_land_under_its_folder(fake_api, tmp_path):
+    three_tasks_with_defects(fake_api, tmp_path)
+    env = clean_env(
+        CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token, GITHUB_ACTIONS="true"
+    )
+    run = run_gate(tmp_path / "out", "--defects", env=env, cwd=tmp_path)
+    assert run.code == 1, run.stderr
+    defects = [line for line in run.stdout.splitlines() if "title=CodeArts Check [" in line]
+    assert defects and len([d for d in defects if d.startswith("::error")]) <= 10
+    assert any("file=services/api/src/f0.cpp" in d and "[api] critical" in d for d in defects)
+    assert any("file=services/web/src/" in d and "[web]" in d for d in defects)
+    assert "more defects not annotated" in run.stdout
