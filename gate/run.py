@@ -152,6 +152,8 @@ def task_verdict(settings: Settings, streams: tuple[TextIO, TextIO], secrets: li
 
 
 MAX_CONCURRENT_TASKS = 4
+GITHUB_SARIF_RUNS = 20
+"""Runs GitHub code scanning takes in one SARIF file."""
 
 
 def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
@@ -160,8 +162,10 @@ def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
     task's result in the outputs."""
     secrets = begin_run(settings, out, err)
     started = time.monotonic()
-    try:
-        preflight_paths(settings.defects.paths())  # the step's files, written at the end
+    try:  # the step's defect files are written at the end: check them (and that no
+        # other output names one of them) before any task starts
+        if settings.defects.paths():
+            preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
     except GateError as error:
         verdict = replace(error_verdict(error), duration=time.monotonic() - started)
         write_empty(settings.defects, verdict, err)
@@ -232,6 +236,13 @@ def with_task_defects(
     if not settings.defects.paths():
         return verdict
     from gate.defect_run import combine_parts  # noqa: PLC0415 - only when defects are asked for
+
+    if settings.defects.sarif and len(runs) > GITHUB_SARIF_RUNS and settings.verbosity >= 0:
+        print(
+            f"codearts-gate: warning: --sarif holds {len(runs)} runs, one per task: GitHub code "
+            f"scanning takes at most {GITHUB_SARIF_RUNS} runs per file",
+            file=err,
+        )
 
     reasons = [
         f"no verdict: {t.verdict.error.message}" if t.verdict.error else None for t in verdict.tasks

@@ -134,6 +134,8 @@ def test_junit_suites_per_task_and_file_with_the_failed_fetch_as_an_error(three_
 def test_the_summary_and_json_say_which_tasks_defects_are_missing(three_task_run):
     tasks = {t["name"]: t for t in three_task_run.json["tasks"]}
     assert tasks["api"]["verdict"] == "failed" and tasks["web"]["verdict"] == "passed"
+    assert tasks["api"]["defects"]["fetched"] == 12 and tasks["web"]["defects"]["complete"]
+    assert "CC.00050006" in tasks["jobs"]["defects"]["error"]
     jobs_section = three_task_run.summary.split("### ")[-1]
     assert jobs_section.startswith("❌ jobs failed") and "Defects missing" in jobs_section
     api_section = three_task_run.summary.split("### ❌ api failed")[1].split("### ❌ jobs")[0]
@@ -167,12 +169,24 @@ def test_defects_alone_are_fetched_by_each_tasks_own_flow(fake_api, tmp_path):
     assert "services/api/src/f0.cpp" in run.summary
 
 
-def test_unwritable_step_files_are_a_usage_error_before_any_task_runs(fake_api, tmp_path):
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--sarif={folder}/folder.sarif"], "is a folder"),
+        (["--codequality={folder}/same.json", "--sarif={folder}/same.json"], "the same file"),
+        (["--sarif={folder}/out/junit.xml"], "--junit and --sarif name the same file"),
+    ],
+)
+def test_unwritable_step_files_are_a_usage_error_before_any_task_runs(
+    fake_api, tmp_path, args, words
+):
     three_tasks_with_defects(fake_api, tmp_path)
     env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
     (tmp_path / "folder.sarif").mkdir()
-    run = run_gate(tmp_path / "out", f"--sarif={tmp_path}/folder.sarif", env=env, cwd=tmp_path)
-    assert run.code == 2 and "is a folder" in run.stderr
+    run = run_gate(
+        tmp_path / "out", *(a.format(folder=tmp_path) for a in args), env=env, cwd=tmp_path
+    )
+    assert run.code == 2 and words in run.stderr, run.stderr
     assert fake_api.task_requests("run") == [] and not any(
         r.path.endswith("/defects-detail") for r in fake_api.requests
     )
@@ -336,3 +350,16 @@ def test_github_annotations_name_each_task_and_land_under_its_folder(fake_api, t
     assert any("file=services/api/src/f0.cpp" in d and "[api] critical" in d for d in defects)
     assert any("file=services/web/src/" in d and "[web]" in d for d in defects)
     assert "more defects not annotated" in run.stdout
+
+
+def test_more_tasks_than_github_takes_sarif_runs_is_said(fake_api, tmp_path):
+    ids = [f"t{n}" for n in range(21)]
+    for task_id in ids:
+        fake_api.add_task(task_id, length=0.0)
+        fake_api.task_reports[task_id] = report_step(PASS)
+    env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
+    sarif = tmp_path / "d.sarif"
+    run = run_gate(tmp_path, "--task-id", ",".join(ids), f"--sarif={sarif}", env=env)
+    assert run.code == 0, run.stderr
+    assert "holds 21 runs" in run.stderr and "at most 20 runs per file" in run.stderr
+    assert len(json.loads(sarif.read_text(encoding="utf-8"))["runs"]) == 21
