@@ -17,6 +17,8 @@ import pytest
 from fakeapi import DefectApi, FakeCodeArts, defect_error_step, make_defect, report_step
 from fakeforge import FakeForge
 from gaterun import GateRun, clean_env, run_gate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_consumer_files import multitool_errors
 from validators import json_validator
 
@@ -27,7 +29,7 @@ from gate.defects import DefectReader, DigestBuilder, FetchInfo
 from gate.formats import combine_defect_parts, defect_writer
 from gate.formats.codequality import task_fingerprint
 from gate.formats.markdown import tasks_render
-from gate.paths import PathMapper
+from gate.paths import PathMapper, normalized
 from gate.settings import DefectSettings
 
 FAIL = {"critical": 2, "major": 0, "UNRESOLVED_ADD": 0, "minor": 0}
@@ -363,3 +365,24 @@ def test_more_tasks_than_github_takes_sarif_runs_is_said(fake_api, tmp_path):
     assert run.code == 0, run.stderr
     assert "holds 21 runs" in run.stderr and "at most 20 runs per file" in run.stderr
     assert len(json.loads(sarif.read_text(encoding="utf-8"))["runs"]) == 21
+
+
+PATH_PARTS = st.sampled_from(["..", ".", "", "src", "services", "web", "a.py", "C:", "\\\\", "x y"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    service=st.lists(PATH_PARTS, max_size=6).map("/".join),
+    folder=st.lists(PATH_PARTS, min_size=1, max_size=3).map("/".join),
+)
+def test_a_mapped_path_stays_in_the_checkout_under_its_folder(tmp_path_factory, service, folder):
+    """Whatever the service's path and the task's folder: no ``..``, nothing absolute, and
+    a path with a file is under the folder (empty stays empty)."""
+    root = tmp_path_factory.mktemp("checkout")
+    mapped = PathMapper(root, folder=folder)(service)
+    parts = mapped.split("/")
+    assert ".." not in parts and not mapped.startswith("/")
+    placed = normalized(folder)
+    if mapped and placed:
+        assert mapped == placed or mapped.startswith(placed + "/")
+    assert (mapped == "") == (normalized(service) == "")
