@@ -1,13 +1,15 @@
 """``--comment``: the verdict as one comment on the pull or merge request, updated in place.
 
-Found again by a hidden marker (``<!-- codearts-gate:TASK_ID -->``) and edited on every
-run; never a second one. Whatever happens here (no token, a fork's read-only token, 404,
+Found again by a hidden marker (``<!-- codearts-gate:TASK_ID -->``, or for a step of
+several tasks ``<!-- codearts-gate:tasks:HASH -->``, see ``marker_of``) and edited on
+every run; never a second one. Whatever happens here (no token, a fork's read-only token, 404,
 422, rate limits, network faults), the verdict and the exit code stand: the result is a
 ``CommentResult`` that the JSON shows and one warning line tells.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -56,11 +58,21 @@ def api_url(text: str, variable: str) -> str:
     return text.strip().rstrip("/")
 
 
+def marker_of(settings: Settings) -> str:
+    """The hidden marker that finds the comment again: the task's id, or for a step of
+    several tasks a hash of their sorted ids (the same set of tasks, the same comment,
+    whatever their order or names)."""
+    if settings.tasks:
+        ids = "\n".join(sorted(task.settings.task_id or "" for task in settings.tasks))
+        return f"<!-- codearts-gate:tasks:{hashlib.sha256(ids.encode()).hexdigest()[:16]} -->"
+    return f"<!-- codearts-gate:{settings.task_id or 'report'} -->"
+
+
 def target_of(
     request: ChangeRequest, settings: Settings, env: Mapping[str, str]
 ) -> tuple[CommentTarget, dict[str, str], str]:
     """Where the comment goes, the headers that carry the token, and what a refusal means."""
-    marker = f"<!-- codearts-gate:{settings.task_id or 'report'} -->"
+    marker = marker_of(settings)
     if request.forge == "github":
         from gate.forges.github import PERMISSION_HINT  # noqa: PLC0415
 

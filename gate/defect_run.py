@@ -20,7 +20,7 @@ from gate.core import ChangeCounts, ChangeView, Outcome, Verdict, evaluate
 from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
 from gate.errors import GateError, OutputError
 from gate.filter.diff import ChangedLines
-from gate.formats import DefectWriter, defect_writer
+from gate.formats import DefectWriter, combine_defect_parts, defect_writer
 from gate.gitdiff import ChangeDiff
 from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
@@ -153,7 +153,7 @@ def fetch_digests(
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
-    reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix), secrets)
+    reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix, config.folder), secrets)
     judged = judged_severities(settings) if changed is not None else ()
     fetched = tuple(s for s in SEVERITIES if s in {*config.severities, *judged, *extra})
     builder = DigestBuilder(fetched)
@@ -161,7 +161,9 @@ def fetch_digests(
     in_change, on_change = change_sink(changed, judged)
     with ExitStack() as stack:
         writers = {
-            name: defect_writer(name, stack.enter_context(open_atomic(path, kind=name)))
+            name: defect_writer(
+                name, stack.enter_context(open_atomic(path, kind=name)), config.task, config.tasks
+            )
             for name, path in config.paths().items()
         }
         adders = [writer.add for writer in writers.values()]
@@ -269,10 +271,11 @@ def incompleteness(digest: DefectDigest) -> str | None:
     return "; ".join(parts) or None
 
 
-def empty_text(name: str, reason: str | None) -> str:
-    """The empty-but-valid document of a per-defect format, saying why when known."""
+def empty_text(name: str, reason: str | None, task: str | None = None, tasks: int = 1) -> str:
+    """The empty-but-valid document of a per-defect format (or a task's part of one),
+    saying why when known."""
     buffer = io.StringIO()
-    writer: DefectWriter = defect_writer(name, buffer)
+    writer: DefectWriter = defect_writer(name, buffer, task, tasks)
     writer.finish(FetchInfo(error=reason))
     return buffer.getvalue()
 
@@ -283,7 +286,7 @@ def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> list
     lost = []
     for name, path in config.paths().items():
         try:
-            write_atomic(path, empty_text(name, reason), kind=name)
+            write_atomic(path, empty_text(name, reason, config.task, config.tasks), kind=name)
         except OSError as error:
             lost.append(name)
             message = one_line(f"cannot write --{name} {path!r}: {error.strerror}", 1000)
@@ -299,3 +302,34 @@ def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
         print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
     elif message := incompleteness(digest):
         print(f"codearts-gate: warning: {one_line(message, 1000)}", file=err)
+
+
+def combine_parts(
+    config: DefectSettings, parts: list[tuple[DefectSettings, str | None]], err: TextIO
+) -> list[str]:
+    """Write each per-defect file of a step of several tasks from the tasks' parts (each
+    task's ``DefectSettings`` naming its part files): a part that was never written (the
+    task's flow did not end) is that task's empty part, saying why. The names of the files
+    that could not be written (each told of on ``err``)."""
+    lost = []
+    for name, path in config.paths().items():
+        try:
+            with ExitStack() as stack:
+                handle = stack.enter_context(open_atomic(path, kind=name))
+                sources = [part_of(stack, name, task_config, why) for task_config, why in parts]
+                combine_defect_parts(name, handle, sources)
+        except OSError as error:
+            lost.append(name)
+            reason = getattr(error, "strerror", None) or str(error)
+            message = one_line(f"cannot write --{name} {path!r}: {reason}", 1000)
+            print(f"codearts-gate: error: {message}", file=err)
+    return lost
+
+
+def part_of(stack: ExitStack, name: str, config: DefectSettings, why: str | None) -> TextIO:
+    """A task's part of the file ``name``: as the task wrote it, else empty saying why."""
+    try:
+        return stack.enter_context(open(config.paths()[name], encoding="utf-8", newline=""))
+    except FileNotFoundError:
+        reason = why or "the task's flow ended before its defects were written"
+        return io.StringIO(empty_text(name, reason, config.task, config.tasks))

@@ -227,7 +227,7 @@ def visible(text: str) -> str:
     return escape_controls(text, keep_line_feeds=True)
 
 
-def defect_annotation(defect: Defect) -> str:
+def defect_annotation(defect: Defect, task: str | None = None) -> str:
     """``::error file=...,line=...,title=...::message`` for one defect, everything escaped.
 
     ``file`` is the checkout path escaped by the runner's rules (``command``: ``%``, line
@@ -242,8 +242,9 @@ def defect_annotation(defect: Defect) -> str:
             props["col"] = str(defect.start_column)
             if defect.end_column is not None:
                 props["endColumn"] = str(defect.end_column)
+    where = f" [{task}]" if task else ""
     props["title"] = one_line(
-        f"CodeArts Check {defect.severity}: {defect.rule or defect.rule_id}", 200
+        f"CodeArts Check{where} {defect.severity}: {defect.rule or defect.rule_id}", 200
     )
     return command(kind, visible(defect.text()), **props)
 
@@ -260,21 +261,39 @@ def annotation_order(verdict: Verdict, digest: DefectDigest) -> list[Defect]:
     return first + [defect for defect in every if defect.fingerprint not in ids]
 
 
+def annotated_defects(verdict: Verdict) -> tuple[list[tuple[Defect, str | None]], int]:
+    """The defects to annotate, most severe first (with several tasks, every task's, each
+    with its task's name), and how many were fetched in all."""
+    if not verdict.tasks:
+        digest = verdict.defects
+        if digest is None or digest.error:
+            return [], 0
+        return [(d, None) for d in annotation_order(verdict, digest)], digest.fetched
+    every: list[tuple[Defect, str | None]] = []
+    fetched = 0
+    for task in verdict.tasks:
+        mine, count = annotated_defects(task.verdict)
+        every += [(defect, task.name) for defect, _ in mine]
+        fetched += count
+    every.sort(key=lambda pair: pair[0].rank)  # stable: each task's own order kept
+    return every, fetched
+
+
 def defect_annotation_lines(verdict: Verdict) -> list[str]:
     """Annotations for the most severe defects within the runner's limits per kind (after
     the gate's own), and a plain line saying how many more there are."""
-    digest = verdict.defects
-    if digest is None or digest.error:
+    defects, fetched = annotated_defects(verdict)
+    if not defects:
         return []
     used = [line.split(" ", 1)[0].split("::")[1] for line in annotation_lines(verdict)]
     room = {kind: limit - used.count(kind) for kind, limit in ANNOTATION_LIMITS.items()}
     lines = []
-    for defect in annotation_order(verdict, digest):
+    for defect, task in defects:
         kind = ANNOTATION_KINDS[defect.severity]
         if room[kind] > 0:
             room[kind] -= 1
-            lines.append(defect_annotation(defect))
-    more = digest.fetched - len(lines)
+            lines.append(defect_annotation(defect, task))
+    more = fetched - len(lines)
     if more > 0:
         lines.append(
             f"CodeArts Check: {more} more defect{'s' * (more > 1)} not annotated (the runner "

@@ -40,11 +40,18 @@ def normalized(path: str) -> str:
 
 
 class PathMapper:
-    """Maps a service path to a checkout-relative one; remembers what it learnt."""
+    """Maps a service path to a checkout-relative one; remembers what it learnt.
 
-    def __init__(self, root: Path | None, prefix: str | None = None) -> None:
-        self.root = root
-        self.real_root = root.resolve() if root is not None else None
+    With ``folder`` (a task's folder in a monorepo) the service's paths are relative to
+    that folder: they are mapped against it and put under it, unless one already names
+    the folder and no file under the folder says otherwise."""
+
+    def __init__(
+        self, root: Path | None, prefix: str | None = None, folder: str | None = None
+    ) -> None:
+        self.folder = normalized(folder) if folder else ""
+        self.root = root / self.folder if root is not None and self.folder else root
+        self.real_root = root.resolve() if root is not None else None  # the checkout's
         self.prefix = normalized(prefix) if prefix else ""
         self.prefixes: list[str] = []  # learnt prefixes, most recent success first
         self.cache: dict[str, str] = {}
@@ -56,11 +63,21 @@ class PathMapper:
         a service naming a new path on every row must not grow memory without end)."""
         mapped = self.cache.get(path)
         if mapped is None:
-            mapped = self._map(normalized(path))
+            mapped = self._placed(self._map(normalized(path)))
             if self.cached_chars < CACHE_CHARS:
                 self.cache[path] = mapped
                 self.cached_chars += len(path) + len(mapped)
         return mapped
+
+    def _placed(self, relative: str) -> str:
+        """``relative`` (to the task's folder) as a checkout path: under the folder, unless
+        it names the folder already and is no file under it (``web/web/x.py``)."""
+        if not self.folder or not relative:  # a defect without a file stays without one
+            return relative
+        inside = relative.startswith(self.folder + "/")
+        if inside and (self.root is None or not self._exists(relative)):
+            return relative
+        return f"{self.folder}/{relative}"
 
     def _map(self, path: str) -> str:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):

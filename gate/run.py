@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,7 @@ from gate.report import Report, decode_json, report_from_payload
 from gate.secret import Secret
 from gate.settings import (
     MIN_SECRET,
+    DefectSettings,
     IamPasswordCredentials,
     OutputPaths,
     RawOptions,
@@ -150,33 +152,109 @@ def task_verdict(settings: Settings, streams: tuple[TextIO, TextIO], secrets: li
 
 
 MAX_CONCURRENT_TASKS = 4
+GITHUB_SARIF_RUNS = 20
+"""Runs GitHub code scanning takes in one SARIF file."""
 
 
 def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
-    """Gate several tasks at once (at most four at a time), each its own flow; one
-    combined verdict, every task's result in the outputs."""
+    """Gate several tasks at once (at most four at a time), each its own flow, its own
+    defects fetched into its part of each per-defect file; one combined verdict, every
+    task's result in the outputs."""
     secrets = begin_run(settings, out, err)
     started = time.monotonic()
+    try:  # the step's defect files are written at the end: check them (and that no
+        # other output names one of them) before any task starts
+        if settings.defects.paths():
+            preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
+    except GateError as error:
+        verdict = replace(error_verdict(error), duration=time.monotonic() - started)
+        write_empty(settings.defects, verdict, err)
+        return finish(
+            verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err
+        )
+    with tempfile.TemporaryDirectory(prefix="codearts-gate-", ignore_cleanup_errors=True) as spool:
+        runs = tuple(
+            task_run(task, len(settings.tasks), Path(spool, str(i)))
+            for i, task in enumerate(settings.tasks)
+        )
+        tasks = gate_tasks(runs, out, err, secrets)
+        verdict = replace(
+            combine_tasks(tasks, time.monotonic() - started), warn_on_error=settings.warn_on_error
+        )
+        verdict = with_task_defects(settings, runs, verdict, err)
+    verdict = with_comment(settings, verdict, out, err, started)
+    return finish(verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err)
+
+
+def task_run(task: TaskRun, count: int, spool: Path) -> TaskRun:
+    """The task with its defects mapped under its folder and written to its own part
+    files (``spool`` and the format's name), combined into the step's files at the end."""
+    defects = task.settings.defects
+
+    def part(path: str | None, name: str) -> str | None:
+        return str(spool.with_suffix(f".{name}")) if path else None
+
+    mine = replace(
+        defects,
+        sarif=part(defects.sarif, "sarif"),
+        codequality=part(defects.codequality, "codequality"),
+        junit_defects=part(defects.junit_defects, "junit-defects"),
+        task=task.name,
+        tasks=count,
+        folder=task.path,
+    )
+    return replace(task, settings=replace(task.settings, defects=mine))
+
+
+def gate_tasks(
+    runs: tuple[TaskRun, ...], out: TextIO, err: TextIO, secrets: list[str]
+) -> tuple[TaskVerdict, ...]:
+    """Each task's verdict (its defects fetched when asked for, in its own deadline);
+    a task whose flow did not end is no verdict."""
     results: dict[int, TaskVerdict] = {}
     slots = threading.Semaphore(MAX_CONCURRENT_TASKS)
 
     def work(index: int, task: TaskRun) -> None:
         with slots:
             verdict = task_verdict(task.settings, (out, err), secrets)
+            verdict = with_defects(task.settings, verdict, out, err, secrets)
             results[index] = TaskVerdict(task.name, task.settings.task_id, task.path, verdict)
 
     threads = [
         threading.Thread(target=work, args=(i, t), name=f"task-{t.name}", daemon=True)
-        for i, t in enumerate(settings.tasks)
+        for i, t in enumerate(runs)
     ]
     stopped = wait_for_all(threads)
-    tasks = tuple(
-        results.get(i) or unfinished(task, stopped) for i, task in enumerate(settings.tasks)
+    return tuple(results.get(i) or unfinished(task, stopped) for i, task in enumerate(runs))
+
+
+def with_task_defects(
+    settings: Settings, runs: tuple[TaskRun, ...], verdict: Verdict, err: TextIO
+) -> Verdict:
+    """The step's per-defect files written from the tasks' parts, when asked for; the
+    files that could not be written (the tasks' parts too) in the verdict's exit code."""
+    if not settings.defects.paths():
+        return verdict
+    from gate.defect_run import combine_parts  # noqa: PLC0415 - only when defects are asked for
+
+    if settings.defects.sarif and len(runs) > GITHUB_SARIF_RUNS and settings.verbosity >= 0:
+        print(
+            f"codearts-gate: warning: --sarif holds {len(runs)} runs, one per task: GitHub code "
+            f"scanning takes at most {GITHUB_SARIF_RUNS} runs per file",
+            file=err,
+        )
+
+    reasons = [
+        f"no verdict: {t.verdict.error.message}" if t.verdict.error else None for t in verdict.tasks
+    ]
+    lost = combine_parts(
+        settings.defects,
+        [(run.settings.defects, why) for run, why in zip(runs, reasons, strict=True)],
+        err,
     )
-    verdict = replace(
-        combine_tasks(tasks, time.monotonic() - started), warn_on_error=settings.warn_on_error
-    )
-    return finish(verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err)
+    parts_lost = [name for t in verdict.tasks for name in t.verdict.unwritten]
+    unwritten = tuple(dict.fromkeys((*parts_lost, *(f"--{name}" for name in lost))))
+    return replace(verdict, unwritten=unwritten)
 
 
 def wait_for_all(threads: list[threading.Thread]) -> GateError | None:
@@ -324,12 +402,16 @@ def with_codearts(
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
     """On a usage error, the per-defect files asked for are still written, empty but valid."""
-    config = defect_outputs_of(raw)
+    write_empty(defect_outputs_of(raw), verdict, err)
+
+
+def write_empty(config: DefectSettings, verdict: Verdict, err: TextIO) -> None:
+    """The per-defect files asked for, empty but valid, saying why the verdict has none."""
     if config.paths():
-        from gate.defect_run import write_empty  # noqa: PLC0415 - only when asked for
+        from gate.defect_run import write_empty as write_empty_files  # noqa: PLC0415 - only when asked for
 
         reason = verdict.error.message if verdict.error else None
-        write_empty(config, reason and f"no verdict: {reason}", err)
+        write_empty_files(config, reason and f"no verdict: {reason}", err)
 
 
 def reach_verdict(

@@ -748,6 +748,7 @@ class FakeCodeArts:
         self.report: dict[str, Any] = copy.deepcopy(dict(report or EXAMPLE_REPORT))
         self.requests = RequestLog()
         self.defect_api = DefectApi()  # the defects-detail/-statistic data and faults
+        self.task_defects: dict[str, DefectApi] = {}  # task id -> its own (several tasks)
         self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
         self.task_reports: dict[str, Step] = {}  # task id -> its refresh answer (several tasks)
         self.task_list_offset_means = "row"  # GET /v2/{project}/tasks: "row" or "page"
@@ -1284,8 +1285,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fake.iam_reply(rec), rec)
         elif (task_reply := fake.task_reply(rec)) is not None:
             self._send(task_reply, rec)
-        elif DEFECTS_PATH.fullmatch(rec.path) and rec.method == "GET":
-            reply = fake.defect_api.reply(fake, rec)
+        elif (match := DEFECTS_PATH.fullmatch(rec.path)) and rec.method == "GET":
+            defect_api = fake.task_defects.get(match.group(1), fake.defect_api)
+            reply = defect_api.reply(fake, rec)
             if reply is not None:
                 self._send(reply, rec)
         elif REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":

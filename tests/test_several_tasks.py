@@ -151,7 +151,7 @@ def test_bad_task_tables_are_exit_2(tmp_path, text, message):
 
 @pytest.mark.parametrize(
     "extra",
-    [{"job_id": "j"}, {"report_file": "r.json"}, {"sarif": "s.sarif"}, {"defects": True}],
+    [{"job_id": "j"}, {"report_file": "r.json"}, {"check": True}],
 )
 def test_what_several_tasks_cannot_do_yet_is_a_usage_error(extra):
     with pytest.raises(Exception, match="several tasks"):

@@ -45,8 +45,23 @@ class DefectWriter(Protocol):
         """Complete the document (empty but valid when nothing was added)."""
 
 
-def defect_writer(name: str, handle: TextIO) -> DefectWriter:
-    """A writer of the per-defect format registered as ``name``, writing to ``handle``."""
+def defect_writer(
+    name: str, handle: TextIO, task: str | None = None, tasks: int = 1
+) -> DefectWriter:
+    """A writer of the per-defect format registered as ``name``, writing to ``handle``;
+    with ``task`` (one of ``tasks`` gated in one step), that task's part of the file, for
+    ``combine_defect_parts``."""
     module = importlib.import_module(DEFECT_FORMATS[name])
-    writer: DefectWriter = module.Writer(handle)
+    if task is None:
+        writer: DefectWriter = module.Writer(handle)
+    elif name == "sarif":  # the runs of one file share GitHub's size limit
+        writer = module.Writer(handle, task=task, runs=tasks)
+    else:
+        writer = module.Writer(handle, task=task)
     return writer
+
+
+def combine_defect_parts(name: str, handle: TextIO, parts: list[TextIO]) -> None:
+    """Write the per-defect file ``name`` of several tasks from each task's part."""
+    module = importlib.import_module(DEFECT_FORMATS[name])
+    module.combine(handle, parts)

@@ -191,7 +191,13 @@ def suppressions_dict(outcome: SuppressionOutcome) -> dict[str, object]:
 def tasks_list(verdict: Verdict) -> list[dict[str, object]]:
     """Each task of a step of several: its name, id, folder and its own results."""
     return [
-        {"name": t.name, "task_id": t.task_id, "path": t.path, **as_dict(t.verdict)}
+        {
+            "name": t.name,
+            "task_id": t.task_id,
+            "path": t.path,
+            **as_dict(t.verdict),
+            **({} if t.verdict.defects is None else {"defects": defects_dict(t.verdict)}),
+        }
         for t in verdict.tasks
     ]
 

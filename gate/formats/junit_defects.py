@@ -46,11 +46,29 @@ def suite_tag(name: str, tests: int, errors: int = 0) -> str:
     return text.removesuffix(" />") + ">"
 
 
-class Writer:
-    """Spools each case; ``finish`` writes the suites, one per file, in first-seen order."""
+def combine(handle: TextIO, parts: list[TextIO]) -> None:
+    """One ``<testsuites>`` of the suites of several tasks: each part (written with
+    ``task``) opens with a line of its counts, then its suites, copied through."""
+    counts = [[int(n) for n in part.readline().split()] for part in parts]
+    tests, errors = (sum(c[i] for c in counts) for i in (0, 1))
+    handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    handle.write(
+        f'<testsuites name="{SUITES}" tests="{tests + errors}" '
+        f'failures="{tests}" errors="{errors}" time="0.000">\n'
+    )
+    for part in parts:
+        while block := part.read(1 << 20):
+            handle.write(block)
+    handle.write("</testsuites>\n")
 
-    def __init__(self, handle: TextIO) -> None:
-        self.handle = handle
+
+class Writer:
+    """Spools each case; ``finish`` writes the suites, one per file, in first-seen order.
+    With ``task`` (a step of several tasks) it writes that task's suites alone, named
+    ``<task>: <file>``, after a line of their counts, for ``combine``."""
+
+    def __init__(self, handle: TextIO, *, task: str | None = None) -> None:
+        self.handle, self.task = handle, task
         self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish
         self.files: dict[str, array[int]] = {}
 
@@ -66,17 +84,25 @@ class Writer:
         """Write the document: the suites of the spooled cases, or an error case."""
         tests = sum(len(spans) // 2 for spans in self.files.values())
         errors = 1 if info.error else 0
-        self.handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self.handle.write(
-            f'<testsuites name="{SUITES}" tests="{tests + errors}" '
-            f'failures="{tests}" errors="{errors}" time="0.000">\n'
-        )
+        if self.task is None:
+            self.handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+            self.handle.write(
+                f'<testsuites name="{SUITES}" tests="{tests + errors}" '
+                f'failures="{tests}" errors="{errors}" time="0.000">\n'
+            )
+        else:
+            self.handle.write(f"{tests} {errors}\n")
         for path, spans in self.files.items():
-            self._suite(path or "(no file)", spans)
+            self._suite(self._named(path or "(no file)"), spans)
         if info.error:
             self._error_suite(info.error)
-        self.handle.write("</testsuites>\n")
+        if self.task is None:
+            self.handle.write("</testsuites>\n")
         self.spool.close()
+
+    def _named(self, name: str) -> str:
+        """A suite's name, led by the task's within a step of several."""
+        return name if self.task is None else f"{self.task}: {name}"
 
     def _suite(self, name: str, spans: array[int]) -> None:
         self.handle.write(suite_tag(name, len(spans) // 2) + "\n")
@@ -90,5 +116,5 @@ class Writer:
         case = ET.Element("testcase", attrs)
         message = xml_text(one_line(error, 1000))
         ET.SubElement(case, "error", {"type": "defects", "message": message}).text = message
-        self.handle.write(suite_tag(SUITES, 1, errors=1) + "\n")
+        self.handle.write(suite_tag(self._named(SUITES), 1, errors=1) + "\n")
         self.handle.write(ET.tostring(case, encoding="unicode") + "\n</testsuite>\n")

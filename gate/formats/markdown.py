@@ -323,9 +323,9 @@ def _suppressions(verdict: Verdict) -> list[str]:
 def document(verdict: Verdict, layout: Layout | None = None) -> str:
     """The Markdown of the summary and of the pull/merge request comment: CommonMark,
     tables and ``<details>`` only, every service text escaped."""
-    table = _table(verdict)
     if verdict.tasks:
-        return tasks_render(verdict)
+        return tasks_render(verdict, layout.collapsed if layout else None)
+    table = _table(verdict)
     parts = _headline(verdict) + _disagreement(verdict) + table + ([""] if table else [])
     parts += _baseline(verdict)
     parts += _defects(verdict, layout) + _suppressions(verdict)
@@ -352,17 +352,20 @@ def _task_row(task: TaskVerdict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def tasks_render(verdict: Verdict) -> str:
+def tasks_render(verdict: Verdict, collapsed: int | None = None) -> str:
     """The step's headline and overall table, then each task's section (its table,
-    CodeArts' gate, details) under a ``###`` heading."""
+    CodeArts' gate, defects, details) under a ``###`` heading; ``collapsed``: the defects
+    kept per failing check in each section (the comment shortens them until it fits)."""
     lines = _headline(verdict)
     lines += ["| Task | Id | Verdict | Over maximum | Warnings | CodeArts gate |"]
     lines += ["| --- | --- | --- | ---: | ---: | :---: |"]
     lines += [_task_row(task) for task in verdict.tasks] + [""]
     for task in verdict.tasks:
-        section = render(task.verdict).splitlines()
+        layout = None if collapsed is None else layout_of(task.verdict, collapsed)
+        section = document(task.verdict, layout).splitlines()
         title = (
             section[0].removeprefix("## ").replace("CodeArts Check gate", md_escape(task.name), 1)
         )
-        lines += [f"### {title}", *section[1:], ""]
+        inner = [f"#{line}" if line.startswith("### ") else line for line in section[1:]]
+        lines += [f"### {title}", *inner, ""]  # the task's own headings one level down
     return "\n".join(lines).rstrip() + "\n"

@@ -158,11 +158,53 @@ class GzipSized:
         self.handle.write(text)
 
 
-class Writer:
-    """Keeps the most severe ``cap`` defects as they come; writes the log on ``finish``."""
+def automation_id(task: str) -> str:
+    """The run's ``automationDetails.id`` for a task of several: code scanning keeps one
+    analysis per id, so each task's upload replaces only its own earlier one."""
+    return f"codearts-gate/{task}/"
 
-    def __init__(self, handle: TextIO, cap: int = CAP, gzip_budget: int = GZIP_BUDGET) -> None:
-        self.handle, self.cap, self.gzip_budget = handle, cap, gzip_budget
+
+HEAD = f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":['
+"""The log's envelope before its runs (a step of several tasks writes one run each)."""
+
+
+def combine(handle: TextIO, parts: list[TextIO]) -> None:
+    """One log of the runs of several tasks (each part one run written with ``task``),
+    copied through, never read whole."""
+    handle.write(HEAD)
+    for number, part in enumerate(parts):
+        if number:
+            handle.write(",")
+        copy_stripped(part, handle)
+    handle.write("]}\n")
+
+
+def copy_stripped(source: TextIO, target: TextIO, chunk: int = 1 << 20) -> None:
+    """Copy ``source`` to ``target`` less the line feed that ends it."""
+    pending = ""
+    while block := source.read(chunk):
+        target.write(pending)
+        pending = block
+    target.write(pending.rstrip("\n"))
+
+
+class Writer:
+    """Keeps the most severe ``cap`` defects as they come; writes the log on ``finish``.
+    With ``task`` (a step of several tasks) it writes that task's run alone, for
+    ``combine``: its own ``automationDetails.id``, rules, results and properties."""
+
+    def __init__(
+        self,
+        handle: TextIO,
+        cap: int = CAP,
+        gzip_budget: int = GZIP_BUDGET,
+        *,
+        task: str | None = None,
+        runs: int = 1,
+    ) -> None:
+        # GitHub's size limit is the upload's: the runs of one file share it
+        self.handle, self.cap, self.task = handle, cap, task
+        self.gzip_budget = gzip_budget // max(runs, 1)
         self.buckets: dict[str, list[Defect]] = {s: [] for s in SEVERITIES}
         self.kept = self.seen = self.omitted = self.unplaced = 0
 
@@ -190,18 +232,24 @@ class Writer:
         index = {rule_id: i for i, rule_id in enumerate(first)}
         out = GzipSized(self.handle)
         driver = dumps(TOOL)[:-1]  # the driver object, left open for its rules
-        out.write(f'{{"$schema":"{SCHEMA}","version":"2.1.0","runs":[{{"tool":{{"driver":')
-        out.write(f'{driver},"rules":[')
+        envelope = HEAD if self.task is None else ""  # a task's run: ``combine`` wraps it
+        out.write(f'{envelope}{{"tool":{{"driver":{driver},"rules":[')
         for i, (rule_id, defect) in enumerate(first.items()):
             rule = rule_of(defect, worst.get(rule_id, defect.severity))
             out.write(("," if i else "") + dumps(rule))
+        automation = (
+            f'"automationDetails":{dumps({"id": automation_id(self.task)})},'
+            if self.task is not None
+            else ""
+        )
         out.write(
-            f']}}}},"conversion":{dumps(CONVERSION)},"originalUriBaseIds":{dumps(SRCROOT)},'
-            '"results":['
+            f']}}}},{automation}"conversion":{dumps(CONVERSION)},'
+            f'"originalUriBaseIds":{dumps(SRCROOT)},"results":['
         )
         written = self._results(out, kept, index)
         self.omitted = self.seen - written
-        self.handle.write(f'],"properties":{dumps(self.properties(info, written))}}}]}}\n')
+        end = "]}" if self.task is None else ""
+        self.handle.write(f'],"properties":{dumps(self.properties(info, written))}}}{end}\n')
 
     def _results(self, out: GzipSized, kept: list[Defect], index: dict[str, int]) -> int:
         """Write the results while the gzipped size stays in budget."""
@@ -222,6 +270,8 @@ class Writer:
             "resultsWithoutLocation": self.unplaced,
             "resultsCap": self.cap,
         }
+        if self.task is not None:
+            props["task"] = self.task
         if info.error:
             props["defectsMissing"] = info.error
         if info.incomplete:

@@ -205,18 +205,14 @@ def task_raw(raw: RawOptions, table: TaskTable) -> RawOptions:
 
 
 def refuse_with_several_tasks(raw: RawOptions) -> None:
-    """What a step of several tasks cannot do (yet): a job id, a saved report, ``--check``,
-    and the per-defect outputs (each task's defects would need their own files)."""
+    """What a step of several tasks cannot do (yet): a job id, a saved report, ``--check``
+    (each names one task's report, or diagnoses one setup)."""
     given = [
         name
         for name, value in (
             ("--job-id", raw.job_id),
             ("--report-file", raw.report_file),
             ("--check", raw.check),
-            ("--sarif", raw.sarif),
-            ("--codequality", raw.codequality),
-            ("--junit-defects", raw.junit_defects),
-            ("--defects", raw.defects),
         )
         if value
     ]

@@ -22,6 +22,12 @@ class DefectSettings:
     path_prefix: str | None = None
     chosen: bool = False
     """True when ``--defect-severity`` was given (else: those with a maximum)."""
+    task: str | None = None
+    """In a step of several tasks, the task whose part of each file is written here."""
+    tasks: int = 1
+    """How many tasks' parts the files hold (they share GitHub's SARIF size limit)."""
+    folder: str | None = None
+    """The task's folder in the repository (``path``): its defect paths are mapped under it."""
 
     def paths(self) -> dict[str, str]:
         """Format name (as in the flag) to path, for the per-defect files asked for."""
