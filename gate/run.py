@@ -230,8 +230,10 @@ def with_defects(
 ) -> Verdict:
     """Fetch the defects and write the per-defect files, when asked; the outcome stands,
     unless suppressions make the defect list the judged counts."""
-    if not settings.defects.requested() or (verdict.change is not None and verdict.defects):
-        return verdict  # not asked for, or fetched already to judge the change
+    if not settings.defects.requested():
+        return verdict
+    if verdict.change is not None and verdict.defects:  # fetched already to judge the change
+        return told_suppressions(settings, verdict, out, err, secrets)
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
     ledger = None
@@ -254,6 +256,19 @@ def with_defects(
     from gate.suppression_run import settle  # noqa: PLC0415 - only with suppressions
 
     return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
+
+
+def told_suppressions(
+    settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
+) -> Verdict:
+    """In change scope, the suppressions were applied with the change's defects: their
+    warnings and the sync are what is left to do."""
+    if verdict.suppression is None:
+        return verdict
+    from gate.suppression_run import tell  # noqa: PLC0415 - only with suppressions
+
+    with interrupts_as_errors():
+        return tell(settings, verdict, err, lambda s: protect(s, out, secrets))
 
 
 def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
