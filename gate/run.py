@@ -83,11 +83,28 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
         if config_error is not None:
             raise config_error
         raw = with_repository_tasks(raw, out)
-        settings = build_settings(raw)
+        settings = checked_settings(raw)
     except GateError as error:  # a usage error, or the task list could not be read
         return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
     return run_tasks(settings, out, err) if settings.tasks else run(settings, out, err)
+
+
+NEEDS_PROJECT = (
+    "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
+    "(the CodeArts project id, or a console URL holding /project/ID/)"
+)
+
+
+def checked_settings(raw: RawOptions) -> Settings:
+    """The run's settings; for ``--check --tasks-for-repo``, those of a task still to be
+    found (the check lists the tasks as one of its steps)."""
+    if not (raw.check and flag_of(raw.tasks_for_repo, "--tasks-for-repo")):
+        return build_settings(raw)
+    settings = build_settings(replace(raw, task_id="tasks-for-repo"))
+    if not settings.console_project_id:
+        raise UsageError(NEEDS_PROJECT)
+    return replace(settings, task_id="", check_finds_tasks=True)
 
 
 def usage_exit(raw: RawOptions, error: GateError, duration: float, out: TextIO, err: TextIO) -> int:
@@ -278,12 +295,11 @@ def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
         return raw
     if raw.task_id or raw.tasks:
         raise UsageError("--tasks-for-repo finds the tasks itself: drop --task-id and [[tasks]]")
+    if raw.check:  # the check lists the tasks itself, as one of its steps
+        return raw
     probe = build_settings(replace(raw, task_id="tasks-for-repo", run=None, wait=None, policy=None))
     if not probe.console_project_id:
-        raise UsageError(
-            "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
-            "(the CodeArts project id, or a console URL holding /project/ID/)"
-        )
+        raise UsageError(NEEDS_PROJECT)
     from gate.api.tasklist import find_repository_tasks  # noqa: PLC0415 - requests is heavy
 
     learnt: list[str] = []

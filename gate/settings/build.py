@@ -76,6 +76,9 @@ class Settings:
     ca_bundle: str | None = None
     insecure: bool = False
     check: bool = False
+    check_finds_tasks: bool = False
+    """``--check --tasks-for-repo``: the check lists the project's tasks itself (a step it
+    prints) and checks the first task found; ``task_id`` is empty until then."""
     run: bool = False
     wait: bool = False
     branch: str | None = None
