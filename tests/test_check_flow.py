@@ -337,3 +337,10 @@ def test_tasks_for_repo_without_a_project_is_a_usage_error_before_any_call(fake_
     proc = check(fake_api, "--tasks-for-repo", GIT_URL=REPO_URL)
     assert proc.returncode == 2 and "--console-project-id" in proc.stderr
     assert [r.path for r in fake_api.requests] == []
+
+
+def test_policy_codearts_is_checked_not_refused(fake_api):
+    fake_api.add_task(TASK, status=2)
+    proc = check(fake_api, "--task-id", TASK, "--policy", "codearts")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "CodeArts' own gate passed" in lines_of(proc)["gate"]

@@ -282,9 +282,11 @@ def test_suppressed_defects_on_the_changes_lines_no_longer_fail_it(
     env = github_env(api, forge, tmp_path, base, head)
     out = tmp_path / "out"
     run = gate(
-        repo, out, env, "--scope", "change", "--suppressions", conf, f"--sarif={out}/d.sarif"
-    )
+        repo, out, env, "--scope", "change", "--suppressions", conf, f"--sarif={out}/d.sarif",
+        "--sync-suppressions",
+    )  # fmt: skip
     assert run.code == 0, run.stderr + run.stdout
+    assert "would mark 2 suppressed defects" in run.stderr and api.status_changes == []
     checks = {c["metric"]: c for c in run.json["checks"]}
     assert {m: c["actual"] for m, c in checks.items()} == {"critical": 0, "major": 0, "new": 0}
     assert "2 suppressed defects on the change's lines" in checks["new"]["note"]

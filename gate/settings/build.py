@@ -267,7 +267,8 @@ def one_task(raw: RawOptions) -> Settings:
     if settings.suppressions.entries:  # the judged counts come from the defect list
         settings = replace(settings, defects=replace(settings.defects, wanted=True))
     refuse_insecure_secrets(settings)
-    if settings.verdict_policy != "local" and not settings.reads_codearts_gate:
+    checked = settings.check and bool(settings.task_id)  # --check tries the summary instead
+    if settings.verdict_policy != "local" and not (settings.reads_codearts_gate or checked):
         raise UsageError(
             f"--policy {settings.verdict_policy} judges by CodeArts' own gate of a task: set "
             "--task-id, and talk to the service (not --report-file)"
