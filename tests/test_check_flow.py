@@ -344,3 +344,14 @@ def test_policy_codearts_is_checked_not_refused(fake_api):
     proc = check(fake_api, "--task-id", TASK, "--policy", "codearts")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "CodeArts' own gate passed" in lines_of(proc)["gate"]
+
+
+def test_a_hanging_history_ends_the_check_within_the_timeout(fake_api):
+    fake_api.add_task(TASK, status=2)
+    fake_api.inject("checkrecord", sleep_step(60.0, task_step()))
+    started = time.monotonic()
+    proc = check(fake_api, *project_args(fake_api), "--wait", "--timeout", "4")
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 4, proc.stdout
+    failed = lines_of(proc)["history"]
+    assert failed.startswith("FAIL") and "did not finish within --timeout 4 s" in failed
