@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from gate.baseline import Baseline
@@ -567,6 +568,23 @@ def with_suppressions(verdict: Verdict, outcome: SuppressionOutcome) -> Verdict:
     failed = again.outcome is Outcome.FAILED
     result = Outcome.FAILED if failed else Outcome.ERROR if error else Outcome.PASSED
     return replace(verdict, outcome=result, checks=checks, error=error, suppression=outcome)
+
+
+def with_change_suppressions(
+    verdict: Verdict, outcome: SuppressionOutcome, in_change: Mapping[str, int]
+) -> Verdict:
+    """The change-scope verdict (judged already on the change's defects less the suppressed
+    ones, ``in_change`` per severity) with what the suppressions did; each check they
+    lowered says by how much. ``new`` is the change's own count here, so it is lowered too."""
+
+    def noted(check: Check) -> Check:
+        lowered = sum(n for s, n in in_change.items() if check.metric in ("new", s))
+        if not lowered or check.metric not in PER_DEFECT_METRICS:
+            return check
+        said = f"{lowered} suppressed defects on the change's lines not counted"
+        return replace(check, note=f"{check.note}; {said}" if check.note else said)
+
+    return replace(verdict, checks=tuple(noted(c) for c in verdict.checks), suppression=outcome)
 
 
 def digest_problem(digest: DefectDigest | None) -> str | None:

@@ -16,7 +16,14 @@ from typing import TextIO
 
 from gate import github
 from gate.baseline import Baseline
-from gate.core import ChangeCounts, ChangeView, Outcome, Verdict, evaluate
+from gate.core import (
+    ChangeCounts,
+    ChangeView,
+    Outcome,
+    Verdict,
+    evaluate,
+    with_change_suppressions,
+)
 from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
 from gate.errors import GateError, OutputError
 from gate.filter.diff import ChangedLines
@@ -26,7 +33,7 @@ from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
 from gate.report import Report
 from gate.settings import DefectSettings, Settings
-from gate.suppressions import Ledger
+from gate.suppressions import Ledger, counts_without_suppressed
 from gate.text import one_line, redact
 
 
@@ -119,9 +126,12 @@ def judged_severities(settings: Settings) -> tuple[str, ...]:
 
 
 def change_sink(
-    changed: ChangedLines | None, severities: tuple[str, ...]
+    changed: ChangedLines | None,
+    severities: tuple[str, ...],
+    suppressed: dict[str, int] | None = None,
 ) -> tuple[DigestBuilder | None, Callable[[Defect], None] | None]:
-    """The digest of the defects on the change's lines, and the sink that feeds it."""
+    """The digest of the defects on the change's lines, and the sink that feeds it; the
+    suppressed ones among them also counted per severity in ``suppressed``."""
     if changed is None:
         return None, None
     builder = DigestBuilder(severities, keep=CHANGE_KEPT)
@@ -130,6 +140,8 @@ def change_sink(
     def add(defect: Defect) -> None:
         if contains(defect.path, defect.line):
             builder.add(defect)
+            if suppressed is not None and defect.suppressed is not None:
+                suppressed[defect.severity] = suppressed.get(defect.severity, 0) + 1
 
     return builder, add
 
@@ -144,12 +156,14 @@ def fetch_digests(
     extra: tuple[str, ...] = (),
     counts: Mapping[str, int] | None = None,
     ledger: Ledger | None = None,
+    change_suppressed: dict[str, int] | None = None,
 ) -> tuple[DefectDigest, DefectDigest | None]:
     """Page through the defects once, each handed to the digest, the writers (those of
     the severities asked for) and, with ``changed``, the digest of the defects on the
     change's lines. ``extra`` severities are fetched for the digest only; ``counts``, the
     report's, are compared with what was fetched (completeness); ``ledger`` marks each
-    defect a ``[[suppress]]`` entry names."""
+    defect a ``[[suppress]]`` entry names (the marked ones on the change's lines are
+    counted per severity into ``change_suppressed``)."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
@@ -158,7 +172,7 @@ def fetch_digests(
     fetched = tuple(s for s in SEVERITIES if s in {*config.severities, *judged, *extra})
     builder = DigestBuilder(fetched)
     wanted = frozenset(config.severities)
-    in_change, on_change = change_sink(changed, judged)
+    in_change, on_change = change_sink(changed, judged, change_suppressed)
     with ExitStack() as stack:
         writers = {
             name: defect_writer(
@@ -235,6 +249,8 @@ def judge_change(
     on the change's lines and judge with those counts (``baseline`` for the other counts).
     A fetch that fails is no verdict."""
     title = f"CodeArts Check: fetching the defects of task {settings.task_id} (this change)"
+    ledger = suppression_ledger(settings, secrets)
+    suppressed: dict[str, int] = {}
     try:
         with github.group(title, out):
             digest, mine = fetch_digests(
@@ -244,12 +260,14 @@ def judge_change(
                 budget,
                 changed=diff.lines,
                 counts=report.readable_counts(),
+                ledger=ledger,
+                change_suppressed=suppressed,
             )
     except OSError as error:
         raise OutputError(describe(error)) from None
     assert mine is not None
     counts = ChangeCounts(
-        dict(mine.by_severity),
+        counts_without_suppressed(mine.by_severity, suppressed),
         complete=not mine.capped,
         shortfall=f"the defect fetch ended early ({mine.stopped or 'paging ended'})",
     )
@@ -257,7 +275,16 @@ def judge_change(
     view = ChangeView(
         True, diff.base, diff.head, len(diff.lines.paths), diff.lines.line_count(), mine
     )
-    return replace(verdict, defects=digest, change=view)
+    verdict = replace(verdict, defects=digest, change=view)
+    if ledger is None:
+        return verdict
+    return with_change_suppressions(verdict, ledger.outcome(secrets), suppressed)
+
+
+def suppression_ledger(settings: Settings, secrets: list[str]) -> Ledger | None:
+    """The ledger of the ``[[suppress]]`` entries, when there are any."""
+    entries = settings.suppressions.entries
+    return Ledger(entries, secrets=tuple(secrets)) if entries else None
 
 
 def incompleteness(digest: DefectDigest) -> str | None:

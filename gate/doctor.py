@@ -1,9 +1,11 @@
 """``--check``: walk the path to the service step by step and stop at the first problem.
 
 Resolve the endpoint, connect, verify TLS; then make, once each, every read-only call the
-chosen flow makes (refresh, progress, defects-statistic, log-detail), naming the
-permission a refusal lacks. Print what works and what does not, with the fix. Exit codes
-are the gate's; ``--timeout`` bounds it all.
+chosen flow makes (the task list of --tasks-for-repo, refresh, progress,
+defects-statistic, log-detail, checkrecord, defects-summary, review-data, the forge's
+comment list), naming the permission a refusal lacks (review-data, docs-only, is said to
+be unconfirmed when refused, never a failure). Print what works and what does not, with
+the fix. Exit codes are the gate's; ``--timeout`` bounds it all.
 """
 
 from __future__ import annotations
@@ -14,16 +16,27 @@ import ssl
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from gate.errors import CredentialsError, DeadlineError, ExitCode, GateError, NetworkError
+from gate.errors import (
+    CommentError,
+    CredentialsError,
+    DeadlineError,
+    ExitCode,
+    GateError,
+    NetworkError,
+    UsageError,
+)
 from gate.service_errors import (
     DEFECTS_PERMISSION,
+    HISTORY_PERMISSION,
     LOG_PERMISSION,
     PROGRESS_PERMISSION,
     REPORT_PERMISSION,
+    SUMMARY_PERMISSION,
+    TASKS_PERMISSION,
     token_refused,
 )
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
@@ -33,6 +46,7 @@ if TYPE_CHECKING:  # requests loads only when the check reaches the service
     import requests
 
     from gate.api.transport import Deadline
+    from gate.forges import CommentTarget
     from gate.report import Report
 
 T = TypeVar("T")
@@ -254,6 +268,71 @@ def log_step(settings: Settings, budget: Budget, service: Service) -> str:
     return f"check log of the latest scan read ({len(lines)} lines kept)"
 
 
+def history_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """The wait and ``--baseline previous`` read the task's scan history: read it once."""
+    from datetime import datetime, timezone  # noqa: PLC0415
+
+    from gate.api.history import task_history  # noqa: PLC0415 - requests only now
+
+    project = settings.console_project_id or ""
+    history = service.call(
+        budget,
+        lambda http, deadline: task_history(
+            http, settings, project, deadline, time.sleep, now=datetime.now(timezone.utc)
+        ),
+    )
+    finished = len(history.finished())
+    return f"scan history read (checkrecord): {len(history.records)} scans, {finished} finished"
+
+
+def summary_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """CodeArts' own gate is the task summary's ``is_access``: read it once."""
+    from gate.api.summary import access_state, get, summary_url  # noqa: PLC0415
+
+    payload = service.call(
+        budget,
+        lambda http, deadline: with_retries_of(
+            lambda: get(http, summary_url(settings), deadline), deadline
+        ),
+    )
+    state, problem = access_state(payload)
+    return f"task summary read (defects-summary): CodeArts' own gate {state}" + (
+        f" ({problem})" if problem else ""
+    )
+
+
+def with_retries_of(call: Callable[[], T], deadline: Deadline) -> T:
+    """``call`` retried as every read of the gate is."""
+    from gate.api.transport import with_retries  # noqa: PLC0415 - requests only now
+
+    return with_retries(call, deadline, time.sleep)
+
+
+class Unconfirmed(GateError):
+    """A docs-only endpoint refused or answered in an unknown shape: said, not failed."""
+
+
+def review_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """CodeArts' gate thresholds come from ``review-data``, a docs-only endpoint: try it
+    once; a refusal or an unknown shape is ``Unconfirmed``, never a failure."""
+    from gate.api.summary import get, review_url, thresholds_of  # noqa: PLC0415
+
+    params = {"project_id": settings.console_project_id or "", "domain_id": ""}
+    params["is_check_project"] = "1"
+    try:
+        payload = service.call(
+            budget, lambda http, deadline: get(http, review_url(settings), deadline, params)
+        )
+    except DeadlineError:
+        raise
+    except GateError as err:
+        raise Unconfirmed(f"review-data refused: {err.message}") from None
+    thresholds = thresholds_of(payload)
+    if thresholds is None:
+        raise Unconfirmed("review-data answered in a shape the gate does not know")
+    return f"CodeArts' gate thresholds read (review-data): {len(thresholds)} switched on"
+
+
 @dataclass(frozen=True)
 class ServiceStep:
     """A read-only call a run with these settings makes, and the permission it needs."""
@@ -265,17 +344,27 @@ class ServiceStep:
 
 def service_steps(settings: Settings) -> list[ServiceStep]:
     """The read-only calls the chosen flow makes: the refresh always; the progress for
-    ``--run``/``--wait``; defects-statistic for defect outputs; log-detail when the
-    CodeArts project is known. The run and stop calls are not tried: they are not
-    read-only."""
-    chosen = [ServiceStep("api", api_step, REPORT_PERMISSION)]
-    if settings.wait:  # --run waits too
-        chosen.append(ServiceStep("progress", progress_step, PROGRESS_PERMISSION))
-    if settings.defects.requested() and settings.task_id:
-        chosen.append(ServiceStep("defects", defects_step, DEFECTS_PERMISSION))
-    if settings.console_project_id and settings.task_id:
-        chosen.append(ServiceStep("log", log_step, LOG_PERMISSION))
-    return chosen
+    ``--run``/``--wait``; defects-statistic for defect outputs; with the CodeArts project
+    known, log-detail, and checkrecord for the wait or ``--baseline previous``; for a
+    task, CodeArts' own gate (defects-summary, and review-data with the project); with
+    ``--comment`` on a pull or merge request, the forge's comment list. The run, stop
+    and comment writes are not tried: they are not read-only."""
+    task, project = bool(settings.task_id), bool(settings.console_project_id)
+    previous = settings.baseline is not None and settings.baseline.kind == "previous"
+    in_project = project and task
+    wanted = [
+        (True, ServiceStep("api", api_step, REPORT_PERMISSION)),
+        (settings.wait, ServiceStep("progress", progress_step, PROGRESS_PERMISSION)),
+        (settings.defects.requested() and task, ServiceStep("defects", defects_step,
+                                                            DEFECTS_PERMISSION)),
+        (in_project, ServiceStep("log", log_step, LOG_PERMISSION)),
+        (in_project and (settings.wait or previous), ServiceStep("history", history_step,
+                                                                 HISTORY_PERMISSION)),
+        (task, ServiceStep("gate", summary_step, SUMMARY_PERMISSION)),
+        (in_project, ServiceStep("review", review_step, SUMMARY_PERMISSION)),
+        (comments_checked(settings), ServiceStep("comment", comment_step, "")),
+    ]  # fmt: skip
+    return [step for on, step in wanted if on]  # --run waits too: settings.wait
 
 
 Step = Callable[[Settings, Budget], str]
@@ -328,10 +417,19 @@ def check_service(
     codes: list[int] = []
     with ExitStack() as stack:
         service = Service(settings, on_secret, stack)
+        if settings.check_finds_tasks:
+            try:
+                settings, shown = tasks_step(settings, budget, service)
+                print(f"  ok    {'tasks':<9} {one_line(shown, 2000)}", file=out)
+            except GateError as err:
+                return fail("tasks", said(settings, err, TASKS_PERMISSION), out)
         for step in service_steps(settings):
             try:
                 shown = one_line(step.call(settings, budget, service), 2000)
                 print(f"  ok    {step.name:<9} {shown}", file=out)
+            except Unconfirmed as err:
+                note = f"unconfirmed endpoint (docs-only, not in the SDK): {err.message}"
+                print(f"  warn  {step.name:<9} {one_line(note, 2000)}", file=out)
             except GateError as err:
                 codes.append(fail(step.name, said(settings, err, step.needs), out))
                 if not (isinstance(err, CredentialsError) and not err.identity):
@@ -342,9 +440,104 @@ def check_service(
     return int(ExitCode.PASSED)
 
 
+def tasks_step(settings: Settings, budget: Budget, service: Service) -> tuple[Settings, str]:
+    """``--tasks-for-repo`` lists the project's tasks: list them once, and go on with the
+    settings of the first task of this repository."""
+    from gate.api.tasklist import (  # noqa: PLC0415 - requests only now
+        list_tasks,
+        repository_of,
+        repository_tasks,
+    )
+
+    url, source = repository_of(os.environ)
+    project = settings.console_project_id or ""
+    listed = service.call(
+        budget, lambda http, deadline: list_tasks(http, settings, project, deadline, time.sleep)
+    )
+    found = repository_tasks(listed, project, url, source)
+    ids = ", ".join(task.task_id for task in found)
+    chosen = replace(settings, task_id=found[0].task_id, check_finds_tasks=False)
+    return chosen, f"{len(found)} of {len(listed)} tasks check this repository: {ids}" + (
+        f"; the next steps check {found[0].task_id}" if len(found) > 1 else ""
+    )
+
+
+def comments_checked(settings: Settings) -> bool:
+    """True when the run would write a comment: ``--comment`` on a GitHub pull request
+    or a GitLab merge request."""
+    request = settings.change.request
+    return settings.change.comment and request is not None and request.forge != "jenkins"
+
+
+def comment_step(settings: Settings, budget: Budget, _service: Service) -> str:
+    """``--comment`` first lists the change request's comments with the forge's token:
+    list one (the write is not tried: the check changes nothing)."""
+    from gate.api.transport import Deadline, build_forge_session, within  # noqa: PLC0415
+    from gate.comment import target_of  # noqa: PLC0415 - only with --comment
+    from gate.forges import ForgeCall  # noqa: PLC0415
+
+    request = settings.change.request
+    assert request is not None
+    try:
+        target, headers, hint = target_of(request, settings, os.environ)
+    except CommentError as err:
+        raise UsageError(err.message) from None
+    url = first_comment_url(request.forge, target)
+    deadline = Deadline(budget.remaining())
+    with build_forge_session(settings, headers) as http:
+        call = ForgeCall(http, deadline, time.sleep, token_hint=hint)
+        try:
+            within(deadline, lambda: call("GET", url))
+        except CommentError as err:
+            raise forge_refusal(err, request.forge) from None
+        except DeadlineError:
+            budget.remaining()  # says "--check did not finish within --timeout" when so
+            raise
+    where = "pull request" if request.forge == "github" else "merge request"
+    return (
+        f"comments of {where} {request.number} listed with the token (the write is not "
+        f"tried: it needs {WRITE_PERMISSION[request.forge]})"
+    )
+
+
+WRITE_PERMISSION = {
+    "github": "`permissions: pull-requests: write`",
+    "gitlab": "a token with the api scope in CODEARTS_GITLAB_TOKEN (CI_JOB_TOKEN cannot "
+    "write notes)",
+}
+
+
+def first_comment_url(forge: str, target: CommentTarget) -> str:
+    """The first comment of the change request: GitHub's issue comments or GitLab's
+    merge request notes, one per page."""
+    from urllib.parse import quote  # noqa: PLC0415
+
+    number = quote(target.number, safe="")
+    if forge == "github":
+        repo = quote(target.where, safe="/")
+        return f"{target.api}/repos/{repo}/issues/{number}/comments?per_page=1"
+    project = quote(target.where, safe="")
+    return f"{target.api}/projects/{project}/merge_requests/{number}/notes?per_page=1"
+
+
+class ForgeRefused(CredentialsError):
+    """The forge refused its token (401/403): exit 3, in the forge's words, not CodeArts'."""
+
+
+def forge_refusal(err: CommentError, forge: str) -> GateError:
+    """A refused token (401/403) is a credentials failure naming the permission missing;
+    any other failure stays the forge's error."""
+    if "(HTTP 401)" in err.message or "(HTTP 403)" in err.message:
+        missing = f"; missing: {WRITE_PERMISSION[forge]}"
+        return ForgeRefused(f"the forge refused the token: {err.message}{missing}")
+    return err
+
+
 def said(settings: Settings, err: GateError, needs: str) -> GateError:
     """The error naming what to fix: a refused token is expired or wrong; a refused
     permission names the permission (or IAM action) the step needs."""
+    if isinstance(err, ForgeRefused):
+        return err  # the forge's token: its own words say what is missing
     if isinstance(err, CredentialsError) and not err.identity:
         err.message += f"; missing: {needs}"
         err.hint = f"grant the IAM user {needs}"

@@ -85,11 +85,28 @@ def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = Non
         if config_error is not None:
             raise config_error
         raw = with_repository_tasks(raw, out)
-        settings = build_settings(raw)
+        settings = checked_settings(raw)
     except GateError as error:  # a usage error, or the task list could not be read
         return usage_exit(raw, error, time.monotonic() - started, out, err)
     configure_logging(settings, err)
     return run_tasks(settings, out, err) if settings.tasks else run(settings, out, err)
+
+
+NEEDS_PROJECT = (
+    "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
+    "(the CodeArts project id, or a console URL holding /project/ID/)"
+)
+
+
+def checked_settings(raw: RawOptions) -> Settings:
+    """The run's settings; for ``--check --tasks-for-repo``, those of a task still to be
+    found (the check lists the tasks as one of its steps)."""
+    if not (raw.check and flag_of(raw.tasks_for_repo, "--tasks-for-repo")):
+        return build_settings(raw)
+    settings = build_settings(replace(raw, task_id="tasks-for-repo"))
+    if not settings.console_project_id:
+        raise UsageError(NEEDS_PROJECT)
+    return replace(settings, task_id="", check_finds_tasks=True)
 
 
 def usage_exit(raw: RawOptions, error: GateError, duration: float, out: TextIO, err: TextIO) -> int:
@@ -308,8 +325,10 @@ def with_defects(
 ) -> Verdict:
     """Fetch the defects and write the per-defect files, when asked; the outcome stands,
     unless suppressions make the defect list the judged counts."""
-    if not settings.defects.requested() or (verdict.change is not None and verdict.defects):
-        return verdict  # not asked for, or fetched already to judge the change
+    if not settings.defects.requested():
+        return verdict
+    if verdict.change is not None and verdict.defects:  # fetched already to judge the change
+        return told_suppressions(settings, verdict, out, err, secrets)
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
     ledger = None
@@ -334,6 +353,19 @@ def with_defects(
     return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
 
 
+def told_suppressions(
+    settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
+) -> Verdict:
+    """In change scope, the suppressions were applied with the change's defects: their
+    warnings and the sync are what is left to do."""
+    if verdict.suppression is None:
+        return verdict
+    from gate.suppression_run import tell  # noqa: PLC0415 - only with suppressions
+
+    with interrupts_as_errors():
+        return tell(settings, verdict, err, lambda s: protect(s, out, secrets))
+
+
 def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
     """With ``--tasks-for-repo``, the task ids of the CodeArts project whose repository is
     the CI's (``GET /v2/{project_id}/tasks``); ``raw`` as it is otherwise."""
@@ -341,12 +373,11 @@ def with_repository_tasks(raw: RawOptions, out: TextIO) -> RawOptions:
         return raw
     if raw.task_id or raw.tasks:
         raise UsageError("--tasks-for-repo finds the tasks itself: drop --task-id and [[tasks]]")
+    if raw.check:  # the check lists the tasks itself, as one of its steps
+        return raw
     probe = build_settings(replace(raw, task_id="tasks-for-repo", run=None, wait=None, policy=None))
     if not probe.console_project_id:
-        raise UsageError(
-            "--tasks-for-repo lists the tasks of a CodeArts project: set --console-project-id "
-            "(the CodeArts project id, or a console URL holding /project/ID/)"
-        )
+        raise UsageError(NEEDS_PROJECT)
     from gate.api.tasklist import find_repository_tasks  # noqa: PLC0415 - requests is heavy
 
     learnt: list[str] = []

@@ -26,6 +26,9 @@ PROGRESS_PERMISSION = "the permission to read the task's progress"
 STOP_PERMISSION = "the permission to stop the task's scan"
 LOG_PERMISSION = "the permission to read the task's check log"
 DEFECTS_PERMISSION = "the permission to read the task's defects"
+HISTORY_PERMISSION = "the permission to read the task's scan history (checkrecord)"
+SUMMARY_PERMISSION = "the permission to read the task's summary (defects-summary)"
+TASKS_PERMISSION = "the permission to list the CodeArts project's tasks"
 """What each call needs: only the refresh's IAM action is documented; for the others
 Huawei names none, so the words say what the permission allows."""
 EXPIRED_OR_WRONG_HINT = (

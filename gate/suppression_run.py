@@ -5,6 +5,7 @@ suppressed defects ignored in CodeArts. Called by the edge (``gate.run``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -28,18 +29,30 @@ def settle(
     on_secret: Callable[[str], None],
 ) -> Verdict:
     """The verdict on the suppressed counts; the warnings and the sync said on ``err``."""
-    outcome = ledger.outcome(text.run_secrets())
+    verdict = with_suppressions(verdict, ledger.outcome(text.run_secrets()))
+    return tell(settings, verdict, err, on_secret)
+
+
+def tell(
+    settings: Settings, verdict: Verdict, err: TextIO, on_secret: Callable[[str], None]
+) -> Verdict:
+    """The verdict whose counts the suppressions lowered already (whole branch or change
+    scope): stale entries whose defects CodeArts ignores moved to synced, the warnings
+    and notes said on ``err``, and the sync done when asked."""
+    outcome = verdict.suppression
+    if outcome is None:
+        return verdict
     fetched = verdict.defects is not None and not verdict.defects.error
     if outcome.stale and fetched:
         outcome = outcome.with_synced(synced(settings, outcome.stale, err, on_secret))
-    verdict = with_suppressions(verdict, outcome)
+        verdict = replace(verdict, suppression=outcome)
     if settings.verbosity >= 0:
         for line in outcome.warnings():
             print(f"codearts-gate: warning: {one_line(line, 1000)}", file=err)
         for line in outcome.notes():
             print(f"codearts-gate: {one_line(line, 1000)}", file=err)
-    if settings.suppressions.sync and verdict.defects is not None and not verdict.defects.error:
-        sync(settings, ledger.ids, err, on_secret)
+    if settings.suppressions.sync and fetched:
+        sync(settings, list(outcome.ids), err, on_secret)
     return verdict
 
 

@@ -177,6 +177,7 @@ class Ledger:
             kept=tuple((d, redacted_entry(e, secrets)) for d, e in self.kept),
             expired=tuple(redacted_entry(e, secrets) for e in expired),
             stale=tuple(redacted_entry(e, secrets) for e in stale),
+            ids=tuple(self.ids),
         )
 
 
@@ -205,6 +206,8 @@ class SuppressionOutcome:
     stale: tuple[Suppression, ...] = ()
     synced: tuple[Suppression, ...] = ()
     """Entries that matched no pending defect because CodeArts already ignores theirs."""
+    ids: tuple[str, ...] = ()
+    """Every suppressed defect's id (what ``--sync-suppressions`` would mark ignored)."""
 
     @property
     def total(self) -> int:

@@ -752,6 +752,7 @@ class FakeCodeArts:
         self.codearts_gate_api = CodeArtsGateApi()  # defects-summary's is_access, review-data
         self.task_reports: dict[str, Step] = {}  # task id -> its refresh answer (several tasks)
         self.task_list_offset_means = "row"  # GET /v2/{project}/tasks: "row" or "page"
+        self.task_list_steps: list[Step] = []  # served instead of the task list, one each
         self.login_count = 0
         self.bad_signature_streak = 0
         self._locked_until = 0.0
@@ -963,6 +964,10 @@ class FakeCodeArts:
     def task_list_reply(self, rec: RecordedRequest) -> Reply:
         """``GET /v2/{project_id}/tasks?offset=&limit=``: the project's tasks, a page of
         them (``offset`` as rows skipped, or as a page index: ``task_list_offset_means``)."""
+        with self._lock:
+            step = self.task_list_steps.pop(0) if self.task_list_steps else None
+        if step is not None:
+            return self.step_reply(step, rec)
         match = TASK_LIST_PATH.fullmatch(rec.path)
         if match is None or unquote(match.group(1)) != self.console_project_id:
             return _json_reply(200, _cc_body("CC.00050013", "project not exist"))

@@ -251,3 +251,98 @@ def test_a_hanging_forge_ends_inside_the_timeout(fake_api_factory, forge, checko
     assert run.code == 1 and run.json["comment"]["status"] == "failed"
     assert "no answer within" in run.json["comment"]["detail"]
     assert time.monotonic() - started < 6 + 5  # the deadline, and the process's start
+
+
+def suppressions_file(path: Path, *, critical_until: str, major_until: str) -> str:
+    """Suppress the change's critical defect by id and its major one by rule and glob."""
+    path.write_text(
+        f'[[suppress]]\ndefect_id = "{0:032x}"\nreason = "false positive, see #12"\n'
+        f"until = {critical_until}\n\n"
+        f'[[suppress]]\nrule = "cxx_checker_1"\npath = "src/new.*"\nreason = "generated"\n'
+        f'until = "{major_until}"\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def days_from_today(days: int) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc).date() + timedelta(days=days)).isoformat()
+
+
+def test_suppressed_defects_on_the_changes_lines_no_longer_fail_it(
+    fake_api_factory, forge, checkout, tmp_path
+):
+    repo, base, head = checkout
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = defect_rows()
+    soon = days_from_today(30)
+    conf = suppressions_file(tmp_path / "s.toml", critical_until=soon, major_until=soon)
+    env = github_env(api, forge, tmp_path, base, head)
+    out = tmp_path / "out"
+    run = gate(
+        repo, out, env, "--scope", "change", "--suppressions", conf, f"--sarif={out}/d.sarif",
+        "--sync-suppressions",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr + run.stdout
+    assert "would mark 2 suppressed defects" in run.stderr and api.status_changes == []
+    checks = {c["metric"]: c for c in run.json["checks"]}
+    assert {m: c["actual"] for m, c in checks.items()} == {"critical": 0, "major": 0, "new": 0}
+    assert "2 suppressed defects on the change's lines" in checks["new"]["note"]
+    assert "do not lower new" not in run.everything()  # in change scope they do
+    listed = run.json["suppressions"]
+    assert listed["suppressed"] == 2 and listed["expired"] == [] and listed["stale"] == []
+    assert {(d["path"], d["line"], d["reason"]) for d in listed["defects"]} == {
+        ("src/a.c", 3, "false positive, see #12"),
+        ("src/new.c", 2, "generated"),
+    }
+    assert "### Suppressed" in run.summary and "false positive, see #12" in run.summary
+    sarif = json.loads((out / "d.sarif").read_text(encoding="utf-8"))
+    justified = {
+        r["suppressions"][0]["justification"]
+        for r in sarif["runs"][0]["results"]
+        if r.get("suppressions")
+    }
+    assert justified == {"false positive, see #12", "generated"}
+
+
+def test_an_expired_suppression_on_the_changes_lines_fails_it_again(
+    fake_api_factory, forge, checkout, tmp_path
+):
+    repo, base, head = checkout
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = defect_rows()
+    yesterday = days_from_today(-1)
+    conf = suppressions_file(
+        tmp_path / "s.toml", critical_until=yesterday, major_until=days_from_today(30)
+    )
+    env = github_env(api, forge, tmp_path, base, head)
+    run = gate(repo, tmp_path / "out", env, "--scope", "change", "--suppressions", conf)
+    assert run.code == 1, run.stderr + run.stdout
+    checks = {c["metric"]: c["actual"] for c in run.json["checks"]}
+    assert checks == {"critical": 1, "major": 0, "new": 1}
+    assert f"expired on {yesterday}" in run.stderr and "false positive, see #12" in run.stderr
+    [warning] = [line for line in run.stdout.splitlines() if "suppression to review" in line]
+    assert warning.startswith("::warning ")
+    listed = run.json["suppressions"]
+    assert listed["suppressed"] == 1 and [e["entry"] for e in listed["expired"]] == [1]
+    assert [d["path"] for d in listed["defects"]] == ["src/new.c"]
+
+
+def test_a_suppression_matching_nothing_in_change_scope_is_stale(
+    fake_api_factory, forge, checkout, tmp_path
+):
+    repo, base, head = checkout
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = defect_rows()
+    conf = tmp_path / "s.toml"
+    conf.write_text(
+        f'[[suppress]]\ndefect_id = "gone"\nreason = "fixed"\nuntil = {days_from_today(9)}\n',
+        encoding="utf-8",
+    )
+    env = github_env(api, forge, tmp_path, base, head)
+    run = gate(repo, tmp_path / "out", env, "--scope", "change", "--suppressions", str(conf))
+    assert run.code == 1 and "stale, remove it" in run.stderr
+    assert {c["metric"]: c["actual"] for c in run.json["checks"]}["new"] == 2
+    assert [e["entry"] for e in run.json["suppressions"]["stale"]] == [1]

@@ -17,7 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.baseline import baseline_of_json
-from gate.core import Check, Outcome, Verdict, evaluate, with_suppressions
+from gate.core import (
+    Check,
+    Outcome,
+    Verdict,
+    evaluate,
+    with_change_suppressions,
+    with_suppressions,
+)
 from gate.defects import Defect, DefectDigest
 from gate.errors import UsageError
 from gate.formats import render
@@ -25,7 +32,7 @@ from gate.github import annotation_lines
 from gate.policy import build_policy
 from gate.report import Report
 from gate.settings import RawOptions, build_settings
-from gate.suppressions import Ledger, Suppression, suppressions_from_toml
+from gate.suppressions import Ledger, Suppression, SuppressionOutcome, suppressions_from_toml
 
 TASK = "task-0123"
 TODAY = date(2026, 12, 7)
@@ -378,3 +385,22 @@ def test_a_severity_not_fetched_keeps_the_reports_count_and_says_so():
     judged = with_suppressions(verdict_of(Check("major", 0, 2), defects=fetched), ledger.outcome())
     assert judged.checks[0].actual == 2 and "were not fetched" in judged.checks[0].note
     assert judged.outcome is Outcome.FAILED
+
+
+def test_change_scope_says_how_many_suppressed_defects_each_check_left_out():
+    baseline_note = "judged on the change's lines: the baseline's count is not compared"
+    checks = (
+        Check("major", 0, 0, note=baseline_note),
+        Check("new", 0, 1),
+        Check("files", 10, 3),
+        Check("critical", 0, 0),
+    )
+    outcome = SuppressionOutcome(entries=2, suppressed={"major": 2})
+    judged = with_change_suppressions(
+        Verdict(Outcome.PASSED, checks), outcome, {"major": 2, "minor": 1}
+    )
+    major, new, files, critical = judged.checks
+    assert major.note == f"{baseline_note}; 2 suppressed defects on the change's lines not counted"
+    assert new.note == "3 suppressed defects on the change's lines not counted"  # new is lowered
+    assert files.note is None and critical.note is None
+    assert judged.suppression is outcome and judged.outcome is Outcome.PASSED

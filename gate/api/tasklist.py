@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+import requests
+
 from gate.api.iam import signed_in
 from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.errors import ServiceError, UsageError
@@ -120,31 +122,54 @@ def find_repository_tasks(
 ) -> list[ListedTask]:
     """The project's tasks whose ``git_url`` is the CI's repository; none is exit 2
     naming what was compared."""
+    url, source = repository_of(env)
+    deadline = Deadline(settings.timeout)
+
+    def exchange() -> list[ListedTask]:
+        with signed_in(settings, deadline, None, sleep, on_secret) as http:
+            return list_tasks(http, settings, project_id, deadline, sleep)
+
+    return repository_tasks(within(deadline, exchange), project_id, url, source)
+
+
+def repository_of(env: Mapping[str, str]) -> tuple[str, str]:
+    """(the CI's repository URL, where it came from); exit 2 when the CI says none."""
     found = ci_repository(env)
     if found is None:
         raise UsageError(
             "--tasks-for-repo needs the CI's repository URL: none of "
             f"{', '.join(CI_REPOSITORY_VARIABLES)} is set"
         )
-    url, source = found
-    wanted = normalised(url)
-    deadline = Deadline(settings.timeout)
+    return found
+
+
+def list_tasks(
+    http: requests.Session,
+    settings: Settings,
+    project_id: str,
+    deadline: Deadline,
+    sleep: Callable[[float], None],
+) -> list[ListedTask]:
+    """Every task of the CodeArts project, page by page, each page retried as usual."""
     base = f"{settings.endpoint}/v2/{quote(project_id, safe='')}/tasks"
 
-    def exchange() -> list[ListedTask]:
-        with signed_in(settings, deadline, None, sleep, on_secret) as http:
+    def page(offset: int) -> object:
+        params = {"offset": str(offset), "limit": str(PAGE)}
+        return with_retries(
+            lambda: json_of(send(http, base, deadline, method="GET", params=params)),
+            deadline,
+            sleep,
+        )
 
-            def page(offset: int) -> object:
-                params = {"offset": str(offset), "limit": str(PAGE)}
-                return with_retries(
-                    lambda: json_of(send(http, base, deadline, method="GET", params=params)),
-                    deadline,
-                    sleep,
-                )
+    return all_tasks(page)
 
-            return all_tasks(page)
 
-    tasks = within(deadline, exchange)
+def repository_tasks(
+    tasks: list[ListedTask], project_id: str, url: str, source: str
+) -> list[ListedTask]:
+    """The ``tasks`` that check the repository at ``url``; none is exit 2 naming what was
+    compared."""
+    wanted = normalised(url)
     matches = [t for t in tasks if wanted is not None and normalised(t.git_url) == wanted]
     if not matches:
         shown = one_line(url, 200)

@@ -76,6 +76,9 @@ class Settings:
     ca_bundle: str | None = None
     insecure: bool = False
     check: bool = False
+    check_finds_tasks: bool = False
+    """``--check --tasks-for-repo``: the check lists the project's tasks itself (a step it
+    prints) and checks the first task found; ``task_id`` is empty until then."""
     run: bool = False
     wait: bool = False
     branch: str | None = None
@@ -260,7 +263,8 @@ def one_task(raw: RawOptions) -> Settings:
     if settings.suppressions.entries:  # the judged counts come from the defect list
         settings = replace(settings, defects=replace(settings.defects, wanted=True))
     refuse_insecure_secrets(settings)
-    if settings.verdict_policy != "local" and not settings.reads_codearts_gate:
+    checked = settings.check and bool(settings.task_id)  # --check tries the summary instead
+    if settings.verdict_policy != "local" and not (settings.reads_codearts_gate or checked):
         raise UsageError(
             f"--policy {settings.verdict_policy} judges by CodeArts' own gate of a task: set "
             "--task-id, and talk to the service (not --report-file)"
