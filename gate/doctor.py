@@ -432,7 +432,7 @@ def check_service(
                 print(f"  warn  {step.name:<9} {one_line(note, 2000)}", file=out)
             except GateError as err:
                 codes.append(fail(step.name, said(settings, err, step.needs), out))
-                if not (isinstance(err, CredentialsError) and not err.identity):
+                if not (isinstance(err, CredentialsError) and err.permission):
                     break  # the later calls would fail the same way, or time is up
     if codes:
         return codes[0]
@@ -538,7 +538,7 @@ def said(settings: Settings, err: GateError, needs: str) -> GateError:
     permission names the permission (or IAM action) the step needs."""
     if isinstance(err, ForgeRefused):
         return err  # the forge's token: its own words say what is missing
-    if isinstance(err, CredentialsError) and not err.identity:
+    if isinstance(err, CredentialsError) and err.permission:
         err.message += f"; missing: {needs}"
         err.hint = f"grant the IAM user {needs}"
     if isinstance(settings.credentials, TokenCredentials):

@@ -63,14 +63,24 @@ class UsageError(GateError):
 
 class CredentialsError(GateError):
     """The service refused the credentials or the permission. ``identity`` is True when
-    it refused who is calling (401, a bad token or signature), False for a permission."""
+    it refused who is calling (401, a bad token or signature), False for a permission;
+    ``permission`` is True when what the caller may do is missing (neither for a
+    signature the clock made expire)."""
 
     exit_code = ExitCode.CREDENTIALS_REFUSED
     kind = "credentials"
 
-    def __init__(self, message: str, *, hint: str | None = None, identity: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        identity: bool = False,
+        permission: bool | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.identity = identity
+        self.permission = not identity if permission is None else permission
 
 
 class ServiceError(GateError):

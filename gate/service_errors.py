@@ -18,6 +18,8 @@ CREDENTIAL_CODES = frozenset(
 TRANSIENT_CODES = frozenset({"CC.00050012", "CC.00000000", "APIGW.0308"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 CREDENTIAL_STATUSES = frozenset({401, 403})
+CLOCK_CODES = frozenset({"APIGW.0303"})
+"""A signature the machine's clock made expire: neither the caller nor a permission."""
 IDENTITY_CODES = frozenset({"CC.00000003", "CC.00050007", "APIGW.0301"})
 """The answers that refuse who calls (a token or a signature), not what it may do."""
 REPORT_PERMISSION = "the IAM action codeartscheck:task:getReport"
@@ -93,7 +95,8 @@ def classify(answer: ServiceAnswer) -> GateError:
     if code in CREDENTIAL_CODES or answer.status in CREDENTIAL_STATUSES:
         known = code in CREDENTIAL_CODES  # a 401 with a known code means what the code says
         identity = code in IDENTITY_CODES or (answer.status == 401 and not known)
-        return CredentialsError(message, hint=hint, identity=identity)
+        permission = not identity and code not in CLOCK_CODES
+        return CredentialsError(message, hint=hint, identity=identity, permission=permission)
     if code in TRANSIENT_CODES or answer.status in TRANSIENT_STATUSES:
         return TransientServiceError(message, hint=hint, retry_after=answer.retry_after)
     return ServiceError(message, hint=hint)
@@ -115,6 +118,6 @@ def needing(permission: str) -> Iterator[None]:
     try:
         yield
     except CredentialsError as err:
-        if not err.identity:
+        if err.permission:
             err.hint = f"grant the IAM user {permission}"
         raise
