@@ -2,44 +2,97 @@
 
 Nothing is judged here: values are checked in ``gate.settings`` so that even a bad value
 still gets the requested outputs written.
+
+``OPTIONS`` is the one table of the options. click reads it for everything a person types
+by hand (``--help``, ``--version``, a mistake and its message); the plain command lines a
+pipeline runs are read from the same table by ``quick_parse``, which declines whatever it
+does not read exactly as click would, so that a verdict does not pay for importing click.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import sys
-from typing import Any
-
-import click
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gate import __version__
-from gate.metrics import METRICS
 from gate.run import execute
 from gate.settings import RawOptions
 
+if TYPE_CHECKING:  # click is imported only for help, version and mistakes
+    import click
 
-class CommaList(click.types.StringParamType):
-    """A string option whose environment variable holds comma-separated items."""
+PROG_NAME = "codearts-gate"
 
-    name = "NAME=N"
-    envvar_list_splitter = ","
-
-
-EPILOG = """\b
+EXIT_CODES = """\b
 Exit codes:
   0  the gate passed (or --on-error warn and no verdict was reached)
   1  the gate failed: at least one count is over its maximum
   2  usage or configuration error; nothing was sent
   3  the service refused the credentials or the permission
   4  no verdict: network, timeout, service error, unreadable report
-
-\b
-Metrics for --max NAME=N (N is a whole number, or 'off'):
-""" + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+"""
 
 
-def _option(*names: str, envvar: str | list[str] | None = None, **kwargs: Any) -> Any:
-    return click.option(*names, envvar=envvar, show_envvar=envvar is not None, **kwargs)
+def epilog() -> str:
+    """The help's closing text: exit codes and the metrics ``--max`` knows."""
+    from gate.metrics import METRICS  # noqa: PLC0415 - only --help lists them
+
+    metrics = "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+    return f"{EXIT_CODES}\n\b\nMetrics for --max NAME=N (N is a whole number, or 'off'):\n{metrics}"
+
+
+class Option(NamedTuple):
+    """One option of the table: its names, its variable(s) and click's keywords."""
+
+    names: tuple[str, ...]
+    envvar: str | list[str] | None
+    kwargs: dict[str, Any]
+
+    @property
+    def dest(self) -> str:
+        """The parameter name click gives it (an explicit one, else the first long name)."""
+        bare = [n for n in self.names if not n.startswith("-")]
+        longs = [n for n in self.names if n.startswith("--")]
+        return bare[0] if bare else longs[0][2:].replace("-", "_").lower()
+
+    @property
+    def takes_value(self) -> bool:
+        return not (self.kwargs.get("is_flag") or self.kwargs.get("count"))
+
+    @property
+    def default(self) -> Any:
+        if "default" in self.kwargs:
+            return self.kwargs["default"]
+        if self.kwargs.get("multiple"):
+            return ()
+        return 0 if self.kwargs.get("count") else False if self.kwargs.get("is_flag") else None
+
+    def plain(self) -> bool:
+        """Read by ``quick_parse`` exactly as click reads it: no type conversion, callback
+        or on/off pair, and a multiple value only as a comma list."""
+        if set(self.kwargs) - _PLAIN_KEYWORDS or any("/" in name for name in self.names):
+            return False
+        if self.kwargs.get("multiple") and not self.kwargs.get("comma_list"):
+            return False
+        return isinstance(self.kwargs.get("default"), (str, type(None)))
+
+    def variables(self) -> tuple[str, ...]:
+        if self.envvar is None:
+            return ()
+        return (self.envvar,) if isinstance(self.envvar, str) else tuple(self.envvar)
+
+
+_PLAIN_KEYWORDS = frozenset(
+    {"help", "metavar", "is_flag", "count", "multiple", "comma_list", "default"}
+)
+
+
+def _option(*names: str, envvar: str | list[str] | None = None, **kwargs: Any) -> Option:
+    return Option(names, envvar, kwargs)
 
 
 OPTIONS = [
@@ -127,7 +180,7 @@ OPTIONS = [
         "--max",
         "max_",
         envvar="CODEARTS_MAX",
-        type=CommaList(),
+        comma_list=True,  # the variable holds NAME=N items separated by commas
         multiple=True,
         help="Maximum for any metric, by name (repeatable; the variable is comma-separated).",
     ),
@@ -244,12 +297,6 @@ OPTIONS = [
 ]
 
 
-def _with_options(func: Any) -> Any:
-    for option in reversed(OPTIONS):
-        func = option(func)
-    return func
-
-
 def _text(value: str | None) -> str | None:
     return value or None  # an empty variable counts as unset
 
@@ -274,15 +321,11 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
     )
 
 
-def options_from_env(params: dict[str, Any]) -> frozenset[str]:
-    """The ``RawOptions`` fields whose value came from an environment variable."""
-    context = click.get_current_context()
-    env = click.core.ParameterSource.ENVIRONMENT
+def options_from_env(params: Mapping[str, Any], read_from_env: set[str]) -> frozenset[str]:
+    """The ``RawOptions`` fields whose value came from an environment variable, given the
+    parameters that were read from their variable."""
     flags = {name for name, var in ENV_FLAGS.items() if not params[name] and _text(os.getenv(var))}
-    return (
-        frozenset(name.rstrip("_") for name in params if context.get_parameter_source(name) is env)
-        | flags
-    )
+    return frozenset(name.rstrip("_") for name in read_from_env) | flags
 
 
 ENV_FLAGS = {
@@ -304,13 +347,157 @@ def env_flag(given: bool, variable: str) -> str | None:
     return "true" if given else _text(os.environ.get(variable))
 
 
-@click.command(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=EPILOG,
-)
-@_with_options
-@click.version_option(__version__, "--version", prog_name="codearts-gate")
-def main(**params: Any) -> None:
-    """Refresh a CodeArts Check report, judge its counts against maximums, write JUnit,
-    Markdown and JSON reports, and exit with a code that says why."""
-    sys.exit(execute(raw_options(params, options_from_env(params))))
+# --------------------------------------------------------------------------- quick parse
+
+_BY_NAME = {name: option for option in OPTIONS for name in option.names if name.startswith("-")}
+_QUICK = all(option.plain() for option in OPTIONS)
+"""False when an option needs click's own reading: then click reads every command line."""
+_DECLINED = frozenset({"-h", "--help", "--version"})
+"""Read by click: the help and the version (and anything not in the table)."""
+
+
+class Parsed(NamedTuple):
+    """What a command line and the environment said: click's parameters and the names of
+    those read from a variable."""
+
+    params: dict[str, Any]
+    from_env: frozenset[str]
+
+
+def quick_parse(args: Sequence[str]) -> Parsed | None:
+    """The command line read as click reads it, or None for anything but plain options
+    with plain values (help, version, mistakes, a value that looks like an option, a flag
+    given by its variable, shell completion): click reads those."""
+    if not _QUICK or os.environ.get(f"_{PROG_NAME.replace('-', '_').upper()}_COMPLETE"):
+        return None
+    given = _given(args)
+    if given is None:
+        return None
+    params = {option.dest: given.get(option.dest, option.default) for option in OPTIONS}
+    read_from_env = set()
+    for option in OPTIONS:
+        value = _from_variable(option) if option.dest not in given else None
+        if value is None:
+            continue
+        if not option.takes_value:
+            return None  # a yes/no flag's variable: click's boolean words
+        params[option.dest] = tuple(value.split(",")) if option.kwargs.get("multiple") else value
+        read_from_env.add(option.dest)
+    return Parsed(params, options_from_env(params, read_from_env))
+
+
+def _given(args: Sequence[str]) -> dict[str, Any] | None:
+    """The options on the command line by parameter name, or None to leave it to click."""
+    given: dict[str, Any] = {}
+    queue = list(args)
+    while queue:
+        token = queue.pop(0)
+        name, equals, value = token.partition("=")
+        if len(token) > 2 and token[0] == "-" and set(token[1:]) == {"v"}:
+            given["verbose"] = given.get("verbose", 0) + len(token) - 1  # -vv
+            continue
+        option = _BY_NAME.get(name) if name not in _DECLINED else None
+        if option is None or (equals and not option.takes_value):
+            return None
+        if not option.takes_value:
+            count = option.kwargs.get("count")
+            given[option.dest] = given.get(option.dest, 0) + 1 if count else True
+            continue
+        if not equals:
+            if not queue or (queue[0].startswith("-") and queue[0] != "-"):
+                return None  # click would take it as the value, or complain: let it
+            value = queue.pop(0)
+        multiple = option.kwargs.get("multiple")
+        given[option.dest] = (*given.get(option.dest, ()), value) if multiple else value
+    return given
+
+
+def _from_variable(option: Option) -> str | None:
+    """The first non-empty variable of an option, as click reads it."""
+    return next((v for v in map(os.environ.get, option.variables()) if v), None)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+class Main:
+    """The ``codearts-gate`` command. Plain command lines run at once; the rest goes to
+    click. It also answers ``main(args, prog_name)`` like a click command, so that click's
+    test runner can drive it."""
+
+    name = PROG_NAME
+
+    def __call__(self, args: Sequence[str] | None = None, prog_name: str | None = None) -> Any:
+        return self.main(args, prog_name)
+
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        """Run with ``args`` (default: the process's arguments) and exit with its code."""
+        args = sys.argv[1:] if args is None else list(args)
+        parsed = quick_parse(args) if not extra else None
+        if parsed is None:
+            return command().main(args, prog_name or PROG_NAME, **extra)
+        try:
+            code = execute(raw_options(parsed.params, parsed.from_env))
+        except (EOFError, KeyboardInterrupt):
+            _aborted()
+        except OSError as error:
+            if error.errno != errno.EPIPE:
+                raise
+            _quiet_broken_pipe()
+        sys.exit(code)
+
+
+def _aborted() -> None:
+    """Ctrl-C outside the run's own handling, told as click's standalone mode tells it."""
+    print("\nAborted!", file=sys.stderr)
+    sys.exit(1)
+
+
+def _quiet_broken_pipe() -> None:
+    """A reader that went away (``| head``): exit 1 without a second error at exit, the
+    way Python's documentation handles SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
+
+
+main = Main()
+
+
+@functools.lru_cache(maxsize=1)
+def command() -> click.Command:
+    """The click command built from ``OPTIONS``: help, version and its error messages."""
+    import click  # noqa: PLC0415 - only for what a person types by hand
+
+    class CommaList(click.types.StringParamType):
+        """A string option whose environment variable holds comma-separated items."""
+
+        name = "NAME=N"
+        envvar_list_splitter = ","
+
+    def as_click(option: Option) -> Any:
+        kwargs = dict(option.kwargs)
+        if kwargs.pop("comma_list", False):
+            kwargs["type"] = CommaList()
+        envvar = option.envvar
+        return click.option(*option.names, envvar=envvar, show_envvar=envvar is not None, **kwargs)
+
+    def run(**params: Any) -> None:
+        context = click.get_current_context()
+        env = click.core.ParameterSource.ENVIRONMENT
+        read = {name for name in params if context.get_parameter_source(name) is env}
+        sys.exit(execute(raw_options(params, options_from_env(params, read))))
+
+    decorated: Any = run
+    for option in reversed(OPTIONS):
+        decorated = as_click(option)(decorated)
+    decorated = click.version_option(__version__, "--version", prog_name=PROG_NAME)(decorated)
+    settings = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    build = click.command(PROG_NAME, context_settings=settings, epilog=epilog(), help=HELP)
+    return build(decorated)
+
+
+HELP = """Refresh a CodeArts Check report, judge its counts against maximums, write JUnit,
+Markdown and JSON reports, and exit with a code that says why."""

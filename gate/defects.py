@@ -8,7 +8,6 @@ and a fingerprint that stays the same across runs. Imports neither click nor req
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -266,6 +265,8 @@ class DefectReader:
 
     def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:
         """A hash of rule, path, code line (its text, so moving code keeps it) and message."""
+        import hashlib  # noqa: PLC0415 - only defect runs hash; every run imports this module
+
         key = "\0".join((rule_id, path, anchor, message))
         base = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
         number = int(base[:16], 16)  # an int, not the string: 300,000 of them stay small

@@ -7,7 +7,6 @@ default); everything is checked here, before anything is sent.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 import unicodedata
@@ -513,6 +512,8 @@ def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
+        import ipaddress  # noqa: PLC0415 - only http:// and --insecure: offline runs skip it
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
