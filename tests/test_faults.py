@@ -63,6 +63,8 @@ KILL_GRACE = 5.0
 """Seconds past that bound after which the test kills the process."""
 WORKERS = 10
 
+pytestmark = pytest.mark.slow  # the scenarios wait out retries and timeouts in real seconds
+
 
 # fmt: off
 @dataclass(frozen=True)
