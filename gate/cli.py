@@ -16,7 +16,7 @@ import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from gate import __version__
 from gate.run import execute
@@ -449,13 +449,13 @@ class Main:
         sys.exit(code)
 
 
-def _aborted() -> None:
+def _aborted() -> NoReturn:
     """Ctrl-C outside the run's own handling, told as click's standalone mode tells it."""
     print("\nAborted!", file=sys.stderr)
     sys.exit(1)
 
 
-def _quiet_broken_pipe() -> None:
+def _quiet_broken_pipe() -> NoReturn:
     """A reader that went away (``| head``): exit 1 without a second error at exit, the
     way Python's documentation handles SIGPIPE."""
     devnull = os.open(os.devnull, os.O_WRONLY)
