@@ -11,7 +11,6 @@ does not read exactly as click would, so that a verdict does not pay for importi
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import sys
@@ -19,30 +18,27 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from gate import __version__
+from gate.errors import EXIT_CODE_MEANINGS
 from gate.run import execute
 from gate.settings import RawOptions
+from gate.streams import safe
 
 if TYPE_CHECKING:  # click is imported only for help, version and mistakes
     import click
 
 PROG_NAME = "codearts-gate"
 
-EXIT_CODES = """\b
-Exit codes:
-  0  the gate passed (or --on-error warn and no verdict was reached)
-  1  the gate failed: at least one count is over its maximum
-  2  usage or configuration error; nothing was sent
-  3  the service refused the credentials or the permission
-  4  no verdict: network, timeout, service error, unreadable report
-"""
-
 
 def epilog() -> str:
     """The help's closing text: exit codes and the metrics ``--max`` knows."""
     from gate.metrics import METRICS  # noqa: PLC0415 - only --help lists them
 
-    metrics = "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
-    return f"{EXIT_CODES}\n\b\nMetrics for --max NAME=N (N is a whole number, or 'off'):\n{metrics}"
+    return (
+        "\b\nExit codes (retry 4 only; 130 and 143 mean the user cancelled):\n"
+        + "\n".join(f"  {int(code):<3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items())
+        + "\n\n\b\nMetrics for --max NAME=N (N is a whole number, or 'off'):\n"
+        + "\n".join(f"  {m.name:<20} {m.description}" for m in METRICS.values())
+    )
 
 
 class Option(NamedTuple):
@@ -227,7 +223,8 @@ OPTIONS = [
     _option(
         "--check",
         is_flag=True,
-        help="Diagnose the setup: endpoint, connection, TLS, credentials, one API call; then exit.",
+        help="Diagnose the setup: endpoint, connection, TLS, credentials, every read-only call "
+        "of the run; then exit.",
     ),
     _option(
         "--run",
@@ -439,27 +436,25 @@ class Main:
         if parsed is None:
             return command().main(args, prog_name or PROG_NAME, **extra)
         try:
-            code = execute(raw_options(parsed.params, parsed.from_env))
+            run_and_exit(raw_options(parsed.params, parsed.from_env))
         except (EOFError, KeyboardInterrupt):
             _aborted()
-        except OSError as error:
-            if error.errno != errno.EPIPE:
-                raise
-            _quiet_broken_pipe()
-        sys.exit(code)
+
+
+def run_and_exit(raw: RawOptions) -> NoReturn:
+    """Run, and exit with the run's code."""
+    # a closed or broken stdout/stderr must not cost the outputs, nor turn the exit code
+    # into a traceback's (or into 120, CPython's when the last flush fails)
+    sys.stdout, sys.stderr = safe(sys.stdout), safe(sys.stderr)
+    code = execute(raw)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
 
 
 def _aborted() -> NoReturn:
     """Ctrl-C outside the run's own handling, told as click's standalone mode tells it."""
     print("\nAborted!", file=sys.stderr)
-    sys.exit(1)
-
-
-def _quiet_broken_pipe() -> NoReturn:
-    """A reader that went away (``| head``): exit 1 without a second error at exit, the
-    way Python's documentation handles SIGPIPE."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
     sys.exit(1)
 
 
@@ -488,7 +483,7 @@ def command() -> click.Command:
         context = click.get_current_context()
         env = click.core.ParameterSource.ENVIRONMENT
         read = {name for name in params if context.get_parameter_source(name) is env}
-        sys.exit(execute(raw_options(params, options_from_env(params, read))))
+        run_and_exit(raw_options(params, options_from_env(params, read)))
 
     decorated: Any = run
     for option in reversed(OPTIONS):

@@ -10,7 +10,7 @@ from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.text import encodable, redact
+from gate.text import bidi_shown, encodable, redact
 
 
 class Outcome(enum.Enum):
@@ -51,8 +51,10 @@ class ErrorInfo:
 
     @classmethod
     def from_error(cls, err: GateError) -> ErrorInfo:
-        """The summary of a ``GateError`` that the outputs show."""
-        return cls(kind=err.kind, message=encodable(str(err)), exit_code=err.exit_code)
+        """The summary of a ``GateError`` that the outputs show (invisible characters shown
+        escaped: every format carries the message, not all of them escape it)."""
+        message = bidi_shown(encodable(str(err)))
+        return cls(kind=err.kind, message=message, exit_code=err.exit_code)
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,12 @@ class ScanInfo:
     """Which scan of a task was gated and how long it took (``--run``, ``--wait``,
     ``--task-id`` alone).
 
-    ``source``: ``run`` (starting one failed), ``started`` (by this run), ``running``
-    (another scan was under way: the task's latest report was gated), ``waited``
-    (``--wait``) or ``latest`` (the task's latest version-level report, no wait).
-    ``scan_seconds`` is known only for a scan the gate started (run to the first poll
-    that saw it end); ``wait_seconds`` when it waited.
+    ``source``: ``run`` (starting one failed or gave no job id: nothing was gated),
+    ``started`` (by this run; ``queued_seconds`` set when another scan of the task was
+    under way first and the gate waited for it to end before starting its own),
+    ``waited`` (``--wait``) or ``latest`` (the task's latest version-level report, no
+    wait). ``scan_seconds`` is known only for a scan the gate started (run to the first
+    poll that saw it end); ``wait_seconds`` when it waited for the gated scan.
     """
 
     task_id: str
@@ -73,6 +76,7 @@ class ScanInfo:
     status: str | None = None
     scan_seconds: float | None = None
     wait_seconds: float | None = None
+    queued_seconds: float | None = None
 
     @property
     def gated(self) -> str:
@@ -82,15 +86,20 @@ class ScanInfo:
             return f"no scan: the run of task {self.task_id} gave no job id"
         if self.job_id:
             started = " (started by the gate)" if self.source == "started" else ""
+            if self.source == "started" and self.queued_seconds is not None:
+                started = " (started by the gate after another scan of the task ended)"
             return f"job {self.job_id}{started} of task {self.task_id}"
-        running = ", after the scan under way" if self.source == "running" else ""
-        return f"the latest version-level report of task {self.task_id}{running}"
+        return f"the latest version-level report of task {self.task_id}"
 
     def summary(self) -> str:
         """``job J (started by the gate) of task T; scan 1 min 5 s, wait 1 min 6 s``."""
         times = [
             f"{name} {seconds_text(value)}"
-            for name, value in (("scan", self.scan_seconds), ("wait", self.wait_seconds))
+            for name, value in (
+                ("queued", self.queued_seconds),
+                ("scan", self.scan_seconds),
+                ("wait", self.wait_seconds),
+            )
             if value is not None
         ]
         return self.gated + (f"; {', '.join(times)}" if times else "")

@@ -70,7 +70,8 @@ def fetched_digest(
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                return fetch_and_write(settings, secrets, on_secret, budget), None
+                reported = reported_count(verdict, settings.defects.severities)
+                return fetch_and_write(settings, secrets, on_secret, budget, reported), None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
             failure = error
@@ -87,8 +88,18 @@ def describe(error: BaseException) -> str:
     return f"cannot write a defect file: {getattr(error, 'strerror', None) or error}"
 
 
+def reported_count(verdict: Verdict, severities: tuple[str, ...]) -> int | None:
+    """What the judged report counts of ``severities`` (None when one is unreadable)."""
+    counts = [verdict.counts.get(severity) for severity in severities]
+    return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+
+
 def fetch_and_write(
-    settings: Settings, secrets: list[str], on_secret: Callable[[str], None], budget: float
+    settings: Settings,
+    secrets: list[str],
+    on_secret: Callable[[str], None],
+    budget: float,
+    reported: int | None = None,
 ) -> DefectDigest:
     """Page through the defects once, each handed to every writer and the digest."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
@@ -98,7 +109,7 @@ def fetch_and_write(
     builder = DigestBuilder(config.severities)
     with ExitStack() as stack:
         writers = {
-            name: defect_writer(name, stack.enter_context(open_atomic(path)))
+            name: defect_writer(name, stack.enter_context(open_atomic(path, kind=name)))
             for name, path in config.paths().items()
         }
 
@@ -114,10 +125,31 @@ def fetch_and_write(
             reader.learn(secret)
 
         result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
+        digest = builder.digest(
+            result.total,
+            stopped=result.stop_reason,
+            capped=result.capped,
+            expected=result.expected,
+            reported=reported,
+            notes=result.notes,
+        )
+        info = FetchInfo(result.fetched, result.total, incomplete=incompleteness(digest))
         for writer in writers.values():
-            writer.finish(FetchInfo(result.fetched, result.total))
+            writer.finish(info)
     omitted = getattr(writers.get("sarif"), "omitted", 0)
-    return builder.digest(result.total, omitted, result.stop_reason, result.capped)
+    unplaced = getattr(writers.get("codequality"), "omitted", 0)
+    return replace(digest, sarif_omitted=omitted, codequality_omitted=unplaced)
+
+
+def incompleteness(digest: DefectDigest) -> str | None:
+    """Why the defects fetched are not all the service counted, or doubtful; None if not."""
+    parts = []
+    if digest.incomplete:
+        why = f" ({digest.stopped})" if digest.stopped else ""
+        parts.append(f"only {digest.shortfall()} were fetched{why}")
+    if digest.notes:
+        parts.append(digest.doubts())
+    return "; ".join(parts) or None
 
 
 def empty_text(name: str, reason: str | None) -> str:
@@ -134,7 +166,7 @@ def write_empty(config: DefectSettings, reason: str | None, err: TextIO) -> list
     lost = []
     for name, path in config.paths().items():
         try:
-            write_atomic(path, empty_text(name, reason))
+            write_atomic(path, empty_text(name, reason), kind=name)
         except OSError as error:
             lost.append(name)
             message = one_line(f"cannot write --{name} {path!r}: {error.strerror}", 1000)
@@ -148,9 +180,5 @@ def warn_if_short(digest: DefectDigest, verbosity: int, err: TextIO) -> None:
         return
     if digest.error:
         print(f"codearts-gate: warning: {one_line(digest.error, 1000)}", file=err)
-    elif digest.incomplete:
-        print(
-            f"codearts-gate: warning: only {digest.shortfall()} were fetched "
-            f"({digest.stopped or 'paging ended'})",
-            file=err,
-        )
+    elif message := incompleteness(digest):
+        print(f"codearts-gate: warning: {one_line(message, 1000)}", file=err)

@@ -33,6 +33,12 @@ MAX_FIX_TEXTS, MAX_DEPTH, MAX_TAG_PIECES = 100, 8, 100
 ``rule_system_tags`` read: bounded work per row whatever the service sends."""
 CACHE_LIMIT = 50_000
 """Distinct rule names, checkers, paths and tag lists remembered by a reader."""
+CACHE_CHARS = 8_000_000
+"""Characters a reader's caches hold at most, keys and values together: memory is bounded
+by what the gate keeps, whatever the service sends."""
+KEY_LIMIT = 256
+"""Longer field values are remembered by a hash of the whole value, not the value: a
+service sending 100 kB names must not add megabytes per page."""
 
 
 def clip(value: object, limit: int, secrets: Iterable[str]) -> str:
@@ -111,6 +117,12 @@ class Defect(NamedTuple):
         """True when a tag marks the rule as a security one."""
         return any(word in tag.lower() for tag in self.tags for word in SECURITY_WORDS)
 
+    def where(self) -> str:
+        """``path:line``, the path alone, or ``(no file)``: never a bare ``:5``."""
+        if not self.path:
+            return "(no file)"
+        return f"{self.path}:{self.line}" if self.line > 0 else self.path
+
     def text(self) -> str:
         """The message with the fix suggestions, as SARIF and the JUnit case show it."""
         fixes = "".join(f"\nFix: {fix}" for fix in self.fixes)
@@ -169,11 +181,13 @@ def columns_of(fragments: object, line: int) -> tuple[int | None, int | None, st
     content = match.get("line_content")
     content = content if isinstance(content, str) else ""
     start, end = position(match.get("start_offset")), position(match.get("end_offset"))
-    if start is None or (content and start > len(content)):  # -1, or past the line
-        return None, None, content.strip()
+    if start is None or start >= MAX_POSITION or (content and start > len(content)):
+        return None, None, content.strip()  # -1, past the line, or no 1-based int32 column
     if content and end is not None:
         end = min(end, len(content))
-    return start + 1, (end + 1 if end is not None and end > start else None), content.strip()
+    if end is not None and not start < end < MAX_POSITION:
+        end = None  # empty, reversed, or its 1-based column would not fit a 32-bit integer
+    return start + 1, (None if end is None else end + 1), content.strip()
 
 
 def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
@@ -188,6 +202,14 @@ def tags_of(value: object, secrets: Iterable[str]) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def cache_key(value: str) -> str | bytes:
+    """``value`` itself when short; a 16-byte hash of the whole of it when long."""
+    if len(value) <= KEY_LIMIT:
+        return value
+    data = value.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16, person=b"codearts-gate").digest()
+
+
 class DefectReader:
     """Reads service rows into ``Defect``s: paths mapped, secrets out, fingerprints stable.
 
@@ -200,25 +222,37 @@ class DefectReader:
         self.secrets = tuple(s for s in secrets if s)
         self._seen: set[int] = set()
         self._repeats: dict[str, int] = {}
-        self._texts: dict[tuple[str, int], str] = {}  # few distinct rules and paths
-        self._tags: dict[str, tuple[str, ...]] = {}
+        self._texts: dict[tuple[str | bytes, int], str] = {}  # few distinct rules and paths
+        self._tags: dict[str | bytes, tuple[str, ...]] = {}
+        self._chars = 0  # held by the two caches, keys and values
 
     def learn(self, secret: str) -> None:
         """Redact ``secret`` too from now on (an IAM token learnt mid-run)."""
         self.secrets += (secret,)
         self._texts.clear()
         self._tags.clear()
+        self._chars = 0
 
     def cached(self, value: object, limit: int, then: Callable[[str], str] = str) -> str:
         """``then(clip(...))`` for fields with few distinct values, remembered (bounded)."""
         if not isinstance(value, str):
             return then(clip(value, limit, self.secrets))
-        text = self._texts.get((value, limit))
+        key = (cache_key(value), limit)
+        text = self._texts.get(key)
         if text is None:
             text = then(clip(value, limit, self.secrets))
-            if len(self._texts) < CACHE_LIMIT:
-                self._texts[(value, limit)] = text
+            if self._room(key[0], len(text)):
+                self._texts[key] = text
         return text
+
+    def _room(self, key: str | bytes, size: int) -> bool:
+        """True (and counted) when an entry of ``key`` and ``size`` characters fits."""
+        cost = len(key) + size + 64  # the dict slot and the objects' headers, roughly
+        full = len(self._texts) + len(self._tags) >= CACHE_LIMIT
+        if full or self._chars + cost > CACHE_CHARS:
+            return False
+        self._chars += cost
+        return True
 
     def checkout_path(self, path: str) -> str:
         """``path`` mapped to the checkout, then redacted again: dropping ``./``, ``//`` or
@@ -256,11 +290,12 @@ class DefectReader:
         """``tags_of``, remembered per distinct value (bounded)."""
         if not isinstance(value, str):
             return tags_of(value, self.secrets)
-        tags = self._tags.get(value)
+        key = cache_key(value)
+        tags = self._tags.get(key)
         if tags is None:
             tags = tags_of(value, self.secrets)
-            if len(self._tags) < CACHE_LIMIT:
-                self._tags[value] = tags
+            if self._room(key, sum(map(len, tags))):
+                self._tags[key] = tags
         return tags
 
     def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:
@@ -290,24 +325,61 @@ class DefectDigest:
     by_severity: Mapping[str, int] = field(default_factory=dict)
     top: Mapping[str, tuple[Defect, ...]] = field(default_factory=dict)
     sarif_omitted: int = 0
+    codequality_omitted: int = 0
+    """Defects left out of the Code Quality file: GitLab cannot place one without a path."""
     error: str | None = None
     stopped: str = ""
     """Why paging ended (a page added nothing new, a ceiling was reached...)."""
     capped: bool = False
     """True when a ceiling ended paging: there may be more defects than were fetched."""
+    expected: int | None = None
+    """What defects-statistic counted of the severities fetched (None: unknown)."""
+    reported: int | None = None
+    """What the judged report counted of the severities fetched (None: unknown)."""
+    notes: tuple[str, ...] = ()
+    """What the service did that makes its counts doubtful (a total that changed or that
+    cannot be read)."""
+
+    def counted(self) -> tuple[int, str] | None:
+        """The largest count the service gave of the defects fetched, and where it said it."""
+        counts = [
+            (number, source)
+            for number, source in (
+                (self.total, "defects-detail"),
+                (self.expected, "defects-statistic"),
+                (self.reported, "the report"),
+            )
+            if number is not None
+        ]
+        return max(counts, key=lambda pair: pair[0]) if counts else None
+
+    @property
+    def missing(self) -> int | None:
+        """Defects counted but not fetched (0: none missing; None: nothing counted them)."""
+        found = self.counted()
+        return None if found is None else max(0, found[0] - self.fetched)
 
     @property
     def incomplete(self) -> bool:
-        """True when the service said there are more defects than it handed out, or a
-        ceiling ended paging."""
-        short = self.capped or (self.total is not None and self.fetched < self.total)
-        return self.error is None and short
+        """True when the service counted more defects than it handed out (in a page's
+        ``total``, in defects-statistic or in the report), or a ceiling ended paging."""
+        return self.error is None and (self.capped or bool(self.missing))
 
     def shortfall(self) -> str:
         """What was fetched of how many, for a message on an incomplete fetch."""
-        if self.total is not None and self.total > self.fetched:
-            return f"{self.fetched} of the {self.total} defects the service counted"
+        found = self.counted()
+        if found is not None and found[0] > self.fetched:
+            number, source = found
+            missing = number - self.fetched
+            return (
+                f"{self.fetched} of the {number} defects the service counted "
+                f"({missing} missing, per {source})"
+            )
         return f"the first {self.fetched} defects"
+
+    def doubts(self) -> str:
+        """The notes, as one sentence ("" without any)."""
+        return "; ".join(self.notes)
 
     def most_severe(self, severities: Iterable[str] = SEVERITIES) -> list[Defect]:
         """The kept defects of ``severities``, most severe first."""
@@ -340,16 +412,29 @@ class DigestBuilder:
             kept.append(defect)
 
     def digest(
-        self, total: int | None, sarif_omitted: int = 0, stopped: str = "", capped: bool = False
+        self,
+        total: int | None,
+        sarif_omitted: int = 0,
+        stopped: str = "",
+        capped: bool = False,
+        codequality_omitted: int = 0,
+        *,
+        expected: int | None = None,
+        reported: int | None = None,
+        notes: tuple[str, ...] = (),
     ) -> DefectDigest:
-        """The digest of what was added."""
+        """The digest of what was added, with what the service counted of it."""
         return DefectDigest(
+            expected=expected,
+            reported=reported,
+            notes=notes,
             severities=self.severities,
             fetched=sum(self.by_severity.values()),
             total=total,
             by_severity={s: n for s, n in self.by_severity.items() if n},
             top={s: tuple(ds) for s, ds in self.top.items() if ds},
             sarif_omitted=sarif_omitted,
+            codequality_omitted=codequality_omitted,
             stopped=stopped,
             capped=capped,
         )
@@ -368,3 +453,5 @@ class FetchInfo:
     fetched: int = 0
     total: int | None = None
     error: str | None = None
+    incomplete: str | None = None
+    """Why the defects written are not all the service counted (None: nothing says so)."""

@@ -1,7 +1,9 @@
 """``--check``: walk the path to the service step by step and stop at the first problem.
 
-Resolve the endpoint, connect, verify TLS, authenticate and call the API once; print what
-works and the first thing that does not, with the fix. Exit codes are the gate's.
+Resolve the endpoint, connect, verify TLS; then make, once each, every read-only call the
+chosen flow makes (refresh, progress, defects-statistic, log-detail), naming the
+permission a refusal lacks. Print what works and what does not, with the fix. Exit codes
+are the gate's; ``--timeout`` bounds it all.
 """
 
 from __future__ import annotations
@@ -11,13 +13,23 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from typing import TextIO
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from gate.errors import DeadlineError, ExitCode, GateError, NetworkError
+from gate.errors import CredentialsError, DeadlineError, ExitCode, GateError, NetworkError
+from gate.service_errors import token_refused
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
 from gate.text import one_line
+
+if TYPE_CHECKING:  # requests loads only when the check reaches the service
+    import requests
+
+    from gate.api.transport import Deadline
+    from gate.report import Report
+
+T = TypeVar("T")
 
 METHOD_NAMES = {
     TokenCredentials: "token",
@@ -140,6 +152,10 @@ def tls_step(settings: Settings, budget: Budget) -> str:
         ):
             return f"certificate of {host} verified ({tls.version()})"
     except ssl.SSLError as err:
+        from gate.api.transport import not_tls_error, speaks_no_tls  # noqa: PLC0415
+
+        if speaks_no_tls(err):
+            raise not_tls_error(f"{host}:{port}") from None
         raise NetworkError(
             f"TLS verification of {host} failed ({err.reason or 'handshake failed'})",
             hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
@@ -153,11 +169,47 @@ def tls_step(settings: Settings, budget: Budget) -> str:
         raise NetworkError(f"TLS handshake with {host} failed ({type(err).__name__})") from None
 
 
-def api_step(settings: Settings, budget: Budget, on_secret: Callable[[str], None]) -> str:
-    """Authenticate and refresh the report once, inside what is left of ``--timeout``."""
-    from gate.api.refresh import fetch_report  # noqa: PLC0415 - requests only when checking
+READ_REPORT = "the IAM action codeartscheck:task:getReport"
 
-    report = fetch_report(replace(settings, timeout=budget.remaining()), on_secret=on_secret)
+
+@dataclass
+class Service:
+    """One signed-in session for the calls to the service, opened (and, with an IAM
+    password, logged in) on first use and closed when the check ends."""
+
+    settings: Settings
+    on_secret: Callable[[str], None]
+    stack: ExitStack
+    http: requests.Session | None = None
+
+    def call(self, budget: Budget, step: Callable[[requests.Session, Deadline], T]) -> T:
+        """``step`` with the session, inside what is left of ``--timeout``."""
+        from gate.api.iam import signed_in  # noqa: PLC0415 - requests only when checking
+        from gate.api.transport import Deadline, within  # noqa: PLC0415
+
+        deadline = Deadline(budget.remaining())
+
+        def run() -> T:
+            if self.http is None:
+                context = signed_in(self.settings, deadline, None, time.sleep, self.on_secret)
+                self.http = self.stack.enter_context(context)
+            return step(self.http, deadline)
+
+        try:
+            return within(deadline, run)
+        except DeadlineError:
+            budget.remaining()  # says "--check did not finish within --timeout" when so
+            raise
+
+
+def api_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """Authenticate and refresh the report once, as a run does."""
+    from gate.api.refresh import path_job_id, refresh  # noqa: PLC0415 - requests only now
+
+    def once(http: requests.Session, deadline: Deadline) -> Report:
+        return refresh(http, settings, path_job_id(settings), deadline, time.sleep)
+
+    report = service.call(budget, once)
     counts = report.readable_counts()
     shown = ", ".join(
         f"{name} {counts[name]}" for name in ("critical", "major", "new") if name in counts
@@ -165,13 +217,76 @@ def api_step(settings: Settings, budget: Budget, on_secret: Callable[[str], None
     return f"authenticated; report refreshed ({shown or 'no counts'})"
 
 
+def progress_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """``--run``/``--wait`` poll the task's progress: read it once."""
+    from gate.api.tasks import task_progress  # noqa: PLC0415 - requests only now
+
+    progress = service.call(budget, lambda http, deadline: task_progress(http, settings, deadline))
+    return f"task {settings.task_id}: {progress.describe()}"
+
+
+def defects_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """The defect outputs start with ``defects-statistic``: read it once."""
+    from gate.api.defects import expected_count, task_url  # noqa: PLC0415 - requests only now
+    from gate.api.transport import json_of, send, with_retries  # noqa: PLC0415
+
+    def once(http: requests.Session, deadline: Deadline) -> object:
+        url = task_url(settings.endpoint, settings.task_id, "defects-statistic")
+        get = lambda: json_of(send(http, url, deadline, method="GET"))  # noqa: E731
+        return with_retries(get, deadline, time.sleep)
+
+    severities = settings.defects.severities
+    count = expected_count(service.call(budget, once), severities)
+    shown = "unreadable" if count is None else str(count)
+    return f"defects-statistic read: {shown} pending of {', '.join(severities)}"
+
+
+def log_step(settings: Settings, budget: Budget, service: Service) -> str:
+    """A failed scan's check log comes from ``log-detail``: read the latest run's once."""
+    from gate.api.tasks import log_tail  # noqa: PLC0415 - requests only now
+
+    lines = service.call(
+        budget, lambda http, deadline: log_tail(http, settings, None, deadline, time.sleep)
+    )
+    return f"check log of the latest scan read ({len(lines)} lines kept)"
+
+
+@dataclass(frozen=True)
+class ServiceStep:
+    """A read-only call a run with these settings makes, and the permission it needs."""
+
+    name: str
+    call: Callable[[Settings, Budget, Service], str]
+    needs: str
+
+
+def service_steps(settings: Settings) -> list[ServiceStep]:
+    """The read-only calls the chosen flow makes: the refresh always; the progress for
+    ``--run``/``--wait``; defects-statistic for defect outputs; log-detail when the
+    CodeArts project is known. The run and stop calls are not tried: they are not
+    read-only."""
+    chosen = [ServiceStep("api", api_step, READ_REPORT)]
+    if settings.wait:  # --run waits too
+        chosen.append(
+            ServiceStep("progress", progress_step, "the permission to read the task's progress")
+        )
+    if settings.defects.requested() and settings.task_id:
+        chosen.append(
+            ServiceStep("defects", defects_step, "the permission to read the task's defects")
+        )
+    if settings.console_project_id and settings.task_id:
+        chosen.append(ServiceStep("log", log_step, "the permission to read the task's check log"))
+    return chosen
+
+
 Step = Callable[[Settings, Budget], str]
 
 
-def steps(settings: Settings, on_secret: Callable[[str], None]) -> list[tuple[str, Step]]:
-    """The checks in order. Through a proxy, the gate connects to the proxy, not to the
-    host, so the proxy is what is resolved and connected to, and TLS is verified by the
-    API call through it (a direct handshake would blame TLS for a proxy that is down)."""
+def steps(settings: Settings) -> list[tuple[str, Step]]:
+    """The checks of the way to the service, in order. Through a proxy, the gate connects
+    to the proxy, not to the host, so the proxy is what is resolved and connected to, and
+    TLS is verified by the API call through it (a direct handshake would blame TLS for a
+    proxy that is down)."""
     direct = proxy_step(settings).startswith("none")
     network: list[tuple[str, Step]] = (
         [("resolve", resolve_step), ("connect", connect_step), ("tls", tls_step)]
@@ -182,19 +297,20 @@ def steps(settings: Settings, on_secret: Callable[[str], None]) -> list[tuple[st
         ("endpoint", lambda s, _b: endpoint_step(s)),
         ("proxy", lambda s, _b: proxy_step(s)),
         *network,
-        ("api", lambda s, b: api_step(s, b, on_secret)),
     ]
 
 
 def check(
     settings: Settings, out: TextIO, on_secret: Callable[[str], None] = lambda _secret: None
 ) -> int:
-    """Run every step until one fails; print each (service text redacted and folded like
-    a run's); return the gate's exit code for it. ``--timeout`` bounds the whole check."""
+    """Run the steps to the service until one fails, then every read-only call the run
+    would make (each one, so that every missing permission shows at once); print each
+    (service text redacted and folded like a run's); return the gate's exit code for the
+    first failure. ``--timeout`` bounds the whole check."""
     print("codearts-gate --check", file=out)
     budget = Budget(settings.timeout)
     try:
-        plan = steps(settings, on_secret)
+        plan = steps(settings)
     except GateError as err:  # the proxy variables themselves cannot work
         return fail("proxy", err, out)
     for name, step in plan:
@@ -202,8 +318,39 @@ def check(
             print(f"  ok    {name:<9} {one_line(step(settings, budget), 2000)}", file=out)
         except GateError as err:
             return fail(name, err, out)
+    return check_service(settings, budget, on_secret, out)
+
+
+def check_service(
+    settings: Settings, budget: Budget, on_secret: Callable[[str], None], out: TextIO
+) -> int:
+    """Each read-only call of the flow; a refused permission names what is missing, and
+    the others are still tried (a call that could not get through stops the check)."""
+    codes: list[int] = []
+    with ExitStack() as stack:
+        service = Service(settings, on_secret, stack)
+        for step in service_steps(settings):
+            try:
+                shown = one_line(step.call(settings, budget, service), 2000)
+                print(f"  ok    {step.name:<9} {shown}", file=out)
+            except GateError as err:
+                codes.append(fail(step.name, said(settings, err, step.needs), out))
+                if not (isinstance(err, CredentialsError) and not err.identity):
+                    break  # the later calls would fail the same way, or time is up
+    if codes:
+        return codes[0]
     print("all checks passed: the gate can reach and read this job", file=out)
     return int(ExitCode.PASSED)
+
+
+def said(settings: Settings, err: GateError, needs: str) -> GateError:
+    """The error naming what to fix: a refused token is expired or wrong; a refused
+    permission names the permission (or IAM action) the step needs."""
+    if isinstance(err, CredentialsError) and not err.identity:
+        err.message += f"; missing: {needs}"
+    if isinstance(settings.credentials, TokenCredentials):
+        return token_refused(err)
+    return err
 
 
 def fail(name: str, err: GateError, out: TextIO) -> int:

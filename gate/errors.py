@@ -18,6 +18,25 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     CREDENTIALS_REFUSED = 3
     NO_VERDICT = 4
+    INTERRUPTED = 130
+    """SIGINT (Ctrl-C) ended the run: 128 + 2, as shells report it. Not retried."""
+    TERMINATED = 143
+    """SIGTERM (a cancelled job, ``docker stop``) ended the run: 128 + 15. Not retried."""
+
+
+EXIT_CODE_MEANINGS = {
+    ExitCode.PASSED: "the gate passed (or --on-error warn and no verdict was reached)",
+    ExitCode.GATE_FAILED: "the gate failed: at least one count is over its maximum",
+    ExitCode.USAGE: "usage or configuration error; nothing was sent",
+    ExitCode.CREDENTIALS_REFUSED: "the service refused the credentials or the permission",
+    ExitCode.NO_VERDICT: "no verdict: network, timeout, service error, unreadable report",
+    ExitCode.INTERRUPTED: "stopped by SIGINT (Ctrl-C); the outputs were written",
+    ExitCode.TERMINATED: "stopped by SIGTERM (a cancelled job); the outputs were written",
+}
+"""Each exit code in a few words, for ``--help``; only 4 is worth a retry."""
+
+SIGNAL_EXIT_CODES = {2: ExitCode.INTERRUPTED, 15: ExitCode.TERMINATED}
+"""Signal number to exit code, for the signals the gate ends on (SIGINT, SIGTERM)."""
 
 
 class GateError(Exception):
@@ -43,10 +62,15 @@ class UsageError(GateError):
 
 
 class CredentialsError(GateError):
-    """The service refused the credentials or the permission."""
+    """The service refused the credentials or the permission. ``identity`` is True when
+    it refused who is calling (401, a bad token or signature), False for a permission."""
 
     exit_code = ExitCode.CREDENTIALS_REFUSED
     kind = "credentials"
+
+    def __init__(self, message: str, *, hint: str | None = None, identity: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.identity = identity
 
 
 class ServiceError(GateError):
@@ -94,9 +118,15 @@ class ReportError(GateError):
 
 
 class Interrupted(GateError):
-    """The run was stopped by a signal (SIGTERM from a cancelled job, Ctrl-C)."""
+    """The run was stopped by a signal (SIGTERM from a cancelled job, Ctrl-C). It exits as
+    a shell reports a process that signal ended (130, 143), after writing the outputs, so
+    that a retry loop (which retries 4) never restarts a scan the user cancelled."""
 
     kind = "interrupted"
+
+    def __init__(self, message: str, *, signum: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = SIGNAL_EXIT_CODES.get(signum, ExitCode.NO_VERDICT)
 
 
 class OutputError(GateError):
@@ -107,6 +137,7 @@ class OutputError(GateError):
 
 
 def final_exit_code(code: ExitCode, *, warn_on_error: bool) -> ExitCode:
-    """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead."""
+    """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead; a run a
+    signal ended (130, 143) keeps its code: the user cancelled it."""
     no_verdict = code in (ExitCode.CREDENTIALS_REFUSED, ExitCode.NO_VERDICT)
     return ExitCode.PASSED if warn_on_error and no_verdict else code

@@ -8,12 +8,12 @@ three public calls ``begin``, ``group`` and ``publish`` print or append it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from gate.ci import active
 from gate.core import Verdict
 from gate.defects import Defect
 from gate.formats import render
@@ -27,38 +27,6 @@ TRUNCATED_NOTE = (
     "\n\n> [!NOTE]\n> This summary was truncated to stay under GitHub's 1 MiB step-summary limit.\n"
 )
 TITLE = "CodeArts Check gate"
-
-
-def active(env: Mapping[str, str]) -> bool:
-    """True when running as a GitHub Actions step."""
-    return env.get("GITHUB_ACTIONS") == "true"
-
-
-def branch_under_build(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(branch, variable): a pull request's head branch, else the pushed branch or tag."""
-    for name in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
-        if active(env) and env.get(name):
-            return env[name], name
-    return None
-
-
-def pull_request_from_fork(env: Mapping[str, str]) -> bool:
-    """True when the pull request under build comes from another repository (a fork, or
-    one deleted since): its head branch is not in the repository a CodeArts task checks out."""
-    if not (active(env) and env.get("GITHUB_HEAD_REF")):
-        return False
-    try:
-        event = json.loads(Path(env.get("GITHUB_EVENT_PATH") or "").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False  # no event to read: nothing says it is a fork
-    pull = event.get("pull_request") if isinstance(event, dict) else None
-    return isinstance(pull, dict) and _repo_name(pull, "head") != _repo_name(pull, "base")
-
-
-def _repo_name(pull: Mapping[str, object], side: str) -> object:
-    part = pull.get(side)
-    repo = part.get("repo") if isinstance(part, dict) else None
-    return repo.get("full_name") if isinstance(repo, dict) else None
 
 
 def escape_data(text: str) -> str:
@@ -81,10 +49,14 @@ def command(name: str, message: str, **properties: str) -> str:
 
 
 def mask_lines(secrets: Iterable[str]) -> list[str]:
-    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one."""
+    """``::add-mask::`` for each non-empty secret, and for each line of a multi-line one,
+    as is and without its indentation (a service re-indents what it echoes). A secret a
+    service splits elsewhere is no value the runner can mask: ``gate.text.redact`` finds it
+    in what the gate prints."""
     values: list[str] = []
     for secret in secrets:
-        for part in [secret, *secret.splitlines()]:
+        lines = secret.splitlines()
+        for part in [secret, *lines, *(line.strip() for line in lines)]:
             if part.strip() and part not in values:
                 values.append(part)
     # not through command(): the value must reach the masker exactly as it will be printed
@@ -193,7 +165,12 @@ def visible(text: str) -> str:
 
 
 def defect_annotation(defect: Defect) -> str:
-    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped."""
+    """``::error file=...,line=...,title=...::message`` for one defect, everything escaped.
+
+    ``file`` is the checkout path escaped by the runner's rules (``command``: ``%``, line
+    feeds, ``:`` and ``,`` travel exactly); only other control characters, which no
+    repository path holds in practice, are shown as ``\\xNN`` to keep the log line safe.
+    The title names the rule, which people read; the message says what is wrong."""
     kind = ANNOTATION_KINDS[defect.severity]
     props = {"file": visible(defect.path)} if defect.path else {}
     if defect.path and defect.line > 0:
@@ -202,7 +179,9 @@ def defect_annotation(defect: Defect) -> str:
             props["col"] = str(defect.start_column)
             if defect.end_column is not None:
                 props["endColumn"] = str(defect.end_column)
-    props["title"] = one_line(f"CodeArts Check {defect.severity}: {defect.rule_id}", 200)
+    props["title"] = one_line(
+        f"CodeArts Check {defect.severity}: {defect.rule or defect.rule_id}", 200
+    )
     return command(kind, visible(defect.text()), **props)
 
 
@@ -231,8 +210,14 @@ def defect_annotation_lines(verdict: Verdict) -> list[str]:
 
 
 def append_file(path: str, text: str) -> None:
-    """Append UTF-8 text to a runner file (``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``)."""
-    with Path(path).open("a", encoding="utf-8", newline="\n") as handle:
+    """Append UTF-8 text to a runner file (``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``).
+
+    Never waits: the runner's files are regular files, but a FIFO in their place without a
+    reader fails to open (``ENXIO``) and one whose reader does not read fails to take more
+    (``EAGAIN``), each an ``OSError`` (a warning), never a hang past ``--timeout``."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags, 0o666)
+    with os.fdopen(fd, "a", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
 

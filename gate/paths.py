@@ -17,6 +17,9 @@ MAX_MISSES = 200
 
 
 _DRIVE = re.compile(r"[A-Za-z]:")
+_SEPARATOR = re.compile(r"/|\\(?!u(?:061c|200[b-f]|202[a-e]|206[0-9]|feff)|U000e00[0-7][0-9a-f])")
+"""A path separator: ``/`` or ``\\``, but not the backslash of an invisible character the
+gate shows escaped (``\\u202e``, see ``gate.text.bidi_shown``): a path keeps that shown."""
 
 
 def normalized(path: str) -> str:
@@ -24,7 +27,7 @@ def normalized(path: str) -> str:
     relative path. ``..`` is resolved within the path, and one that would climb above its
     start is dropped: no path leads outside the checkout (annotations, SARIF, detection)."""
     parts: list[str] = []
-    for part in path.replace("\\", "/").split("/"):
+    for part in _SEPARATOR.split(path) if "\\" in path else path.split("/"):
         if part == "..":
             del parts[-1:]
         elif part not in ("", "."):

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 from gate.errors import UsageError
 from gate.metrics import METRICS
+from gate.text import one_line
 
 OFF = "off"
+MAX_DIGITS = 18
+"""Digits of the largest maximum (under 10**18, a 64-bit count): a longer one is a typo,
+and past 4,300 digits Python's ``int`` would refuse it with a ``ValueError``."""
 
 
 @dataclass(frozen=True)
@@ -27,13 +31,19 @@ class Policy:
 
 
 def parse_maximum(text: str, *, source: str) -> int | None:
-    """Parse a maximum: a non-negative integer, or ``off`` (``None``) to disable the check."""
+    """Parse a maximum: a non-negative integer, or ``off`` (``None``) to disable the check.
+
+    Total: any text gives a maximum, ``None`` or a ``UsageError`` naming ``source``."""
     value = text.strip().lower()
     if value == OFF:
         return None
+    shown = one_line(repr(text), 60)
     if not value.isdigit() or not value.isascii():
-        raise UsageError(f"{source}: expected a whole number >= 0 or 'off', got {text!r}")
-    return int(value)
+        raise UsageError(f"{source}: expected a whole number >= 0 or 'off', got {shown}")
+    digits = value.lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        raise UsageError(f"{source}: {shown} is too large (at most {MAX_DIGITS} digits)")
+    return int(digits)
 
 
 def parse_assignment(text: str, *, source: str) -> tuple[str, int | None]:

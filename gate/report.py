@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gate.errors import GateError, ReportError
 from gate.metrics import METRICS
 from gate.service_errors import ServiceAnswer, classify
-from gate.text import encodable, one_line, preview
+from gate.text import bidi_shown, encodable, one_line, preview
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Report:
     def report_url(self) -> str | None:
         """The console link to the report, when the service gave a string."""
         url = self.fields.get("REPORT_URL")
-        return encodable(url) if isinstance(url, str) and url else None
+        return bidi_shown(encodable(url)) if isinstance(url, str) and url else None
 
     @property
     def tools(self) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ class Report:
         tools = self.fields.get("TOOL_LIST")
         if not isinstance(tools, list):
             return ()
-        return tuple(encodable(t) for t in tools if isinstance(t, str))
+        return tuple(bidi_shown(encodable(t)) for t in tools if isinstance(t, str))
 
 
 def _as_count(value: object, metric: str, field: str) -> int:
@@ -65,6 +66,11 @@ def _as_count(value: object, metric: str, field: str) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         with contextlib.suppress(ValueError):  # past int()'s digit limit: not a count either
             return int(value)
+    if isinstance(value, float) and not math.isfinite(value):  # 1e400 decodes as inf
+        raise ReportError(
+            f"the count for {metric!r} (field {field!r}) is a number too large to hold "
+            "(it overflows a double, e.g. 1e400): not a count"
+        )
     shown = one_line(repr(value), 60)
     raise ReportError(
         f"the count for {metric!r} (field {field!r}) is not a whole number >= 0: {shown}"

@@ -27,12 +27,14 @@ from gate.settings import (
     OutputPaths,
     RawOptions,
     Settings,
+    TokenCredentials,
     build_settings,
     defect_outputs_of,
     outputs_of,
     raw_secrets,
     read_bytes_nowait,
 )
+from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
@@ -43,7 +45,7 @@ log = logging.getLogger("gate")
 
 def execute(raw: RawOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Validate the options and run; a usage error still writes the outputs asked for."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = safe(out or sys.stdout), safe(err or sys.stderr)  # closed or broken: a sink
     started = time.monotonic()
     text.use_secrets(raw_secrets(raw))  # every printer redacts them from now on
     github.begin(raw_secrets(raw), out)  # masks first: nothing may be printed before
@@ -115,8 +117,17 @@ def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdic
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
             verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
     except GateError as error:
-        verdict = error_verdict(error, settings.job_id)
+        verdict = error_verdict(said_for(settings, error), settings.job_id)
     return with_scan(verdict, scan)
+
+
+def said_for(settings: Settings, error: GateError) -> GateError:
+    """The error in the words of this run's setup: a refused token is "expired or wrong"."""
+    if isinstance(settings.credentials, TokenCredentials):
+        from gate.service_errors import token_refused  # noqa: PLC0415 - only on an error
+
+        return token_refused(error)
+    return error
 
 
 def scan_log(settings: Settings) -> ScanLog:
@@ -175,8 +186,8 @@ def log_stream() -> TextIO:
     """Where the log goes (stderr unless a caller gave another stream)."""
     for handler in log.handlers:
         if isinstance(handler, logging.StreamHandler):
-            return handler.stream  # type: ignore[no-any-return]
-    return sys.stderr
+            return safe(handler.stream)
+    return safe(sys.stderr)
 
 
 def protect(secret: str, out: TextIO, secrets: list[str]) -> None:
@@ -235,7 +246,7 @@ def write_outputs(
     written, unwritten = {}, {}
     for name, path in paths.items():
         try:
-            write_atomic(path, render(name, verdict))
+            write_atomic(path, render(name, verdict), kind=name)
             written[name] = path
         except (OSError, ValueError) as error:
             unwritten[name] = path
@@ -295,13 +306,15 @@ def log_level(verbosity: int) -> int:
 
 @contextlib.contextmanager
 def interrupts_as_errors() -> Iterator[None]:
-    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written."""
+    """SIGTERM and SIGINT end the run as an error verdict, so the outputs are still written;
+    it exits 143 or 130 (``ExitCode.TERMINATED``, ``INTERRUPTED``), as shells do."""
     fired: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not fired:  # once: a second signal must not interrupt writing the outputs
             fired.append(signum)
-            raise Interrupted(f"stopped by {signal.Signals(signum).name} before a verdict")
+            name = signal.Signals(signum).name
+            raise Interrupted(f"stopped by {name} before a verdict", signum=signum)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -16,6 +16,12 @@ CREDENTIAL_CODES = frozenset(
 TRANSIENT_CODES = frozenset({"CC.00050012", "CC.00000000", "APIGW.0308"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 CREDENTIAL_STATUSES = frozenset({401, 403})
+IDENTITY_CODES = frozenset({"CC.00000003", "CC.00050007", "APIGW.0301"})
+"""The answers that refuse who calls (a token or a signature), not what it may do."""
+EXPIRED_OR_WRONG_HINT = (
+    "the token is expired or wrong: IAM tokens last 24 hours, so fetch a new one (or sign "
+    "with an AK/SK pair, which does not expire)"
+)
 
 HINTS = {
     "CC.00000003": "the token expired: fetch a new one (IAM tokens last 24 hours)",
@@ -72,7 +78,18 @@ def classify(answer: ServiceAnswer) -> GateError:
     code, message = answer.error_code, describe(answer)
     hint = HINTS.get(code or "") or STATUS_HINTS.get(answer.status)
     if code in CREDENTIAL_CODES or answer.status in CREDENTIAL_STATUSES:
-        return CredentialsError(message, hint=hint)
+        known = code in CREDENTIAL_CODES  # a 401 with a known code means what the code says
+        identity = code in IDENTITY_CODES or (answer.status == 401 and not known)
+        return CredentialsError(message, hint=hint, identity=identity)
     if code in TRANSIENT_CODES or answer.status in TRANSIENT_STATUSES:
         return TransientServiceError(message, hint=hint, retry_after=answer.retry_after)
     return ServiceError(message, hint=hint)
+
+
+def token_refused(err: GateError) -> GateError:
+    """``err``, saying that the token is expired or wrong when the service refused the
+    caller of a run that sent a token (``--token``/``CODEARTS_TOKEN``)."""
+    if isinstance(err, CredentialsError) and err.identity:
+        err.message += ": the token was refused (expired or wrong)"
+        err.hint = EXPIRED_OR_WRONG_HINT
+    return err

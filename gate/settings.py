@@ -7,6 +7,7 @@ default); everything is checked here, before anything is sent.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import unicodedata
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.ci import ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
@@ -265,25 +267,36 @@ def build_settings(raw: RawOptions) -> Settings:
     return settings
 
 
-MODE_RIVALS = {
-    "run": ("wait", "job_id", "report_file"),
-    "wait": ("report_file",),
-    "job_id": ("run",),
-    "report_file": ("run", "wait", "job_id"),
-}
-"""Options that name how the scan is found, each with the flags that override it when it
-came from a variable: ``--wait`` or ``--job-id`` (no new scan) beats ``CODEARTS_RUN``,
-``--run`` beats ``CODEARTS_JOB_ID``, ``--run``, ``--wait`` and ``--job-id`` beat
-``CODEARTS_REPORT_FILE`` (and ``--report-file`` beats ``CODEARTS_JOB_ID``: it is offline)."""
+MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
+"""The options that say how the scan is found (``--check`` is a flag only)."""
+MODE_CONFLICTS = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("run", "wait"),  # --wait alone starts nothing; --run waits anyway
+        ("run", "job_id"),  # --run gates the scan it starts
+        ("run", "report_file"),
+        ("wait", "report_file"),
+        ("job_id", "report_file"),
+        ("task_id", "report_file"),  # --task-id asks the service; a file is offline
+        ("check", "report_file"),  # --check calls the service
+    )
+)
+"""The mode pairs that cannot both hold. The others combine: ``--task-id`` with ``--run``,
+``--wait`` or ``--job-id`` (the job's report, the task for its defects), ``--wait`` with
+``--job-id``, ``--check`` with any mode that calls the service."""
 
 
 def flags_beat_variables(raw: RawOptions) -> RawOptions:
-    """``raw`` without the mode variables that a rival flag overrides (a flag beats a variable)."""
-    flagged = {name for name in MODE_RIVALS if getattr(raw, name) and name not in raw.from_env}
+    """``raw`` without every mode variable that a mode given as a flag conflicts with:
+    a flag beats a variable, for every pair of modes (``MODE_CONFLICTS``). Two flags that
+    conflict, or two variables, both stay (``task_options`` refuses the pairs it cannot
+    serve)."""
+    flagged = {name for name in MODES if getattr(raw, name) and name not in raw.from_env}
     beaten: dict[str, Any] = {
         name: None
-        for name, rivals in MODE_RIVALS.items()
-        if name in raw.from_env and flagged & set(rivals)
+        for name in MODES
+        if name in raw.from_env
+        and any(frozenset((name, flag)) in MODE_CONFLICTS for flag in flagged)
     }
     return replace(raw, **beaten) if beaten else raw
 
@@ -338,28 +351,27 @@ def job_id_for(raw: RawOptions) -> str | None:
     None: the run's exec_id, or the task's latest version-level report, stands in."""
     if raw.task_id and not raw.job_id:
         return None
+    if waits(raw) and not raw.task_id and raw.job_id:
+        raise UsageError(
+            "--run and --wait need the check task's id: set --task-id (or CODEARTS_TASK_ID) "
+            "to the task, not --job-id (a job id names one scan: to gate that scan, drop "
+            "--run/--wait)"
+        )
     if waits(raw) and not raw.task_id:
         raise UsageError("--run and --wait need the task: set --task-id or CODEARTS_TASK_ID")
     return job_id_of(raw.job_id, check=raw.check)
 
 
 _BRANCH = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
-CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
-"""GitLab's branch (the source branch in a merge request pipeline), then Jenkins' (a
-pull request's source branch, then the multibranch job's). GitHub's are in gate.github."""
 
 
 def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(branch, where it came from): ``--branch``, else the branch the CI builds; "" is none."""
     source: str | None = "--branch/CODEARTS_BRANCH"
     if text is None:
-        from gate import github  # noqa: PLC0415 - github imports settings: import when used
-
-        found = github.branch_under_build(env) or next(
-            ((env[name], name) for name in CI_BRANCH_VARIABLES if env.get(name)), None
-        )
+        found = ci_branch(env)
         text, source = found if found else ("", None)
-        if source and from_fork(env, github.pull_request_from_fork(env)):
+        if source and from_fork(env):
             raise UsageError(
                 f"the branch under build ({source}) is a pull request's branch in a fork, "
                 "which the CodeArts task cannot check out (a branch of the same name in the "
@@ -373,14 +385,6 @@ def branch_of(text: str | None, env: Mapping[str, str]) -> tuple[str | None, str
         shown = one_line(text, 80)  # secrets redacted before the cut
         raise UsageError(f"the branch from {source} is not a branch name ({why}): '{shown}'")
     return text, source
-
-
-def from_fork(env: Mapping[str, str], github_fork: bool) -> bool:
-    """True when the CI builds a change request from a fork: GitHub's (read from the
-    event), GitLab's (source project not the target) or Jenkins' (``CHANGE_FORK``)."""
-    gitlab_source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
-    gitlab_fork = bool(gitlab_source) and gitlab_source != env.get("CI_MERGE_REQUEST_PROJECT_ID")
-    return github_fork or gitlab_fork or bool(env.get("CHANGE_FORK"))
 
 
 _CONSOLE_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -461,7 +465,12 @@ def job_id_of(text: str | None, *, check: bool = False) -> str:
             "(a --report-file is not used by --check)"
         )
     if not text:
-        raise UsageError("no job id: set --job-id or CODEARTS_JOB_ID (or judge a --report-file)")
+        raise UsageError(
+            "no job id and no task: nothing to gate. Run the check task and gate its scan "
+            "with codearts-gate --task-id ID --run (or CODEARTS_TASK_ID and "
+            "CODEARTS_RUN=true), gate a known scan with --job-id ID, or judge a saved answer "
+            "with --report-file PATH; codearts-gate --help lists every option"
+        )
     if not _JOB_ID.fullmatch(text):
         raise UsageError(f"--job-id must be 1 to 64 of A-Z a-z 0-9 _ -, got {text!r}")
     return text
@@ -680,15 +689,19 @@ def iam_endpoint_of(endpoint: str | None, region: str) -> str:
 
 
 def timeout_of(text: str | None) -> float:
-    """The overall deadline in seconds: a number above 0, at most a day."""
+    """The overall deadline in seconds: a number above 0, at most a day.
+
+    Total: any text gives a number or a ``UsageError`` (NaN, infinity and a number of
+    thousands of digits included)."""
     if text is None:
         return DEFAULT_TIMEOUT
+    shown = one_line(repr(text), 60)
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--timeout must be a number of seconds, got {text!r}") from None
-    if not 0 < value <= 86400:
-        raise UsageError(f"--timeout must be above 0 and at most 86400, got {text!r}")
+        value = float(text) if len(text.strip()) <= 100 else math.nan
+    except (ValueError, OverflowError):
+        raise UsageError(f"--timeout must be a number of seconds, got {shown}") from None
+    if not 0 < value <= 86400:  # False for NaN too
+        raise UsageError(f"--timeout must be above 0 and at most 86400, got {shown}")
     return value
 
 

@@ -162,6 +162,8 @@ class ScanLog:
     wait_ended: float | None = None
     last: Progress | None = None
     polls: int = 0
+    busy_answers: int = 0  # run answers "task is running" (another scan) before ours
+    queued_seconds: float | None = None  # from the first run request to ours starting
 
     def info(self, now: float) -> ScanInfo:
         """The frozen summary for the outputs."""
@@ -171,7 +173,9 @@ class ScanLog:
         if self.started_at is not None and self.last is not None and self.last.finished:
             scanned = end - self.started_at
         status = STATUS_WORDS.get(self.last.status, "") if self.last else None
-        return ScanInfo(self.task_id, self.source, self.job_id, status, scanned, waited)
+        return ScanInfo(
+            self.task_id, self.source, self.job_id, status, scanned, waited, self.queued_seconds
+        )
 
 
 @dataclass

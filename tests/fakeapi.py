@@ -532,6 +532,7 @@ FAILED_LOG: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+RIVAL_BRANCH = "other-pipeline"  # the branch of the scans other pipelines start
 STATE_INFO = {1: "failed", 2: "success", 3: "stopped"}  # older docs' words; newer: Chinese
 
 
@@ -582,6 +583,7 @@ class FakeTask:
     ends_at: float | None = None
     stopped_at: float | None = None
     run_count: int = 0
+    rivals: list[float] = field(default_factory=list)
 
     def start(self, now: float, length: float, branch: str | None) -> str:
         """A new scan from ``now``; its exec id."""
@@ -637,6 +639,8 @@ class FakeTask:
         if not valid:
             msg = "Verify request parameter failed: the body is not a RunRequestV2"
             return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        if not self.running(now) and self.rivals:
+            self.start(now, self.rivals.pop(0), RIVAL_BRANCH)
         if self.running(now):
             return _json_reply(200, _cc_body("CC.00050015", "task is running", failed=False))
         exec_id = self.start(now, self.length, body.get("git_branch"))
@@ -798,13 +802,14 @@ class FakeCodeArts:
         running_for = kwargs.pop("running_for", None)
         task = FakeTask(task_id, **kwargs)
         if running_for is not None:  # a scan someone else started is under way
-            task.start(self.clock(), running_for, branch=None)
+            task.start(self.clock(), running_for, branch=RIVAL_BRANCH)
         self.tasks[task_id] = task
         return task
 
     def inject(self, endpoint: str, *steps: Step) -> None:
-        """Serve ``steps`` for the next requests to ``endpoint`` (run, progress, stop, log),
-        one each, before the task's own answers resume. ``task_step()`` is the task's own
+        """Serve ``steps`` for the next requests to ``endpoint`` (run, progress, stop, log;
+        for ``iam``, only the step's delivery counts), one each, before the task's own
+        answers resume. ``task_step()`` is the task's own
         answer (with the step's delivery, e.g. ``reset_step(task_step())``)."""
         with self._lock:
             self.injected.setdefault(endpoint, []).extend(steps)
@@ -886,7 +891,7 @@ class FakeCodeArts:
         if step.kind == "report":
             report = copy.deepcopy(dict(step.report if step.report is not None else self.report))
             body = {"status": "success", "httpStatus": step.http_status, "result": report}
-            return _json_reply(200, body)
+            return _json_reply(200, body, step.headers)
         if step.kind == "json":
             body = step.body
             if isinstance(body, dict) and "request_id" in body and body["request_id"] is None:
@@ -992,7 +997,17 @@ class FakeCodeArts:
     # -- IAM
 
     def iam_reply(self, rec: RecordedRequest) -> Reply:
-        """``POST /v3/auth/tokens``: 201 with X-Subject-Token, or IAM's 400/401 answers."""
+        """``POST /v3/auth/tokens``: 201 with X-Subject-Token, or IAM's 400/401 answers;
+        delivered as the next step injected for ``iam`` says (e.g. ``trickle_step``)."""
+        with self._lock:
+            queue = self.injected.get("iam") or []
+            step = queue.pop(0) if queue else None
+        reply = self._iam_answer(rec)
+        if step is not None:
+            reply.delivery, reply.interval = step.delivery, step.interval
+        return reply
+
+    def _iam_answer(self, rec: RecordedRequest) -> Reply:
         with self._lock:
             self.login_count += 1
         creds = _parse_login(rec)

@@ -75,6 +75,44 @@ PROPERTY_SECTION = (
     "| hostile defect text | any text, bidirectional controls | every format valid, no "
     "annotation property added, no raw bidirectional control | "
     "`tests/test_defect_formats.py` |",
+    "| what the defect files' consumers accept | rows without a file, positions near and past "
+    "2^31, rows the service repeats, control characters in messages | GitHub's SARIF rules "
+    "(the SARIF Multitool) pass; every integer fits a Java `int`; results Warnings NG would "
+    "merge have distinct `correlationGuid`s; no Code Quality entry without a path; JUnit "
+    "case names unique per suite | `tests/test_consumer_files.py` |",
+    "| run answers of a busy task | any number of `CC.00050015` answers (HTTP 200 or 400), "
+    "then a clean `exec_id`, a failed answer naming an `exec_id`, a busy one naming one, a "
+    "502, a refusal, no `exec_id` | each busy answer waited out before one more run "
+    "request; only a clean `exec_id` gated; nothing sent after any other answer; an "
+    "ambiguous one says a scan may have started | `tests/test_tasks.py` |",
+    "| mode flags against mode variables | every (flag, variable) pair of `--run`, "
+    "`--wait`, `--job-id`, `--task-id`, `--report-file`, `--check` (a table) | the flag's "
+    "mode drops every conflicting variable; the mode that results, or a usage error | "
+    "`tests/test_mode_precedence.py` |",
+    "| secrets split anywhere | secrets of every credential alphabet, as is, URL-encoded, "
+    "JSON-escaped, HTML-escaped or base64, split at any position by whitespace, `\\r\\n`, "
+    "escaped line breaks (`\\\\n`, `%0A`, `&#10;`), markup (`<br>`, `</span><span>`), zero-width "
+    "or tag characters, cut at any length | the secret's characters in order, separators "
+    "removed, appear in no output (`redact`, `one_line`, `preview`, defect fields, console, "
+    "JUnit, summary, JSON, SARIF, Code Quality, per-defect JUnit, annotations) | "
+    "`tests/test_secret_split.py` |",
+    "| outputs in the job log | text with `::` and `##[` commands spliced in, multi-line, in "
+    "every format written to `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/N`, `/dev/fd/N`, a "
+    "link to one or a FIFO | no line of the job log is a workflow command; each document "
+    "reads back the same (JSON, XML, Markdown) and passes its consumer's schema; a link or "
+    "device is never replaced | `tests/test_job_log.py` |",
+    "| invisible characters | zero-width, tag and bidirectional characters in defect fields, "
+    "paths, the verdict's error, tool names and report URL | shown escaped (`\\u200b`) in "
+    "every output; the escape survives path normalisation | `tests/test_secret_split.py` |",
+    "| header and number parsers | any text for `Retry-After` (HTTP dates of any year and "
+    "zone, thousands of digits), maximums, `--timeout`; any JSON value for counts, totals, "
+    "lines and ratios (NaN, infinity, 1e400, 10^4000) | a bounded value or a GateError with "
+    "its exit code (2 for the user's, 4 for the service's), never a traceback | "
+    "`tests/test_total_parsers.py` |",
+    "| defect pages | the service's own page size, short pages anywhere, a `total` honest, "
+    "missing or dropping part-way, with or without defects-statistic | every row fetched, "
+    "none strided past, no early stop; a shortfall said in every output | "
+    "`tests/test_defects_paging.py` |",
 )
 """A fixed section: the property suites, by class (they have no per-run rows)."""
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from gate import __version__
 from gate.cli import main
+from gate.errors import EXIT_CODE_MEANINGS, ExitCode
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "reports"
 API_EXAMPLE = str(EXAMPLES / "api-example.json")
@@ -34,7 +35,9 @@ def test_help_lists_variables_exit_codes_and_metrics(runner):
     assert result.exit_code == 0
     for variable in ("CODEARTS_JOB_ID", "CODEARTS_TOKEN", "CODEARTS_MAX", "CODEARTS_ON_ERROR"):
         assert variable in result.output
-    assert "Exit codes:" in result.output and "3  the service refused" in result.output
+    assert "Exit codes" in result.output and "3    the service refused" in result.output
+    for code, meaning in EXIT_CODE_MEANINGS.items():
+        assert f"  {int(code):<3}  {meaning}" in result.output
     for metric in ("critical", "major", "minor", "suggestion", "new", "unresolved"):
         assert f"  {metric} " in result.output
 
@@ -181,3 +184,20 @@ def test_token_absent_at_every_verbosity(runner):
     for flags in ([], ["-v"], ["-vv"], ["-vvv"]):
         result = invoke(runner, ["--job-id", "../x", "--token", token, *flags])
         assert token not in result.output + result.stderr
+
+
+def test_every_exit_code_is_documented_everywhere_it_is_listed():
+    """The one map of exit codes (gate.errors) against the README's two tables, the
+    action's exit-code output and the docker example's retry advice."""
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    tables = [readme.split(heading, 1)[1].split("\n\n", 2)[0] for heading in (
+        "### Exit codes in CI\n", "## Exit codes\n")]  # fmt: skip
+    action = (repo / "action.yml").read_text(encoding="utf-8")
+    docker = (repo / "examples" / "docker-run.sh").read_text(encoding="utf-8")
+    assert set(EXIT_CODE_MEANINGS) == set(ExitCode)
+    for code in ExitCode:
+        for table in tables:
+            assert f"\n| {int(code)} |" in f"\n{table}", (code, table[:80])
+        assert str(int(code)) in action.split("exit-code:", 1)[1].split("\n  ", 2)[1]
+        assert str(int(code)) in docker.split("# Exit codes:", 1)[1].split("set -euo", 1)[0]

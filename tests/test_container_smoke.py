@@ -2,11 +2,13 @@
 
 A fresh venv is built exactly as the Dockerfile builds the image's (the build stage's
 RUN lines, read from the Dockerfile: its venvs, the hash-checked ``pip install`` of
-requirements-build.txt and requirements.lock, the wheel build, with the same flags), then
+requirements-build.txt and docker/requirements.txt, the wheel build, with the same flags), then
 its ``codearts-gate`` entrypoint runs as the GitHub runner would start the action:
 ``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` files, the
 workspace as working directory, and the ``CODEARTS_*`` variables that action.yml's
-``runs.env`` makes of the step's inputs.
+``runs.env`` makes of the step's inputs. The same hash-pinned build tools then build the
+sdist as the release does: its file list is checked, and a second build gives the same
+bytes.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +88,7 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
     pip = str(image_venv / "bin" / "pip")
     check = subprocess.run([pip, "check"], capture_output=True, text=True, timeout=120, check=False)
-    assert check.returncode == 0, f"requirements.lock misses a dependency:\n{check.stdout}"
+    assert check.returncode == 0, f"docker/requirements.txt misses a dependency:\n{check.stdout}"
     frozen = subprocess.run(
         [pip, "freeze", "--exclude", "codearts-gate"],
         capture_output=True,
@@ -92,13 +96,89 @@ def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
         timeout=120,
         check=True,
     ).stdout.split()
-    lock = (REPO / "requirements.lock").read_text(encoding="utf-8").replace("\\\n", " ")
+    lock = (REPO / "docker" / "requirements.txt").read_text(encoding="utf-8").replace("\\\n", " ")
     entries = [line.split() for line in lock.splitlines() if line and line[0] not in "# "]
     pins = [entry[0] for entry in entries]
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", pin) for pin in pins), pins
     assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for e in entries for h in e[1:])
     assert all(len(entry) > 1 for entry in entries), "every pin carries its hashes"
     assert sorted(frozen, key=str.lower) == sorted(pins, key=str.lower)
+
+
+# ---------------------------------------------------------------- the sdist
+
+
+def build_sdist(image_venv: Path, outdir: Path) -> Path:
+    """The sdist, built as the release's dist job builds it: with the hash-pinned tools
+    the image's build stage installed (replayed above), without build isolation."""
+    python = image_venv.parent / "build-tools" / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-m", "build", "--sdist", "--no-isolation", "--outdir", str(outdir), "."],
+        cwd=REPO,
+        env=clean_env(SOURCE_DATE_EPOCH="1700000000"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (sdist,) = outdir.glob("*.tar.gz")
+    return sdist
+
+
+def test_the_sdist_holds_the_code_and_its_papers_only_and_builds_reproducibly(image_venv, tmp_path):
+    sdist = build_sdist(image_venv, tmp_path / "one")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames()}
+    code = {str(p.relative_to(REPO)) for p in (REPO / "gate").rglob("*.py")}
+    papers = {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO", "docker/requirements.txt"}
+    assert names == code | papers | {".gitignore"}  # hatchling always adds .gitignore
+    again = build_sdist(image_venv, tmp_path / "two")
+    assert again.read_bytes() == sdist.read_bytes(), "SOURCE_DATE_EPOCH: the same bytes"
+
+
+# ---------------------------------------------------------------- the final stage
+
+
+def final_stage_runs(dockerfile: Path) -> list[str]:
+    """The final stage's RUN commands, continuation lines joined."""
+    text = dockerfile.read_text(encoding="utf-8").replace("\\\n", " ")
+    final = text.split("\nFROM ")[-1]
+    return [line.split(None, 1)[1] for line in final.splitlines() if line.startswith("RUN ")]
+
+
+GIT_PIN = re.compile(r"git=(1:[0-9.]+-[0-9]+\+deb12u[0-9]+)")
+
+
+def test_the_final_stage_only_installs_git_from_debian_by_exact_version():
+    """The one RUN line of the final stage is NOT replayed here (it needs root and apt on
+    the base image's Debian): its form is checked instead, so that nothing else hides
+    in the final stage and the image keeps no apt lists."""
+    (run,) = final_stage_runs(REPO / "Dockerfile")
+    commands = [" ".join(command.split()) for command in run.split("&&")]
+    assert commands[0] == "apt-get update"
+    assert re.fullmatch(
+        r"apt-get install -y --no-install-recommends " + GIT_PIN.pattern, commands[1]
+    )
+    assert commands[2:] == ["rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log"]
+
+
+def test_the_pinned_git_is_a_version_debian_bookworm_offers():
+    """Checked against this machine's apt sources when it is a Debian 12 with package
+    lists (the base image is bookworm); skipped, saying why, anywhere else."""
+    release_file = Path("/etc/os-release")
+    if shutil.which("apt-cache") is None or not release_file.is_file():
+        pytest.skip("no apt-cache here: the git pin is checked on Debian 12 machines only")
+    if "VERSION_CODENAME=bookworm" not in release_file.read_text(encoding="utf-8"):
+        pytest.skip("not Debian bookworm: its git versions differ from the base image's")
+    proc = subprocess.run(
+        ["apt-cache", "madison", "git"], capture_output=True, text=True, timeout=60, check=False
+    )
+    offered = {line.split("|")[1].strip() for line in proc.stdout.splitlines() if "|" in line}
+    if not offered:
+        pytest.skip("apt has no package lists here (run apt-get update to check the git pin)")
+    (match,) = GIT_PIN.finditer(final_stage_runs(REPO / "Dockerfile")[0])
+    assert match[1] in offered, f"git {match[1]} is not offered by bookworm: {sorted(offered)}"
 
 
 # ---------------------------------------------------------------- the runner's side

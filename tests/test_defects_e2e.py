@@ -144,13 +144,13 @@ def test_a_service_that_over_counts_is_told_of_with_the_reason(fake_api_factory,
     run = gate_with_defects(api, tmp_path, "--task-id", TASK, "--defect-severity", "all")
     assert run.code == 1
     why = "(a page added nothing new)"
-    assert f"only 120 of the 100000000000 defects the service counted were fetched {why}" in (
-        run.stderr
-    )
-    assert f"Only 120 of the 100000000000 defects the service counted were fetched {why}." in (
-        run.summary
-    )
-    assert run.json["defects"]["fetched"] == 120
+    counted = "120 of the 100000000000 defects the service counted"
+    missing = "(99999999880 missing, per defects-detail)"
+    assert f"only {counted} {missing} were fetched {why}" in run.stderr
+    assert f"Only {counted} {missing} were fetched {why}." in run.summary
+    defects = run.json["defects"]
+    assert defects["fetched"] == 120 and defects["missing"] == 99999999880
+    assert defects["complete"] is False
 
 
 @pytest.mark.parametrize(

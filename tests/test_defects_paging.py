@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -18,8 +19,11 @@ from fakeapi import (
     FakeCodeArts,
     GeneratedDefects,
     defect_error_step,
+    json_step,
     make_defect,
 )
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
 
 from gate.api.defects import (
     LIMIT,
@@ -76,7 +80,7 @@ def test_either_reading_fetches_every_defect_once(meaning, n):
         assert asked == [0]  # the statistic said one page is enough
     elif meaning == "row":
         assert pager.mode == "row" and asked[:2] == [0, 1]
-        assert asked[2:] == list(range(100, n, 100))[: len(asked) - 2]
+        assert asked[2:] == list(range(101, n, 100))[: len(asked) - 2]
     else:
         assert pager.mode == "page" and asked == list(range(-(-n // LIMIT)))
 
@@ -292,7 +296,8 @@ def test_a_total_shrinking_mid_way_ends_without_error():
         fake.on_request = shrink
         result, got = fetch_all(api, workers=1)
     ids = [r["defect_id"] for r in got]
-    assert len(ids) == len(set(ids)) and result.total == 180
+    assert len(ids) == len(set(ids)) and result.total == 650  # the largest total counts
+    assert result.notes == ("the service's total changed while paging",)
     assert set(ids) >= {make_defect(i)["defect_id"] for i in range(180)}
 
 
@@ -320,7 +325,7 @@ def test_429_mid_way_backs_off_as_told_and_finishes():
 def test_an_error_body_with_http_200_fails_the_fetch():
     with FakeCodeArts() as api:
         api.defect_api.rows = rows(0, 500)
-        api.defect_api.faults = {200: [defect_error_step()] * 10}
+        api.defect_api.faults = {201: [defect_error_step()] * 10}
         with pytest.raises(ServiceError, match=r"CC\.00050006"):
             fetch_all(api)
 
@@ -458,3 +463,164 @@ def test_an_unexpected_error_in_the_defects_leaves_them_missing_not_the_run(
     assert judged.defects.error == "the defects could not be read: internal error (RecursionError)"
     assert "internal error (RecursionError)" in err.getvalue()
     assert json.loads((tmp_path / "cq.json").read_text()) == []
+
+
+# ---------------------------------------------------------------- completeness (issue 17)
+
+
+def capped_server(n: int, per_page: int, totals=None):
+    """Row offsets, but the service hands out at most ``per_page`` rows a page; ``totals``
+    gives the ``total`` of the k-th page answered (default: ``n``)."""
+    answered = iter(range(10**6))
+
+    def serve(offset: int) -> Page:
+        k = next(answered)
+        total = n if totals is None else totals(k)
+        return Page(offset, total, rows(offset, min(n, offset + per_page)))
+
+    return serve
+
+
+def irregular_server(n: int, short: dict[int, int]):
+    """Row offsets; the page at offset ``o`` holds ``short[o]`` rows instead of 100."""
+    return lambda offset: Page(offset, n, rows(offset, min(n, offset + short.get(offset, LIMIT))))
+
+
+def no_total(serve):
+    return lambda offset: replace(serve(offset), total=None)
+
+
+# (name, server, expected from defects-statistic, rows the service holds)
+PAGING_TABLE = [
+    ("total drops mid-way", capped_server(650, 100, lambda k: 650 if k < 3 else 120), 650, 650),
+    (
+        "total drops, no statistic",
+        capped_server(650, 100, lambda k: 650 if k < 3 else 120),
+        None,
+        650,
+    ),
+    ("no total, statistic", no_total(row_server(650)), 650, 650),
+    ("no total, no statistic", no_total(row_server(650)), None, 650),
+    ("no total, page offsets", no_total(page_server(650)), None, 650),
+    ("pages of 50 rows", capped_server(650, 50), 650, 650),
+    ("pages of 50 rows, no statistic", capped_server(650, 50), None, 650),
+    ("pages of 7 rows", capped_server(120, 7), 120, 120),
+    ("one short page mid-way", irregular_server(650, {300: 30}), 650, 650),
+    ("two short pages", irregular_server(650, {200: 1, 400: 99}), None, 650),
+]
+
+
+@pytest.mark.parametrize(
+    ("server", "expected", "held"),
+    [pytest.param(*row[1:], id=row[0]) for row in PAGING_TABLE],
+)
+def test_the_pager_neither_stops_early_nor_strides_past_rows(server, expected, held):
+    pager = Pager(expected=expected)
+    drive(pager, server)
+    assert len(pager.seen) == held, pager.stop_reason
+
+
+def test_a_total_that_drops_is_noted():
+    pager = Pager(expected=650)
+    drive(pager, capped_server(650, 100, lambda k: 650 if k < 3 else 120))
+    assert pager.max_total == 650 and pager.notes == ["the service's total changed while paging"]
+
+
+def test_an_unreadable_total_is_noted_with_its_reason():
+    pager = Pager(expected=None)
+    page = page_of(json.loads('{"total": 1e400, "defects": []}'), 0)
+    pager.accept(page)
+    assert pager.notes and "inf" in pager.notes[0] and "not a whole number" in pager.notes[0]
+
+
+# (name, fetched, page total, statistic, report, complete, missing)
+COMPLETENESS_TABLE = [
+    ("all counts agree", 10, 10, 10, 10, True, 0),
+    ("nothing counted", 10, None, None, None, True, None),
+    ("page total says more", 10, 12, 10, 10, False, 2),
+    ("statistic says more", 10, 10, 15, None, False, 5),
+    ("report says more", 10, 10, 10, 13, False, 3),
+    ("more fetched than counted", 12, 10, 10, 10, True, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("fetched", "total", "expected", "reported", "complete", "missing"),
+    [pytest.param(*row[1:], id=row[0]) for row in COMPLETENESS_TABLE],
+)
+def test_completeness_is_claimed_only_when_true(
+    fetched, total, expected, reported, complete, missing
+):
+    from gate.defects import DefectDigest
+
+    digest = DefectDigest(fetched=fetched, total=total, expected=expected, reported=reported)
+    assert digest.incomplete is not complete and digest.missing == missing
+    if not complete:
+        assert f"{fetched} of the" in digest.shortfall() and f"({missing} missing" in (
+            digest.shortfall()
+        )
+
+
+def test_fewer_defects_than_the_statistic_is_said_in_every_output(fake_api_factory, tmp_path):
+    from gaterun import JOB, clean_env, run_gate
+
+    api = fake_api_factory()
+    api.defect_api.rows = rows(0, 40)
+    counts = {"critical": 30, "major": 30, "minor": 0, "suggestion": 0}
+    api.defect_api.statistic = [json_step(200, {"severity": counts})]
+    env = clean_env(CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token, CODEARTS_JOB_ID=JOB)
+    sarif = tmp_path / "d.sarif"
+    run = run_gate(tmp_path, "--task-id", "t1", f"--sarif={sarif}", env=env)
+    fetched = run.json["defects"]["fetched"]
+    assert fetched == 20 and run.json["defects"]["complete"] is False
+    assert run.json["defects"]["missing"] == 40 and run.json["defects"]["expected"] == 60
+    words = "20 of the 60 defects the service counted (40 missing, per defects-statistic)"
+    assert words in run.stderr and words in run.summary
+    props = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["properties"]
+    assert words in props["defectsIncomplete"]
+
+
+def test_a_complete_fetch_claims_completeness(fake_api_factory, tmp_path):
+    from gaterun import JOB, clean_env, run_gate
+
+    api = fake_api_factory()
+    api.defect_api.rows = rows(0, 40)
+    env = clean_env(CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token, CODEARTS_JOB_ID=JOB)
+    sarif = tmp_path / "d.sarif"
+    run = run_gate(
+        tmp_path, "--task-id", "t1", "--defect-severity", "all", f"--sarif={sarif}", env=env
+    )
+    assert run.json["defects"]["complete"] is True and run.json["defects"]["missing"] == 0
+    assert "missing" not in run.stderr and "Only" not in run.summary
+    props = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["properties"]
+    assert "defectsIncomplete" not in props
+
+
+@st.composite
+def irregular_services(draw: st.DrawFn):
+    """Row offsets; the service's own page size (at most ``limit``), a few short pages
+    anywhere after the first two answers; the total honest, missing, or dropping part-way."""
+    n = draw(st.integers(0, 600))
+    size = draw(st.integers(1, LIMIT))
+    short = draw(st.dictionaries(st.integers(2, 12), st.integers(1, LIMIT), max_size=3))
+    totals = draw(st.sampled_from(["honest", "none", "drops"]))
+    answered = iter(range(10**6))
+
+    def serve(offset: int) -> Page:
+        k = next(answered)
+        total = {"honest": n, "none": None, "drops": n if k < 3 else n // 3}[totals]
+        rows_here = min(size, short.get(k, size))
+        return Page(offset, total, rows(offset, min(n, offset + rows_here)))
+
+    expected = draw(st.sampled_from([None, n]))
+    note(f"{n} rows, pages of {size}, short answers {short}, total {totals}")
+    return n, serve, expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(irregular_services())
+def test_any_page_sizes_and_totals_fetch_every_row(service):
+    n, serve, expected = service
+    pager = Pager(expected=expected)
+    asked = drive(pager, serve)
+    assert len(pager.seen) == n, (pager.stop_reason, asked)

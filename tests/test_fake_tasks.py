@@ -4,7 +4,7 @@ requests, so a gate bug cannot hide a fake bug)."""
 from __future__ import annotations
 
 import requests
-from fakeapi import FakeCodeArts, json_step
+from fakeapi import RIVAL_BRANCH, FakeCodeArts, json_step
 
 TASK = "7c0ffee0000000000000000000000001"
 
@@ -89,3 +89,17 @@ def test_injected_answers_come_first_then_the_task_answers_again():
         second = call(api, "GET", f"/v2/tasks/{TASK}/progress")
         assert (first.status_code, second.json()["task_status"]) == (503, 2)
         assert len(api.task_requests("progress")) == 2
+
+
+def test_a_rival_pipeline_wins_the_race_for_an_idle_task_once_per_rival():
+    clock = Clock()
+    with FakeCodeArts(clock=clock) as api:
+        task = api.add_task(TASK, length=10.0, rivals=[5.0])
+        busy = call(api, "POST", f"/v2/tasks/{TASK}/run", json={"git_branch": "mine"})
+        assert busy.json()["error_code"] == "CC.00050015" and task.branches == [RIVAL_BRANCH]
+        assert call(api, "GET", f"/v2/tasks/{TASK}/progress").json()["task_status"] == 0
+        clock.now = 5.0
+        assert call(api, "GET", f"/v2/tasks/{TASK}/progress").json()["task_status"] == 2
+        ours = call(api, "POST", f"/v2/tasks/{TASK}/run", json={"git_branch": "mine"}).json()
+        assert ours == {"exec_id": task.exec_ids[1]} and task.branches == [RIVAL_BRANCH, "mine"]
+        assert task.rivals == [] and task.run_count == 2

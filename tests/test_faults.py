@@ -151,6 +151,8 @@ ODD = 'fault/token+echoed"in=other&forms~0123456789'
 B64 = base64.b64encode(f"gate:{ODD}".encode()).decode()
 CUT = "x" * 150 + " token " + ODD[:25]
 """An error message that the service cut in the middle of the token."""
+SPLIT_PAGE = f"<p>X-Auth-Token: <span>{ECHOED[:30]}</span><wbr><span>{ECHOED[30:]}</span>".encode()
+"""An error page that wraps the echoed token with markup (issue 17)."""
 OVER_AND_UNREADABLE = (
     b'{"status": "success", "result": {"critical": 0, "major": 3, "UNRESOLVED_ADD": "n/a"}}'
 )
@@ -163,6 +165,11 @@ DUPLICATE_STATUS = (
 )
 NULL_ERROR = json_step(200, {"status": "success", "error_code": None, "error_msg": None,
                              "result": {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0}})
+ABSURD_DATE = "Mon, 01 Jan 10000000000000000000 00:00:00 GMT"
+"""An HTTP date whose year overflows a C long: parsing it raised OverflowError."""
+COUNT_1E400 = (
+    b'{"status": "success", "result": {"critical": 1e400, "major": 0, "UNRESOLVED_ADD": 0}}'
+)
 LEGACY_COMMANDS = "bad input ##[set-env name=EVIL;]pwned then ##[error]fake ::warning::x"
 
 
@@ -292,9 +299,36 @@ FAULTS = [
     fault("legacy-workflow-command-in-error-msg", failed("CC.00050006", LEGACY_COMMANDS), 4,
           "service", "CC.00050006",
           what="HTTP 200 CC.00050006 whose error_msg holds ##[set-env] and ##[error] mid-line"),
+    # third hardening round (issue 17): every header and number parser is total
+    fault("retry-after-absurd-date-on-a-pass",
+          report_step(PASS_REPORT, headers=(("Retry-After", ABSURD_DATE),)), 0,
+          what="200 pass carrying Retry-After: a date in the year 10^19"),
+    fault("retry-after-absurd-date-then-pass",
+          [json_step(503, apigw("APIGW.0202", "x"), headers={"Retry-After": ABSURD_DATE}), PASS],
+          0, attempts=2, what="503 with Retry-After: a date in the year 10^19, then a pass"),
+    fault("retry-after-5000-digits",
+          json_step(503, apigw("APIGW.0202", "x"), headers={"Retry-After": "9" * 5000}), 4,
+          "service", "gave up after 1 attempt",
+          what="503 with Retry-After: 5,000 nines (a delay past any deadline)"),
+    fault("count-1e400", raw_step(200, COUNT_1E400, JSON_TYPE), 4, "report",
+          "too large to hold", what="200 whose critical count is 1e400 (overflows a double)"),
     fault("retry-after-superscript",
           [json_step(503, apigw("APIGW.0202", "x"), headers={"Retry-After": "\u00b2"}), PASS], 0,
           attempts=2, what="503 with Retry-After: \u00b2 (a superscript two), then a pass"),
+    # third hardening round (issue 17): a secret split anywhere
+    fault("token-wrapped-over-two-lines",
+          json_step(401, apigw("APIGW.0301", f"token {ODD[:20]}\r\n{ODD[20:]} is invalid"),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg holds the token wrapped over two lines",
+          token=ODD, absent=(ODD[:20], ODD[20:])),
+    fault("token-split-by-an-escaped-line-break",
+          json_step(401, apigw("APIGW.0301", f"token {ODD[:9]}\\n{ODD[9:]} is invalid"),
+                    auth=False),
+          3, "credentials", what="401 whose error_msg holds the token split by a literal \\n",
+          token=ODD, absent=(ODD[:9], ODD[9:])),
+    fault("token-split-by-markup", raw_step(400, SPLIT_PAGE, "text/html", auth=False), 4,
+          "service", "HTTP 400", what="400 HTML page echoing the token split by </span><span>",
+          token=ECHOED, absent=(ECHOED[:30], ECHOED[30:])),
 ]
 # fmt: on
 

@@ -139,12 +139,17 @@ def test_actionlint_does_flag_a_broken_workflow(require_tool, tmp_path):
 
 def test_dependabot_keeps_actions_images_and_python_pins_fresh():
     config = load_yaml(REPO / ".github" / "dependabot.yml")
-    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert {"github-actions", "docker", "pip"} <= set(ecosystems)
-    assert ecosystems["github-actions"]["directory"] == "/"
-    assert ecosystems["docker"]["directory"] == "/"
-    assert ecosystems["pip"]["directory"] == "/" and (REPO / "requirements-build.txt").is_file()
-    assert ecosystems["npm"]["directory"] == "/.ci" and (REPO / ".ci/package-lock.json").is_file()
+    watched = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert watched == {
+        ("github-actions", "/"),
+        ("docker", "/"),
+        ("pip", "/"),
+        ("pip", "/docker"),
+        ("npm", "/.ci"),
+    }
+    assert (REPO / "requirements-build.txt").is_file() and (
+        REPO / ".ci/package-lock.json"
+    ).is_file()
 
 
 # ---------------------------------------------------------------- the release workflow
@@ -163,41 +168,147 @@ def test_release_grants_each_job_only_what_it_needs():
     workflow = release_workflow()
     assert workflow["permissions"] == {}
     granted = {name: job["permissions"] for name, job in workflow["jobs"].items()}
+    signs = {"id-token": "write", "attestations": "write"}
     assert granted == {
         "plan": {"contents": "read"},
-        "dist": {"contents": "read"},
-        "image": {
-            "contents": "read",
-            "packages": "write",
-            "id-token": "write",
-            "attestations": "write",
-        },
+        "dist": {"contents": "read", **signs},
+        "image": {"contents": "read", "packages": "write", **signs},
         "action": {"contents": "write"},
-        "pypi": {"id-token": "write"},
+        "pypi": {"contents": "read", "id-token": "write"},
+        "publish": {"contents": "write", "packages": "write"},
     }
 
 
-def test_release_pushes_the_image_with_sbom_and_provenance_and_attests_its_digest():
+def test_release_pushes_the_image_by_digest_with_sbom_and_provenance_and_attests_it():
     image = release_workflow()["jobs"]["image"]
     build = step_using(image, "docker/build-push-action")
-    assert build["with"]["sbom"] is True and build["with"]["provenance"] == "mode=max"
-    attest = step_using(image, "actions/attest-build-provenance")
+    outputs = build["with"]["outputs"].split(",")
+    assert outputs[0] == "type=image" and {
+        "push-by-digest=true",
+        "push=true",
+        "rewrite-timestamp=true",
+    } <= set(outputs)
+    assert "tags" not in build["with"] and "push" not in build["with"], "no tag before the end"
+    assert build["with"]["provenance"] == "mode=max"
+    assert build["with"]["sbom"].startswith("generator=")
+    assert build["with"]["build-args"].strip() == (
+        "SOURCE_DATE_EPOCH=${{ needs.plan.outputs.epoch }}"
+    )
+    attest, sbom = [
+        s for s in image["steps"] if str(s.get("uses", "")).startswith("actions/attest-build-")
+    ]
+    assert sbom["with"] == {"subject-path": "sbom/*"}  # the SBOM file of the GitHub release
     assert attest["with"]["subject-digest"] == "${{ steps.build.outputs.digest }}"
     assert attest["with"]["subject-name"] == "${{ needs.plan.outputs.image }}"
     assert attest["with"]["push-to-registry"] is True
-    assert image["outputs"]["digest"] == "${{ steps.build.outputs.digest }}"
+    assert image["outputs"]["digest"] == "${{ steps.digest.outputs.digest }}"
+
+
+# BuildKit, binfmt (privileged) and the SBOM scanner run while the job holds registry and
+# OIDC credentials: each by tag and digest (docs/releasing.md says where each came from).
+IMPLICIT_IMAGE = r"docker\.io/[a-z0-9-]+/[a-z0-9-]+:[\w.-]+@sha256:[0-9a-f]{64}"
+
+
+def test_release_pins_the_images_its_actions_run_implicitly():
+    image = release_workflow()["jobs"]["image"]
+    qemu = step_using(image, "docker/setup-qemu-action")["with"]
+    buildx = step_using(image, "docker/setup-buildx-action")["with"]
+    build = step_using(image, "docker/build-push-action")["with"]
+    assert re.fullmatch(IMPLICIT_IMAGE, qemu["image"]) and "binfmt" in qemu["image"]
+    assert qemu["platforms"] == "arm64", "emulate only what the build needs"
+    assert re.fullmatch(f"image={IMPLICIT_IMAGE}", buildx["driver-opts"])
+    assert "moby/buildkit" in buildx["driver-opts"]
+    assert re.fullmatch(f"generator={IMPLICIT_IMAGE}", build["sbom"])
+    assert "buildkit-syft-scanner" in build["sbom"]
+    assert qemu["cache-image"] is False and buildx["cache-binary"] is False
+    text = (REPO / "docs" / "releasing.md").read_text(encoding="utf-8")
+    for pinned in (qemu["image"], buildx["driver-opts"][6:], build["sbom"][10:]):
+        assert pinned.split("@")[1] in text, f"docs/releasing.md does not trace {pinned}"
+
+
+def test_release_builds_the_dist_reproducibly_and_attests_it():
+    dist = release_workflow()["jobs"]["dist"]
+    (build,) = [s for s in dist["steps"] if "python -m build" in s.get("run", "")]
+    assert build["env"]["SOURCE_DATE_EPOCH"] == "${{ needs.plan.outputs.epoch }}"
+    assert step_using(dist, "actions/attest-build-provenance")["with"] == {"subject-path": "dist/*"}
 
 
 def test_release_publishes_to_pypi_by_trusted_publishing_only():
     workflow = release_workflow()
     pypi = workflow["jobs"]["pypi"]
     publish = step_using(pypi, "pypa/gh-action-pypi-publish")
-    assert "with" not in publish, "no password or token: PyPI trusts the workflow's OIDC token"
+    assert publish["with"] == {"skip-existing": True}, "no password or token: OIDC only"
+    assert publish["if"] == "steps.pypi.outputs.publish == 'true'"
     assert pypi["environment"] == "pypi"
-    assert {"dist", "action"} <= set(pypi["needs"]), "publish last: PyPI cannot be undone"
-    assert "secrets." not in (REPO / ".github/workflows/release.yml").read_text().replace(
-        "secrets.GITHUB_TOKEN", ""
-    )
+    assert {"dist", "image", "action"} <= set(pypi["needs"]), "PyPI cannot be undone: after"
+    text = (REPO / ".github/workflows/release.yml").read_text(encoding="utf-8")
+    assert set(re.findall(r"secrets\.(\w+)", text)) == {"GITHUB_TOKEN", "RELEASE_APP_PRIVATE_KEY"}
+
+
+MOVES = ("imagetools create", "move-tags", "git push", "gh release")
+
+
+def job_script(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_nothing_users_pull_changes_before_everything_succeeded():
+    """Image tags, git tags and the GitHub release are set in the last job only, which
+    needs the image, the release commit and PyPI."""
+    jobs = release_workflow()["jobs"]
+    assert set(jobs["publish"]["needs"]) == {"plan", "dist", "image", "action", "pypi"}
+    for name, job in jobs.items():
+        if name != "publish":
+            assert [w for w in MOVES if w in job_script(job)] == [], name
+    script = job_script(jobs["publish"])
+    for command in ("imagetools create", "move-tags", "gh release create", "--clobber"):
+        assert command in script  # --clobber: a re-run completes an existing release
+    download = step_using(jobs["publish"], "actions/download-artifact")["with"]
+    assert "name" not in download and download["merge-multiple"] is True  # dist and SBOM
+
+
+def test_every_job_after_the_plan_checks_out_the_tagged_commit_by_sha():
+    """A re-run after the tags moved: checking out the tag (or the event's ref) would
+    get the release commit, or be refused."""
+    jobs = release_workflow()["jobs"]
+    plan = step_using(jobs["plan"], "actions/checkout")["with"]
+    assert plan["fetch-depth"] == 0
+    assert plan["ref"] == "${{ github.event.repository.default_branch }}"
+    for name, job in jobs.items():
+        checkouts = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/")]
+        checkouts = [s for s in checkouts if s["uses"].startswith("actions/checkout@")]
+        if name != "plan":
+            assert [s["with"]["ref"] for s in checkouts] == [
+                "${{ needs.plan.outputs.source-sha }}"
+            ], name
+
+
+def test_the_run_started_by_the_release_own_tag_push_does_nothing():
+    """Pushes with an App token start workflows: the plan says skip, and every job after
+    it is skipped (directly, or because a job it needs was)."""
+    jobs = release_workflow()["jobs"]
+    assert jobs["dist"]["if"] == jobs["image"]["if"] == "needs.plan.outputs.skip == 'false'"
+    for name in ("action", "pypi", "publish"):
+        assert "image" in jobs[name]["needs"] and "if" not in jobs[name]
+
+
+def test_a_release_can_be_finished_by_hand_with_its_tag():
+    workflow = release_workflow()
+    dispatch = workflow["on"]["workflow_dispatch"]["inputs"]["tag"]
+    assert dispatch["required"] is True and dispatch["type"] == "string"
+    step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "plan")
+    assert step["env"]["TAG"] == "${{ inputs.tag || github.ref_name }}"
+    assert "inputs.tag" not in step["run"], "the input reaches the shell as a variable only"
+    assert '"$GITHUB_REF" != "refs/heads/$DEFAULT_BRANCH"' in step["run"]  # main's rules
+
+
+def test_the_app_token_is_optional_and_only_moves_tags():
+    publish = release_workflow()["jobs"]["publish"]
+    app = step_using(publish, "actions/create-github-app-token")
+    assert app["if"] == "vars.RELEASE_APP_CLIENT_ID != ''"
+    assert app["with"]["permission-contents"] == "write"
+    users = [s for s in publish["steps"] if "steps.app.outputs.token" in str(s.get("env", ""))]
+    assert len(users) == 1 and "move-tags" in users[0]["run"]
 
 
 def release_script_calls(workflow: dict) -> list[list[str]]:
@@ -206,7 +317,7 @@ def release_script_calls(workflow: dict) -> list[list[str]]:
     for job in workflow["jobs"].values():
         for step in job["steps"]:
             script = step.get("run", "").replace("\\\n", " ")
-            for command in re.split(r"[|\n]", script):
+            for command in re.split(r"[|\n>]", script):
                 if "scripts/release.py" in command:
                     words = shlex.split(command)
                     calls.append(words[words.index("scripts/release.py") + 1 :])
@@ -215,11 +326,10 @@ def release_script_calls(workflow: dict) -> list[list[str]]:
 
 def test_release_calls_the_script_as_it_parses_its_arguments():
     calls = release_script_calls(release_workflow())
-    assert [call[0] for call in calls] == ["plan", "pin-action"]
-    env = {"$TAG": "v1.2.3", "$IMAGE": "ghcr.io/o/r", "$DIGEST": "sha256:" + "0" * 64}
+    assert [call[0] for call in calls] == ["plan", "commit-action", "pypi-state", "move-tags"]
     for call in calls:
-        args = release.parser().parse_args([env.get(word, word) for word in call])
-        assert args.run in (release.plan, release.pin)
+        args = release.parser().parse_args(call)
+        assert args.run in (release.plan, release.commit_action, release.pypi, release.tags_cmd)
 
 
 def test_a_pinned_action_is_still_a_valid_action(require_tool, tmp_path):
@@ -241,27 +351,82 @@ def test_a_pinned_action_is_still_a_valid_action(require_tool, tmp_path):
 def test_release_checks_the_tag_before_building_anything():
     jobs = release_workflow()["jobs"]
     assert jobs["dist"]["needs"] == "plan" and jobs["image"]["needs"] == "plan"
-    assert set(jobs["action"]["needs"]) == {"plan", "dist", "image"}
+    assert set(jobs["action"]["needs"]) == {"plan", "image"}
 
 
 # ---------------------------------------------------------------- image and pip forms
 
 
-def test_the_self_test_installs_the_package_on_every_runner_os():
-    job = load_yaml(REPO / ".github" / "workflows" / "selftest.yml")["jobs"]["pip"]
-    assert set(job["strategy"]["matrix"]["os"]) == {
-        "ubuntu-latest",
-        "windows-latest",
-        "macos-latest",
-    }
+def test_ci_installs_and_runs_the_package_on_every_runner_os():
+    job = load_yaml(REPO / ".github" / "workflows" / "ci.yml")["jobs"]["smoke"]
+    cells = job["strategy"]["matrix"]["include"]
+    assert {cell["os"] for cell in cells} == {"ubuntu-latest", "windows-latest", "macos-latest"}
+    classifiers = re.findall(
+        r"Programming Language :: Python :: (3\.\d+)",
+        (REPO / "pyproject.toml").read_text(encoding="utf-8"),
+    )
+    tested = {cell["python"] for cell in cells}
+    assert {
+        min(classifiers, key=lambda v: int(v[2:])),
+        max(classifiers, key=lambda v: int(v[2:])),
+    } <= tested
     script = job["steps"][-1]["run"]
-    assert "pip install ." in script and "--report-file examples/reports/" in script
+    assert "pip install ." in script and "codearts-gate --version" in script
+    assert "--report-file examples/reports/" in script
+
+
+def test_ci_runs_the_same_checks_as_the_ci_script():
+    workflow = load_yaml(REPO / ".github" / "workflows" / "ci.yml")
+    assert set(workflow["on"]) == {"push", "pull_request"}
+    assert workflow["permissions"] == {"contents": "read"}
+    (run,) = [s for s in workflow["jobs"]["checks"]["steps"] if "run" in s]
+    assert run["run"] == "bash .ci/run"
+    assert run["env"] == {"CODEARTS_GATE_WITHOUT_SHARED": "1"}
+
+
+def test_codeql_analyses_the_python_code():
+    workflow = load_yaml(REPO / ".github" / "workflows" / "codeql.yml")
+    job = workflow["jobs"]["analyze"]
+    assert workflow["permissions"] == {}
+    assert job["permissions"] == {"contents": "read", "security-events": "write"}
+    assert "python" in job["strategy"]["matrix"]["language"]
+    step_using(job, "github/codeql-action/init")
+    step_using(job, "github/codeql-action/analyze")
 
 
 def test_the_image_installs_its_locked_dependencies_by_hash():
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
-    install = [line for line in text.splitlines() if "-r requirements.lock" in line]
+    install = [line for line in text.splitlines() if "-r docker/requirements.txt" in line]
     assert len(install) == 1 and "--require-hashes" in install[0]
+
+
+def test_update_tooling_can_read_the_image_lock():
+    """Dependabot and the dependency graph read requirements *.txt files, not *.lock: the
+    image's lock is docker/requirements.txt, and Dependabot watches that folder."""
+    assert not list(REPO.glob("*.lock")), "a lock Dependabot cannot read"
+    config = load_yaml(REPO / ".github" / "dependabot.yml")
+    pip_folders = {u["directory"] for u in config["updates"] if u["package-ecosystem"] == "pip"}
+    assert "/docker" in pip_folders and (REPO / "docker" / "requirements.txt").is_file()
+    for path in ("Dockerfile", ".dockerignore", ".ci/run", "pyproject.toml", "docs/releasing.md"):
+        text = (REPO / path).read_text(encoding="utf-8")
+        assert "docker/requirements.txt" in text and "requirements.lock" not in text, path
+
+
+def test_the_readme_says_whether_a_release_exists():
+    """Until CHANGELOG.md has a released version, the README says that none exists where
+    it tells how to install; after, it no longer says so (docs/releasing.md, step 1)."""
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## (\d+\.\d+\.\d+) - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    install = readme[
+        readme.index("## Install\n") : readme.index("\n## ", readme.index("## Install\n") + 1)
+    ]
+    says_none = "**No release has been published yet.**" in install
+    assert says_none == (not released), f"CHANGELOG releases: {released}"
+    if not released:
+        assert (
+            "pipx install ." in install and "git+https://github.com/OWNER/codearts-gate@" in install
+        )
 
 
 def pip_pins(text: str) -> set[str]:

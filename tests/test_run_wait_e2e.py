@@ -10,6 +10,7 @@ import time
 
 import pytest
 from fakeapi import (
+    RIVAL_BRANCH,
     FakeCodeArts,
     _cc_body,
     json_step,
@@ -140,18 +141,65 @@ def test_wait_with_no_scan_running_gates_the_latest_report_at_once(fake_api, tmp
     assert run.json["scan"]["source"] == "waited" and run.json["job_id"] is None
 
 
-def test_already_running_waits_for_that_scan_and_gates_the_latest_report(fake_api, tmp_path):
-    task = fake_api.add_task(TASK, running_for=2.5)
-    run = gate(fake_api, tmp_path, "--run")
+def test_a_busy_task_is_waited_for_then_our_own_scan_is_run_and_gated(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=0.5, rivals=[2.0])  # theirs comes first
+    run = gate(fake_api, tmp_path, "--run", "--branch", "feature/x")
     assert run.code == 0, run.stderr
-    assert "is under way (CC.00050015)" in run.stderr
-    assert len(fake_api.task_requests("run")) == 1 and len(task.exec_ids) == 1
+    assert "under way (CC.00050015; another pipeline?)" in run.stderr
+    assert "waited for another scan of the task (another pipeline?), then started ours" in (
+        run.stderr
+    )
+    assert len(fake_api.task_requests("run")) == 2 and task.branches == [RIVAL_BRANCH, "feature/x"]
+    theirs, ours = task.exec_ids
+    busy_answered, ours_sent = fake_api.task_requests("run")
+    assert ours_sent.received_at >= busy_answered.received_at + 2.0  # once theirs had ended
+    assert ours_sent.json() == {"git_branch": "feature/x"}
     [refresh] = fake_api.task_requests("refresh")
-    assert refresh.path == f"/v1/jobs/{TASK}/result/refresh"
-    assert refresh.query == {"task_id": [TASK], "async": ["false"]}
-    assert refresh.received_at >= task.ends_at
-    assert run.json["scan"]["source"] == "running" and run.json["job_id"] is None
-    assert "latest version-level report" in run.summary
+    assert refresh.path == f"/v1/jobs/{ours}/result/refresh"  # ours alone, not the latest
+    assert refresh.query == {"task_id": [""], "async": ["false"]}
+    scan = run.json["scan"]
+    assert (scan["source"], scan["job_id"], run.json["job_id"]) == ("started", ours, ours)
+    assert "after another scan of the task ended" in scan["gated"] and theirs not in run.summary
+    assert "queued" in run.stdout and 0 < scan["queued_seconds"] < 20
+    props = {p.get("name"): p.get("value") for p in run.junit.iter("property")}
+    assert float(props["queued_seconds"]) == pytest.approx(scan["queued_seconds"], abs=0.01)
+
+
+def test_a_task_busy_again_after_the_wait_is_waited_for_again(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=0.5, rivals=[1.0, 1.5])
+    run = gate(fake_api, tmp_path, "--run", "--branch", "mine")
+    assert run.code == 0, run.stderr
+    assert len(fake_api.task_requests("run")) == 3
+    assert task.branches == [RIVAL_BRANCH, RIVAL_BRANCH, "mine"]
+    [refresh] = fake_api.task_requests("refresh")
+    assert refresh.path == f"/v1/jobs/{task.exec_ids[-1]}/result/refresh"
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+def test_a_task_busy_past_the_timeout_is_no_verdict_and_starts_nothing(fake_api, tmp_path, cancel):
+    task = fake_api.add_task(TASK, running_for=300.0, length=0.5)
+    flags = ["--cancel-on-timeout"] if cancel else []
+    run = gate(fake_api, tmp_path, "--run", "--timeout", "3", *flags)
+    assert run.code == 4, run.stderr
+    assert run.json["verdict"] == "error" and run.json["exit_code"] == 4
+    assert run.json["error"]["kind"] == "timeout"
+    assert "gave up waiting for it" in run.stderr and "ours was not started" in run.stderr
+    assert fake_api.task_requests("refresh") == [] and fake_api.task_requests("stop") == []
+    assert len(fake_api.task_requests("run")) == 1 and len(task.exec_ids) == 1
+    assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
+    assert task.running(fake_api.clock())  # the other pipeline's scan is left alone
+
+
+def test_a_run_answer_lost_after_waiting_for_a_busy_task_is_not_sent_again(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=30.0, rivals=[1.5])
+    fake_api.inject("run", task_step(), reset_step(task_step()))
+    run = gate(fake_api, tmp_path, "--run")
+    assert run.code == 4
+    assert "waiting for it to end, then starting ours" in run.stderr
+    assert "not sent again" in run.stderr and "may have started a scan" in run.stderr
+    assert len(fake_api.task_requests("run")) == 2 and len(task.exec_ids) == 2
+    assert fake_api.task_requests("refresh") == []
+    assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
 
 
 def test_run_answer_lost_after_sending_is_not_sent_again(fake_api, tmp_path):
@@ -237,14 +285,38 @@ def test_a_signal_during_the_wait_stops_the_scan_and_writes_the_outputs(fake_api
             time.sleep(0.05)
         proc.send_signal(signum)
         started = time.monotonic()
-        _, stderr = proc.communicate(timeout=WAIT)
+        stdout, stderr = proc.communicate(timeout=WAIT)
     assert time.monotonic() - started < 10
-    assert proc.returncode == 4, stderr
+    code = 128 + signum  # 143 for SIGTERM, 130 for SIGINT, as shells report them
+    assert proc.returncode == code, stderr
     assert f"stopped by {signum.name}" in stderr and "was stopped (--cancel-on-timeout)" in stderr
     assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
     result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert result["error"]["kind"] == "interrupted" and result["job_id"] == task.exec_ids[0]
+    assert result["exit_code"] == code and f"(interrupted, exit {code})" in stdout
     assert "<error" in (tmp_path / "j.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_while_waiting_for_another_scan_stops_nothing_and_exits_as_a_shell(
+    fake_api, tmp_path, signum
+):
+    """Waiting for another pipeline's scan, a cancelled job starts nothing, stops nothing
+    (that scan is not ours), and exits 128 + signal even with --on-error warn."""
+    task = fake_api.add_task(TASK, running_for=300.0)
+    with started_gate(fake_api, tmp_path, "--cancel-on-timeout", "--on-error", "warn") as proc:
+        deadline = time.monotonic() + WAIT
+        while not fake_api.task_requests("progress"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 128 + signum, stderr
+    assert "ours was not started" in stderr and "stopped by" in stderr
+    assert fake_api.task_requests("stop") == [] and len(task.exec_ids) == 1
+    assert len(fake_api.task_requests("run")) == 1
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert result["exit_code"] == 128 + signum and result["verdict"] == "error"
 
 
 def test_task_id_alone_gates_the_latest_report_with_the_task_id_in_the_path(
@@ -261,7 +333,11 @@ def test_task_id_alone_gates_the_latest_report_with_the_task_id_in_the_path(
 
 def test_the_branch_under_build_is_sent_and_said(fake_api, tmp_path):
     fake_api.add_task(TASK, length=0.0)
+    event = tmp_path / "event.json"
+    same = {"repo": {"full_name": "o/a"}}
+    event.write_text(json.dumps({"pull_request": {"head": same, "base": same}}), encoding="utf-8")
     ci = {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "feature/x", "GITHUB_REF_NAME": "7/merge"}
+    ci["GITHUB_EVENT_PATH"] = str(event)  # a pull request of the same repository
     output = tmp_path / "out"
     run = gate(fake_api, tmp_path, "--run", GITHUB_OUTPUT=str(output), **ci)
     assert run.code == 0, run.stderr
@@ -421,7 +497,7 @@ def test_a_signal_during_the_run_request_stops_the_scan_that_request_started(fak
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=WAIT)
-    assert proc.returncode == 4, stderr
+    assert proc.returncode == 143, stderr
     assert "stopped by SIGTERM" in stderr and "was stopped (--cancel-on-timeout)" in stderr
     assert len(fake_api.task_requests("stop")) == 1 and task.state(fake_api.clock()) == 3
     result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -472,6 +548,17 @@ def test_a_stop_that_fails_is_said_and_every_output_agrees(fake_api, tmp_path, o
     assert "stopping the scan failed" in message and "CC.00050010" in message
     assert "\n::error::x" not in run.stderr and task.running(fake_api.clock())
     assert run.junit.find("./testcase/error") is not None
+
+
+def test_a_stop_that_outlives_its_budget_names_that_budget_not_the_timeout(fake_api, tmp_path):
+    task = fake_api.add_task(TASK, length=300.0)
+    fake_api.inject("stop", sleep_step(60.0, task_step()))  # answers after the budget
+    run = gate(fake_api, tmp_path, "--run", "--cancel-on-timeout", "--timeout", "2")
+    assert run.code == 4 and run.json["exit_code"] == 4, run.stderr
+    message = run.json["error"]["message"]
+    assert "did not finish within the stop's 5 s budget" in message, message
+    assert "--timeout 5 s" not in message and "may still be running" in message
+    assert len(fake_api.task_requests("stop")) == 1 and task.running(fake_api.clock())
 
 
 def test_a_poll_error_that_ends_the_wait_stops_the_scan_with_cancel(fake_api, tmp_path):

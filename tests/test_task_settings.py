@@ -74,7 +74,8 @@ def test_flag_variables_read_true_and_false(text, value):
     [
         ({"run": "maybe"}, "--run/CODEARTS_RUN must be true or false"),
         ({"cancel_on_timeout": "2"}, "CODEARTS_CANCEL_ON_TIMEOUT must be true or false"),
-        ({"run": "true", "task_id": None, "job_id": "ab" * 16}, "need the task"),
+        ({"run": "true", "task_id": None, "job_id": "ab" * 16}, "set --task-id .* not --job-id"),
+        ({"run": "true", "task_id": None}, "need the task"),
         ({"run": "true", "job_id": "ab" * 16}, "drop --job-id"),
         ({"wait": "true", "report_file": "x.json"}, "drop --report-file"),
         ({"console_project_id": "a b"}, "--console-project-id"),
@@ -96,11 +97,6 @@ def test_task_options_are_checked(changes, words):
             None,
             {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "", "GITHUB_REF_NAME": "main"},
             ("main", "GITHUB_REF_NAME"),
-        ),
-        (
-            None,
-            {"GITHUB_ACTIONS": "true", "GITHUB_HEAD_REF": "pr", "GITHUB_REF_NAME": "1/merge"},
-            ("pr", "GITHUB_HEAD_REF"),
         ),
         (None, {"CI_COMMIT_REF_NAME": "mr"}, ("mr", "CI_COMMIT_REF_NAME")),
         (None, {"BRANCH_NAME": "PR-3", "CHANGE_BRANCH": "src"}, ("src", "CHANGE_BRANCH")),
@@ -246,6 +242,8 @@ def test_a_fork_pull_requests_branch_is_never_taken_for_the_tasks(tmp_path, head
 
 def test_a_pull_request_within_the_repository_sends_its_branch(tmp_path):
     assert branch_of(None, pr_event(tmp_path, "org/app")) == ("main", "GITHUB_HEAD_REF")
+    merge = {**pr_event(tmp_path, "org/app"), "GITHUB_REF_NAME": "1/merge"}
+    assert branch_of(None, merge) == ("main", "GITHUB_HEAD_REF")  # the head, not the merge ref
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import requests
+import requests_mock
 import urllib3
 from budget import examples
 from hypothesis import assume, given
@@ -19,8 +20,10 @@ from gate.api import scan, tasks
 from gate.api.transport import Deadline, build_session
 from gate.errors import (
     CredentialsError,
+    GateError,
     Interrupted,
     NetworkError,
+    ScanError,
     ServiceError,
     TransientNetworkError,
 )
@@ -65,6 +68,26 @@ def test_task_is_running_is_not_an_error_but_no_exec_id(requests_mock, status):
     body = {"error_code": "CC.00050015", "error_msg": "task is running"}
     requests_mock.post(f"{BASE}/run", status_code=status, json=body)
     assert run() is None and requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "failed", "exec_id": EXEC},
+        {"status": "failed", "error_msg": "x", "exec_id": EXEC},
+        {"error_code": "CC.00050015", "error_msg": "task is running", "exec_id": EXEC},
+        {"error_code": "CC.00050010", "error_msg": "no permission", "exec_id": EXEC},
+        {"status": "failed", "exec_id": 12345},  # not an id the gate can use, yet named
+    ],
+)
+def test_a_failed_run_answer_that_names_an_exec_id_may_have_started_a_scan(requests_mock, body):
+    requests_mock.post(f"{BASE}/run", json=body)
+    with pytest.raises(ServiceError) as caught:
+        run()
+    assert type(caught.value) is ServiceError and caught.value.exit_code == 4
+    named = str(body["exec_id"])
+    assert "may have started a scan" in caught.value.message and named in caught.value.message
+    assert requests_mock.call_count == 1
 
 
 @pytest.mark.parametrize(
@@ -284,7 +307,7 @@ def test_waiting_for_an_interrupted_run_answer_and_the_stop_share_one_budget(mon
     s = settings(cancel_on_timeout="true")
     flow = scan.Flow(None, s, Deadline(30), scan.Tools(clock=lambda: clock[0]), ScanLog(TASK))
     scan.interrupted_run(
-        flow, Interrupted("stopped by SIGTERM"), SlowAnswer(), scan.RunAnswer(EXEC)
+        flow, Interrupted("stopped by SIGTERM", signum=15), SlowAnswer(), scan.RunAnswer(EXEC)
     )
     assert left == [pytest.approx(scan.STOP_BUDGET - 4.0)] and flow.scan.job_id == EXEC
 
@@ -315,3 +338,61 @@ def test_a_throttled_run_started_nothing_and_says_so_plainly(requests_mock):
     with pytest.raises(ServiceError) as caught:
         run()
     assert "may have started" not in caught.value.message and requests_mock.call_count == 1
+
+
+def test_a_run_without_its_own_job_id_gates_nothing():
+    """No report of another scan stands in for the run's: without its job id nothing is
+    refreshed (the task's latest report may be someone else's scan). No session: a
+    request would fail otherwise than with this error."""
+    flow = scan.Flow(None, settings(), Deadline(30), scan.Tools(), ScanLog(TASK, "run"))
+    with pytest.raises(ScanError, match="gave no job id: nothing to gate"):
+        scan.refresh_gated(flow)
+
+
+BUSY = {"error_code": "CC.00050015", "error_msg": "task is running"}
+RUN_ANSWERS = {
+    "busy": {"status_code": 200, "json": BUSY},
+    "busy-400": {"status_code": 400, "json": BUSY},
+    "ok": {"status_code": 200, "json": {"exec_id": EXEC}},
+    "failed-with-id": {"status_code": 200, "json": {"status": "failed", "exec_id": EXEC}},
+    "busy-with-id": {"status_code": 200, "json": {**BUSY, "exec_id": EXEC}},
+    "bad-gateway": {"status_code": 502, "text": "<html>Bad Gateway</html>"},
+    "refused": {"status_code": 200, "json": {"error_code": "CC.00050010", "error_msg": "no"}},
+    "no-id": {"status_code": 200, "json": {"exec_id": None}},
+}
+BUSY_KINDS = ["busy", "busy-400"]
+SETTLING = sorted(set(RUN_ANSWERS) - set(BUSY_KINDS))
+MAYBE_STARTED = {"failed-with-id", "busy-with-id", "bad-gateway", "no-id"}
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(
+    busy=st.lists(st.sampled_from(BUSY_KINDS), max_size=4),
+    last=st.sampled_from(SETTLING),
+    others_end=st.sampled_from([1, 2, 3]),
+)
+def test_only_a_clean_run_answer_after_busy_ones_is_gated(busy, last, others_end):
+    """Any number of "task is running" answers, then any other answer: each busy answer is
+    waited out and the run sent again; the job gated is the exec_id of a clean answer and
+    nothing else; after any other answer no run request is sent again."""
+    now = [0.0]
+    tools = scan.Tools(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    s = settings()
+    with requests_mock.Mocker() as mock, build_session(s) as http:
+        mock.post(f"{BASE}/run", [RUN_ANSWERS[kind] for kind in [*busy, last]])
+        mock.get(f"{BASE}/progress", json={"task_status": others_end, "progress": {}})
+        flow = scan.Flow(http, s, Deadline(3600, tools.clock), tools, ScanLog(TASK, "run"))
+        try:
+            scan.start(flow)
+            error = None
+        except GateError as raised:
+            error = raised
+        posts = [r for r in mock.request_history if r.method == "POST"]
+    assert len(posts) == len(busy) + 1  # one more only after each busy answer
+    assert flow.scan.busy_answers == len(busy)
+    if last == "ok":
+        assert error is None and flow.scan.job_id == EXEC and flow.scan.source == "started"
+        assert (flow.scan.queued_seconds is not None) == bool(busy)
+    else:
+        assert error is not None and flow.scan.job_id is None and flow.scan.source == "run"
+        assert ("may have started a scan" in error.message) == (last in MAYBE_STARTED)

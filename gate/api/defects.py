@@ -21,7 +21,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -29,6 +31,7 @@ import requests
 from gate.api.iam import signed_in
 from gate.api.transport import (
     DEADLINE_GRACE,
+    MAX_BODY,
     Deadline,
     backoff,
     json_of,
@@ -44,8 +47,10 @@ from gate.errors import (
     TransientServiceError,
 )
 from gate.settings import Settings
+from gate.text import one_line
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LIMIT = 100
 """Rows per page: the SDK's and older docs' maximum (newer docs say 200; stay at 100)."""
@@ -57,6 +62,18 @@ MAX_ROW_OFFSET = 999_999
 """The largest ``offset`` the docs allow."""
 MAX_PAGES = 10_000
 """A ceiling on pages of one run: a project holds at most 300,000 defects (3,000 pages)."""
+PAGE_MAX_BODY = 1024 * 1024
+"""The largest defects-detail answer read: a page of 100 rows is some 80 KB (a page of
+long rows a few hundred); past this, a page is refused (the fetch fails, the verdict
+stands). ``MAX_BODY`` (10 MiB) was 32 pages in flight x 10 MiB, each decoded ~20x."""
+HELD_BYTES = 8 * 1024 * 1024
+"""Bytes of fetched pages waiting to be read, past which no page is asked for ahead of
+the ``workers`` in flight: memory is bounded by what the gate keeps, not by the service."""
+MAX_PAGE_ROWS = 10 * LIMIT
+"""Rows read of one page (the service may repeat rows, never ten times over)."""
+DECODING = threading.Lock()
+"""One page decoded at a time: the decoder holds the GIL anyway, and a page's objects can
+weigh 20 times its bytes, so eight pages decoded at once would weigh 160 times one."""
 MAX_DEFECTS = 500_000
 """A ceiling on distinct defects: a service handing out more than a project can hold is not
 followed (a page may hold any number of rows: without it, memory and files would grow
@@ -77,6 +94,10 @@ class Page:
     offset: int
     total: int | None
     rows: Sequence[Row]
+    total_problem: str | None = None
+    """Why a ``total`` the page carries could not be read (None: readable, or absent)."""
+    size: int = 0
+    """Bytes of the answer the page was read from (what holding it costs, roughly)."""
 
 
 def page_of(payload: object, offset: int) -> Page:
@@ -88,8 +109,15 @@ def page_of(payload: object, offset: int) -> Page:
         rows = []
     if not isinstance(rows, list):
         raise ReportError(f"defects-detail's 'defects' is {type(rows).__name__}, not a list")
-    kept = [row for row in rows if isinstance(row, dict)]
-    return Page(offset, whole_number(payload.get("total")), kept)
+    kept = [row for row in islice(rows, MAX_PAGE_ROWS) if isinstance(row, dict)]
+    given = payload.get("total")
+    total = whole_number(given)
+    problem: str | None = None
+    if isinstance(given, float) and not math.isfinite(given):  # 1e400 decodes as inf
+        problem = f"its total ({given}) overflows a double (e.g. 1e400): not a whole number"
+    elif given is not None and total is None:
+        problem = f"its total {one_line(repr(given), 40)} is not a whole number >= 0"
+    return Page(offset, total, kept, problem)
 
 
 def expected_count(payload: object, severities: Sequence[str]) -> int | None:
@@ -120,7 +148,11 @@ class Pager:
     """Which offset to ask for next and when to stop; fed the pages in offset order.
 
     Slot 0 asks offset 0 and slot 1 offset 1 (the probe). After both, ``mode`` is
-    ``row`` (slot i asks (i-1)*limit) or ``page`` (slot i asks i).
+    ``row`` (offsets advance by ``stride`` rows) or ``page`` (offsets count pages).
+    ``stride`` is ``limit``, or the service's own page size when its first page held fewer
+    rows than asked while more were counted. A short page in row mode before the counted
+    end is followed by a request for the rest of it (a *fill*), so that no row is strided
+    past; a ``total`` that drops never stops paging early (the largest one counts).
     """
 
     limit: int = LIMIT
@@ -137,23 +169,42 @@ class Pager:
     capped: bool = False
     first_keys: set[int] = field(default_factory=set)
     max_defects: int = MAX_DEFECTS
+    stride: int = 0
+    cursor: int = 0
+    fills: deque[int] = field(default_factory=deque)
+    filled: int = 0
+    first_rows: int = 0
+    reach: int = 0
+    """In row mode, the end of the rows held so far (offset + rows of the furthest page)."""
+    requested: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    """What the service did that makes its counts doubtful (said in every output)."""
 
     def next_offset(self) -> int | None:
         """The offset of the next request to send now, or None (wait, or finished)."""
-        if self.finished or self.issued >= self.budget():
+        if self.finished:
             return None
-        slot = self.issued
-        if slot >= 2 and self.mode is None:
+        if self.fills:
+            self.issued += 1
+            return self.fills.popleft()
+        if self.issued >= self.budget() or (self.issued >= 2 and self.mode is None):
             return None
-        offset = slot if slot < 2 or self.mode == "page" else (slot - 1) * self.limit
+        offset = self.issued if self.issued < 2 else self.cursor
         if offset > (MAX_ROW_OFFSET if self.mode == "row" else MAX_PAGES):
             return None
         self.issued += 1
+        self.requested.add(offset)
+        if self.issued > 2:
+            self.cursor += self.stride if self.mode == "row" else 1
         return offset
+
+    def known(self) -> int | None:
+        """The largest count the service gave: a page's ``total``, else the statistic."""
+        return self.max_total if self.max_total is not None else self.expected
 
     def budget(self) -> int:
         """Slots that may be issued so far: the plan, then one at a time past it."""
-        known = self.max_total if self.max_total is not None else self.expected
+        known = self.known()
         if self.consumed == 0:
             single = known is not None and known <= self.limit
             return 1 if single else 2
@@ -161,8 +212,9 @@ class Pager:
             return 2
         if known is None:
             return self.consumed + self.workers * PREFETCH
-        planned = math.ceil(known / self.limit) + (1 if self.mode == "row" else 0)
-        return min(max(planned, self.consumed + 1), MAX_PAGES + 2)
+        per_page = self.stride if self.mode == "row" else max(1, self.first_rows or self.limit)
+        planned = math.ceil(known / per_page) + (1 if self.mode == "row" else 0) + self.filled
+        return min(max(planned, self.consumed + 1), MAX_PAGES + 2 + self.filled)
 
     def accept(self, page: Page) -> list[Row]:
         """The rows of ``page`` not seen before; updates the plan and the stop decision."""
@@ -175,29 +227,63 @@ class Pager:
                 self.seen.add(key)
                 new.append(row)
         self.consumed += 1
-        if page.total is not None:
-            self.total = page.total
-            self.max_total = max(self.max_total or 0, page.total)
+        self._read_total(page)
         self._learn_mode(page)
-        self._decide_stop(bool(new))
+        reach, self.reach = self.reach, max(self.reach, page.offset + len(page.rows))
+        # rows already had from a fill that overlapped this page: not a sign of the end
+        explained = self.mode == "row" and page.offset >= 2 and page.offset < reach
+        if (new or explained) and page.rows:
+            self._fill_short(page)
+        self._decide_stop(bool(new) or (explained and bool(page.rows)))
         return new
+
+    def _read_total(self, page: Page) -> None:
+        if page.total_problem and page.total_problem not in self.notes:
+            self.notes.append(f"a defects-detail page: {page.total_problem}")
+        if page.total is None:
+            return
+        if self.max_total is not None and page.total < self.max_total:
+            note = "the service's total changed while paging"
+            if note not in self.notes:
+                self.notes.append(note)
+        self.total = page.total
+        self.max_total = max(self.max_total or 0, page.total)
 
     def _learn_mode(self, page: Page) -> None:
         if self.mode is not None:
             return
         keys = {row_key(row) for row in page.rows}
         if self.consumed == 1:
-            self.first_keys = keys
-        elif self.consumed == 2 and self.mode is None:
+            self.first_keys, self.first_rows = keys, len(page.rows)
+        elif self.consumed == 2:
             overlap = len(keys & self.first_keys)
-            self.mode = "row" if overlap * 2 > len(keys) else "page"
+            shifted = overlap > 0 and overlap >= len(keys) - 1  # pages of 2: one row shared
+            self.mode = "row" if overlap * 2 > len(keys) or shifted else "page"
             self.first_keys = set()
+            short = 0 < self.first_rows < self.limit
+            self.stride = self.first_rows if self.mode == "row" and short else self.limit
+            # the first row neither the first page nor the probe (rows 1..) held
+            self.cursor = max(self.first_rows, 1 + len(page.rows)) if self.mode == "row" else 2
             log.info("defects-detail: offset counts %ss", self.mode)
 
+    def _fill_short(self, page: Page) -> None:
+        """In row mode, ask for the rest of a page that held fewer rows than the stride,
+        unless the service counts no more beyond it (past the end, the fill comes back
+        empty and ends paging)."""
+        if self.mode != "row" or page.offset < 2:
+            return
+        known, target = self.known(), self.reach  # the first row no page has held yet
+        short = len(page.rows) < self.stride and (known is None or target < known)
+        if short and target not in self.requested and self.filled < MAX_PAGES:
+            self.fills.append(target)
+            self.requested.add(target)
+            self.filled += 1
+
     def _decide_stop(self, added: bool) -> None:
+        known = self.max_total
         if not added:
             self.finished, self.stop_reason = True, "a page added nothing new"
-        elif self.total is not None and len(self.seen) >= self.total:
+        elif known is not None and len(self.seen) >= known:
             self.finished, self.stop_reason = True, "all defects fetched"
         elif len(self.seen) >= self.max_defects:
             reason = f"the ceiling of {self.max_defects:,} defects was reached"
@@ -266,7 +352,7 @@ class OrderedFetcher:
         window: deque[_Slot] = deque()
         try:
             while True:
-                while len(window) < self.window and (offset := next_offset()) is not None:
+                while self._room(window) and (offset := next_offset()) is not None:
                     window.append(_Slot(offset))
                     self.tasks.put(window[-1])
                 if not window:
@@ -276,6 +362,14 @@ class OrderedFetcher:
             self.cancelled = True
             for _ in threads:
                 self.tasks.put(None)
+
+    def _room(self, window: deque[_Slot]) -> bool:
+        """True when another page may be asked for: fewer than ``workers`` in flight, or
+        room in the window and under ``HELD_BYTES`` of fetched pages waiting."""
+        if len(window) < self.workers:
+            return True
+        held = sum(slot.page.size for slot in window if slot.page is not None)
+        return len(window) < self.window and held < HELD_BYTES
 
     def _result(self, slot: _Slot) -> Page:
         if not slot.done.wait(self.deadline.remaining() + DEADLINE_GRACE):
@@ -297,13 +391,17 @@ class OrderedFetcher:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """How paging ended: the service's last ``total``, distinct rows, and why it stopped."""
+    """How paging ended: the service's largest ``total``, distinct rows, and why it stopped."""
 
     total: int | None
     fetched: int
     stop_reason: str
     capped: bool = False
     """True when a ceiling ended paging: there may be more defects than were fetched."""
+    expected: int | None = None
+    """What defects-statistic counted (None: unknown)."""
+    notes: tuple[str, ...] = ()
+    """What the service did that makes its counts doubtful."""
 
 
 @dataclass
@@ -324,22 +422,45 @@ class DefectQuery:
 
     def get(self, what: str, params: dict[str, str] | None = None) -> object:
         """One GET, retried on transient errors; every body checked for an error envelope."""
-        url = task_url(self.settings.endpoint, self.settings.task_id, what)
-        return with_retries(lambda: self._get_once(url, params), self.deadline, self.sleep)
+        return self.fetch(what, params, MAX_BODY, lambda payload: payload)[0]
 
-    def _get_once(self, url: str, params: dict[str, str] | None) -> object:
+    def fetch(
+        self,
+        what: str,
+        params: dict[str, str] | None,
+        max_body: int,
+        read: Callable[[object], T],
+    ) -> tuple[T, int]:
+        """``read`` of one GET's decoded body (retried on transient errors) and its size."""
+        url = task_url(self.settings.endpoint, self.settings.task_id, what)
+        return with_retries(
+            lambda: self._get_once(url, params, max_body, read), self.deadline, self.sleep
+        )
+
+    def _get_once(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        max_body: int,
+        read: Callable[[object], T],
+    ) -> tuple[T, int]:
         self.throttle.wait()
         self.deadline.check()
-        answer = send(self.http, url, self.deadline, method="GET", params=params)
+        answer = send(self.http, url, self.deadline, method="GET", params=params, max_body=max_body)
         try:
-            return json_of(answer)
+            with DECODING:  # the decoded body lives until ``read`` has kept what it needs
+                return read(json_of(answer)), len(answer.body)
         except TransientServiceError as err:
             self.throttle.pause(backoff(1, err.retry_after))
             raise
 
     def page(self, offset: int) -> Page:
         """The page at ``offset``."""
-        return page_of(self.get("defects-detail", self.params(offset)), offset)
+        params = self.params(offset)
+        found, size = self.fetch(
+            "defects-detail", params, PAGE_MAX_BODY, lambda payload: page_of(payload, offset)
+        )
+        return replace(found, size=size)
 
     def expected(self) -> int | None:
         """The size up front from defects-statistic; None (and a log line) if unknown."""
@@ -369,7 +490,8 @@ def page_through(
     reason = pager.stop_reason or "the page ceiling was reached"
     log.info("defects: %d fetched in %d pages (%s)", len(pager.seen), pager.consumed, reason)
     capped = pager.capped or not pager.finished
-    return FetchResult(pager.total, len(pager.seen), reason, capped)
+    notes = tuple(pager.notes)
+    return FetchResult(pager.max_total, len(pager.seen), reason, capped, pager.expected, notes)
 
 
 def freeze_environment(http: requests.Session, url: str) -> None:

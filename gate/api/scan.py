@@ -1,8 +1,9 @@
 """From task to report: run the check task (or join its scan), wait for it, refresh.
 
 - ``--run``: ``POST run``, its ``exec_id`` is the job; wait; refresh that job alone.
-- ``CC.00050015`` from the run (another scan is under way): wait for it, then refresh
-  the task's latest report.
+- ``CC.00050015`` from the run (another scan is under way, often another pipeline's on
+  another branch): wait for that scan to end, whatever its outcome, then send our own run
+  (a busy answer again: wait again), all inside ``--timeout``; the job gated is ours.
 - ``--wait``: wait for the task's current scan, then refresh ``--job-id`` or the task's
   latest report.
 - ``--task-id`` alone: refresh the task's latest report at once.
@@ -76,6 +77,18 @@ class Flow:
         """One HTTP step, bounded by the overall deadline."""
         return within(self.deadline, step)
 
+    def poll(self) -> Progress:
+        """One progress call, bounded by the overall deadline."""
+        return self.call(lambda: task_progress(self.http, self.settings, self.deadline))
+
+    def waiter(self) -> Waiter:
+        """The polling loop's tools, up to the overall deadline."""
+        tools = self.tools
+        return Waiter(
+            tools.clock, tools.sleep, self.deadline.ends_at, self.settings.timeout,
+            tools.heartbeat, tools.tick,
+        )  # fmt: skip
+
 
 def gate_task(settings: Settings, scan: ScanLog, tools: Tools | None = None) -> Report:
     """Run, join or skip the scan as the settings say, wait for it, return its report."""
@@ -95,21 +108,51 @@ def gate_task(settings: Settings, scan: ScanLog, tools: Tools | None = None) -> 
 
 
 def start(flow: Flow) -> None:
-    """``POST run``: the new scan's job id, or (task busy) wait for the running one."""
+    """``POST run`` until the task takes it: the new scan's job id. A busy task
+    (``CC.00050015``) runs someone else's scan, which is not the one asked for: wait for
+    it to end, then send ours."""
     settings, scan = flow.settings, flow.scan
     where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
     log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
-    exec_id = run_or_cancel(flow)
-    if exec_id is None:
-        scan.source = "running"
+    queued_since = flow.tools.clock()
+    while (exec_id := run_or_cancel(flow)) is None:
         log.warning(
-            "another scan of task %s is under way (CC.00050015): waiting for it to end, "
-            "then gating the task's latest report",
+            "another scan of task %s is under way (CC.00050015; another pipeline?): "
+            "waiting for it to end, then starting ours",
             settings.task_id,
         )
-        return
+        scan.busy_answers += 1
+        wait_for_other(flow)
     scan.source, scan.job_id, scan.started_at = "started", exec_id, flow.tools.clock()
-    log.warning("started scan %s", exec_id)
+    if scan.busy_answers:
+        scan.queued_seconds = scan.started_at - queued_since
+        log.warning(
+            "waited for another scan of the task (another pipeline?), then started ours: %s",
+            exec_id,
+        )
+    else:
+        log.warning("started scan %s", exec_id)
+
+
+def wait_for_other(flow: Flow) -> None:
+    """Poll the progress until the scan under way (not ours) ends, whatever its outcome.
+    Nothing is stopped when the gate gives up: that scan is not this gate's."""
+    other, tools = ScanLog(flow.settings.task_id, "other"), flow.tools
+    try:
+        schedule = tools.schedule(tools.clock(), None)
+        final = wait_for_scan(flow.poll, schedule, flow.waiter(), other)
+    except GateError as err:
+        err.message = (
+            f"another scan of task {flow.settings.task_id} (another pipeline?) was under way"
+            f" and the gate gave up waiting for it: {err.message}; ours was not started"
+        )
+        if isinstance(err, DeadlineError):
+            err.hint = (
+                "let pipelines of this task queue (a concurrency group, resource_group or "
+                "lock: see the README), or raise --timeout"
+            )
+        raise
+    log.warning("the other scan of task %s ended (%s)", flow.settings.task_id, final.describe())
 
 
 def run_or_cancel(flow: Flow) -> str | None:
@@ -166,20 +209,9 @@ def wait(flow: Flow) -> Progress:
     tools, scan = flow.tools, flow.scan
     anchor = (scan.started_at, 0.0) if scan.started_at is not None else None
     schedule = tools.schedule(tools.clock(), anchor)
-    waiter = Waiter(
-        tools.clock,
-        tools.sleep,
-        flow.deadline.ends_at,
-        flow.settings.timeout,
-        tools.heartbeat,
-        tools.tick,
-    )
-
-    def poll() -> Progress:
-        return flow.call(lambda: task_progress(flow.http, flow.settings, flow.deadline))
-
     try:
-        return wait_for_scan(poll, schedule, waiter, scan, first=FIRST_POLL if anchor else 0.0)
+        first = FIRST_POLL if anchor else 0.0
+        return wait_for_scan(flow.poll, schedule, flow.waiter(), scan, first=first)
     except GateError as err:  # a timeout, a signal, a poll error: the gate gives up
         raise cancel(flow, err) from None
 
@@ -195,6 +227,12 @@ def cancel(flow: Flow, err: GateError, budget: Deadline | None = None) -> GateEr
     budget = budget or Deadline(STOP_BUDGET, flow.tools.clock)
     try:
         within(budget, lambda: stop_task(flow.http, flow.settings, budget, flow.tools.sleep))
+    except DeadlineError:  # the stop's own budget ran out, not --timeout: say which
+        err.message += (
+            f"; stopping the scan did not finish within the stop's {budget.seconds:g} s "
+            f"budget: scan {flow.scan.job_id} may still be running"
+        )
+        return err
     except GateError as stop_error:
         err.message += f"; stopping the scan failed: {stop_error.message}"
         return err
@@ -257,10 +295,14 @@ def project_of_latest_report(flow: Flow) -> str | None:
 
 def refresh_gated(flow: Flow) -> Report:
     """Refresh the scan this run gates: a job alone (no task_id, which would pick the
-    task's latest), or the task's latest version-level report."""
+    task's latest), or the task's latest version-level report (``--wait``, ``--task-id``
+    alone). A ``--run`` without its own job id gates nothing: no report of another scan
+    may stand in for it."""
     settings, job_id = flow.settings, flow.scan.job_id
     if job_id:
         return refresh(
             flow.http, replace(settings, task_id=""), job_id, flow.deadline, flow.tools.sleep
         )
+    if settings.run:
+        raise ScanError(f"the run of task {settings.task_id} gave no job id: nothing to gate")
     return refresh(flow.http, settings, path_job_id(settings), flow.deadline, flow.tools.sleep)

@@ -35,14 +35,14 @@ from gate.errors import (
 )
 from gate.report import decode_json
 from gate.settings import Settings
-from gate.text import one_line
+from gate.text import one_line, redact
 from gate.waiting import Progress
 
 log = logging.getLogger(__name__)
 
 TASK_RUNNING = "CC.00050015"
 EXEC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*")
+RATIO = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%?\s*", re.ASCII)
 LOG_TAIL_LINES = 12
 
 
@@ -114,28 +114,34 @@ def maybe_started(err: GateError) -> GateError:
     )
 
 
-def error_code_of(answer: Answer) -> str | None:
-    """The ``error_code`` of a JSON error body, whatever the HTTP status; else None."""
+def body_field(answer: Answer, key: str) -> object:
+    """A field of a JSON object body, whatever the HTTP status; None when absent, null,
+    empty, or the body is no readable object."""
     try:
         payload = decode_json(answer.body, answer.content_type)
     except GateError:
         return None
-    code = payload.get("error_code") if isinstance(payload, dict) else None
-    return code if isinstance(code, str) else None
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return None if value in ("", None) else value
 
 
 def exec_id_of(answer: Answer) -> str | None:
-    """The run answer's ``exec_id``; None for ``CC.00050015`` (task is running)."""
-    if error_code_of(answer) == TASK_RUNNING:
+    """The run answer's ``exec_id``; None for ``CC.00050015`` (task is running).
+
+    An error answer that names an ``exec_id`` all the same (``"status": "failed"`` with
+    one, a busy code with one) says two things at once: a scan may have started."""
+    named = body_field(answer, "exec_id")  # any exec_id, even one that is no valid id
+    if body_field(answer, "error_code") == TASK_RUNNING and named is None:
         return None
     try:
         payload = json_of(answer)
     except ReportError as err:  # a 2xx body that is no answer (not JSON, a key twice)
         raise unreadable_run(err.message) from None
     except GateError as err:
-        if answer.status < 500:  # refused before it ran: a gateway's 4xx, a CC error code
+        if named is None and answer.status < 500:  # refused before it ran: a 4xx, a CC code
             raise
-        raise unreadable_run(err.message) from None  # a 502/504 may hide a started scan
+        also = f" (yet it names exec_id {one_line(repr(named), 80)})" if named else ""
+        raise unreadable_run(err.message + also) from None  # a 502/504 may hide a scan too
     exec_id = payload.get("exec_id") if isinstance(payload, dict) else None
     if not isinstance(exec_id, str) or not EXEC_ID.fullmatch(exec_id):
         raise unreadable_run(
@@ -192,10 +198,14 @@ def status_of(value: object) -> int | None:
 
 
 def ratio_of(value: object) -> float | None:
-    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    match = RATIO.fullmatch(value) if isinstance(value, str) else None
+    """``"42%"`` -> 0.42; anything unreadable -> None (the ratio only paces the polls).
+
+    Total: any value, an integer of thousands of digits or a text of megabytes included."""
+    if (type(value) is int and abs(value) <= 100) or type(value) is float:
+        value = repr(float(value))  # "nan" and "inf" match nothing below
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    match = RATIO.fullmatch(value)
     if not match:
         return None
     percent = float(match.group(1))
@@ -251,4 +261,5 @@ def log_lines(payload: object, keep: int = LOG_TAIL_LINES) -> list[str]:
             text = entry.get(key)
             if isinstance(text, str):
                 lines += [line for line in text.splitlines() if line.strip()]
-    return [one_line(line, 300) for line in lines[-keep:]] if keep > 0 else []
+    kept = redact("\n".join(lines[-keep:])) if keep > 0 else ""  # a secret wrapped over lines
+    return [one_line(line, 300) for line in kept.split("\n") if line.strip()]

@@ -17,7 +17,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -233,12 +233,30 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 
 def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
-    """Send a PUT (or ``method``) and read the whole answer; transport failures -> ``GateError``."""
+    """Send a PUT (or ``method``) and read the whole answer; transport failures -> ``GateError``.
+
+    The whole exchange runs under ``within``: requests' read timeout restarts with every
+    byte, so a service trickling its headers or body one byte at a time would otherwise
+    hold the gate far past ``--timeout``, whichever call (refresh, IAM login, statistic,
+    log) it answers.
+    """
     left = deadline.remaining()  # read once: a second reading may be 0, which requests refuses
     if left <= 0:
         raise DeadlineError(f"no report within --timeout {deadline.seconds:g} s")
     timeout = (min(CONNECT_TIMEOUT, left), left)
+    return within(deadline, lambda: exchange(http, url, deadline, timeout, kwargs))
+
+
+def exchange(
+    http: requests.Session,
+    url: str,
+    deadline: Deadline,
+    timeout: tuple[float, float],
+    kwargs: dict[str, Any],
+) -> Answer:
+    """One request and its whole answer, on the calling thread (``send`` bounds it)."""
     method = kwargs.pop("method", "PUT")
+    limit = kwargs.pop("max_body", MAX_BODY)
     try:
         # verify per request: a session-level False loses to REQUESTS_CA_BUNDLE in requests
         with http.request(
@@ -252,7 +270,7 @@ def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) ->
         ) as r:
             return Answer(
                 status=r.status_code,
-                body=read_bounded(r, deadline),
+                body=read_bounded(r, deadline, limit),
                 content_type=r.headers.get("Content-Type"),
                 request_id=r.headers.get("X-Request-Id"),
                 retry_after=parse_retry_after(r.headers.get("Retry-After")),
@@ -264,15 +282,22 @@ def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) ->
         raise transport_error(err, url, deadline) from None
 
 
-def read_bounded(response: requests.Response, deadline: Deadline) -> bytes:
-    """The body, in chunks, refusing more than ``MAX_BODY`` and stopping at the deadline."""
+def read_bounded(response: requests.Response, deadline: Deadline, limit: int = MAX_BODY) -> bytes:
+    """The body, in chunks, refusing more than ``limit`` bytes and stopping at the deadline."""
     body = bytearray()
-    for chunk in response.iter_content(CHUNK):
+    for chunk in response.iter_content(min(CHUNK, limit + 1)):
         body += chunk
-        if len(body) > MAX_BODY:
-            raise NetworkError(f"the answer is larger than {MAX_BODY // (1024 * 1024)} MiB")
+        if len(body) > limit:
+            raise NetworkError(f"the answer is larger than {size_text(limit)}")
         deadline.check()
     return bytes(body)
+
+
+def size_text(size: int) -> str:
+    """``10 MiB``, ``512 KiB``: a byte count as people read it."""
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    return f"{size // 1024} KiB" if size % 1024 == 0 else f"{size} bytes"
 
 
 # What http.client says when a proxy answers CONNECT with 407. A bare "407" is not
@@ -289,10 +314,7 @@ def transport_error(err: requests.RequestException, url: str, deadline: Deadline
         # err's text is only searched, never shown: it can hold the proxy's password
         return proxy_error(url, auth_required=TUNNEL_AUTH_REQUIRED.search(str(err)) is not None)
     if isinstance(err, requests.exceptions.SSLError):
-        return NetworkError(
-            f"TLS verification of {host} failed",
-            hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
-        )
+        return tls_error(err, host)
     if isinstance(err, requests.exceptions.Timeout):
         return TransientNetworkError(f"{host} did not answer in time")
     if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
@@ -323,6 +345,11 @@ def connection_error(err: requests.RequestException, url: str) -> GateError:
 def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
     """True when ``err`` or anything in its chain of causes (urllib3 nests them in
     ``reason`` and ``args``) is one of ``kinds``."""
+    return any(isinstance(item, kinds) for item in _causes(err))
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and everything in its chain of causes, each once."""
     seen: set[int] = set()
     todo: list[object] = [err]
     while todo:
@@ -330,10 +357,40 @@ def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, kinds):
-            return True
+        yield item
         todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
-    return False
+
+
+NOT_TLS_REASONS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"}
+)
+"""What OpenSSL says when the server's first bytes are no TLS record (plain HTTP)."""
+
+
+def speaks_no_tls(err: BaseException) -> bool:
+    """True when the TLS handshake failed because the server answered without TLS."""
+    return any(
+        isinstance(item, ssl.SSLError) and item.reason in NOT_TLS_REASONS for item in _causes(err)
+    )
+
+
+def tls_error(err: requests.exceptions.SSLError, host: str) -> NetworkError:
+    """A failed TLS handshake: a server that speaks no TLS, or a certificate not trusted."""
+    if speaks_no_tls(err):
+        return not_tls_error(host)
+    return NetworkError(
+        f"TLS verification of {host} failed",
+        hint="if a corporate proxy or CA signs this host, add its CA with --ca-bundle PATH",
+    )
+
+
+def not_tls_error(host: str) -> NetworkError:
+    """An ``https://`` endpoint whose server does not speak TLS (plain HTTP, most likely)."""
+    return NetworkError(
+        f"{host} does not speak TLS: the https:// endpoint answered in plain HTTP (or "
+        "another protocol), not with a TLS handshake",
+        hint="check the port and the scheme of --endpoint (an http port given as https://?)",
+    )
 
 
 def proxy_error(url: str, *, auth_required: bool) -> GateError:
@@ -377,17 +434,30 @@ def log_proxy(url: str) -> None:
     log.info("connecting through %s", redacted_proxy(url) or "no proxy")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable."""
-    if not value:
+RETRY_AFTER_CAP = 366 * 86400.0
+"""The longest ``Retry-After`` read as it is (a year): anything longer, a number of
+thousands of digits or a date past the year 9999 included, means the same to a run that
+lasts at most a day, and stays a finite number."""
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` as seconds: a number or an HTTP date; ``None`` if absent or unreadable.
+
+    Total: any header text gives a number in [0, ``RETRY_AFTER_CAP``] or ``None``, never an
+    exception (it is read on every answer, a 200 included, while a scan may be running).
+    """
+    text = (value or "").strip()
+    if not text:
         return None
-    if value.strip().isascii() and value.strip().isdigit():  # not "²", which isdigit() admits
-        return float(value.strip())
+    if text.isascii() and text.isdigit():  # not "²", which isdigit() admits
+        return min(float(text), RETRY_AFTER_CAP) if len(text) <= 9 else RETRY_AFTER_CAP
+    if len(text) > 64 or not text.isascii():  # an HTTP date is 29 ASCII characters
+        return None
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+        seconds = email.utils.parsedate_to_datetime(text).timestamp() - now()
+    except (TypeError, ValueError, OverflowError, OSError, IndexError):
+        return None  # a date past 9999 or of a year of many digits, a bad zone...
+    return min(max(0.0, seconds), RETRY_AFTER_CAP)
 
 
 def error_of(answer: Answer) -> GateError:

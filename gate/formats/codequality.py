@@ -1,7 +1,8 @@
 """GitLab Code Quality JSON (``artifacts: reports: codequality:``), streamed, every defect.
 
 An array of issues: description, check_name, fingerprint, severity, location with path
-and line. ``[]`` when there are none; UTF-8 without a BOM, as GitLab reads it.
+and line. ``[]`` when there are none; UTF-8 without a BOM, as GitLab reads it. Defects
+without a file are left out (GitLab cannot place them) and counted.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ def issue_of(defect: Defect) -> dict[str, Any]:
 
 
 class Writer:
-    """Writes each issue as it comes; ``finish`` closes the array."""
+    """Writes each issue as it comes; ``finish`` closes the array. A defect without a path
+    is left out and counted in ``omitted``: GitLab cannot place ``"path": ""``."""
 
     def __init__(self, handle: TextIO) -> None:
         self.handle = handle
-        self.count = 0
+        self.count = self.omitted = 0
         handle.write("[")
 
     def add(self, defect: Defect) -> None:
         """Write one issue (built by hand: the same JSON as ``issue_of``, 3 times faster)."""
+        if not defect.path:
+            self.omitted += 1
+            return
         description = f"{defect.rule}: {defect.message}" if defect.rule else defect.text()
         self.handle.write(
             f'{"," if self.count else ""}{{"description":{string(description)},'

@@ -41,6 +41,8 @@ def verdict_line(verdict: Verdict) -> str:
         why = f"{plural(checks, 'check')} within their maximum"
     else:
         why = verdict.error.kind if verdict.error else "error"
+        if verdict.exit_code >= 128:  # a signal's code (130, 143): say it, it is unusual
+            why += f", exit {int(verdict.exit_code)}"
     line = f"verdict: {word} ({why})"
     if verdict.unwritten:
         lost = ", ".join(verdict.unwritten)

@@ -38,6 +38,7 @@ def scan_dict(scan: ScanInfo | None) -> dict[str, object] | None:
         "status": scan.status,
         "scan_seconds": _rounded(scan.scan_seconds),
         "wait_seconds": _rounded(scan.wait_seconds),
+        "queued_seconds": _rounded(scan.queued_seconds),
         "gated": scan.gated,
     }
 
@@ -57,7 +58,13 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
         "total": digest.total,
         "by_severity": dict(digest.by_severity),
         "sarif_omitted": digest.sarif_omitted,
+        "codequality_omitted": digest.codequality_omitted,
         "error": digest.error,
+        "complete": digest.error is None and not digest.incomplete and not digest.notes,
+        "missing": digest.missing if digest.error is None else None,
+        "expected": digest.expected,
+        "reported": digest.reported,
+        "notes": list(digest.notes),
     }
 
 

@@ -75,7 +75,11 @@ def _scan_properties(verdict: Verdict) -> dict[str, str | None]:
     scan = verdict.scan
     if scan is None:
         return {}
-    seconds = {"scan_seconds": scan.scan_seconds, "wait_seconds": scan.wait_seconds}
+    seconds = {
+        "scan_seconds": scan.scan_seconds,
+        "wait_seconds": scan.wait_seconds,
+        "queued_seconds": scan.queued_seconds,  # waiting for another scan to end, first
+    }
     return {
         "task_id": scan.task_id,
         "scan_source": scan.source,

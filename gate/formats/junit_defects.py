@@ -20,20 +20,21 @@ SUITES = "codearts-check-defects"
 
 
 def case_of(defect: Defect) -> ET.Element:
-    """The failing test case of one defect; the file is its class."""
+    """The failing test case of one defect; the file is its class. The name carries the
+    whole fingerprint, ``#n`` included, which is unique within a run: two cases of one file
+    never share a name (a consumer would merge or drop them)."""
     where = f"line {defect.line}" if defect.line else "file"
     case = ET.Element(
         "testcase",
         {
-            "name": xml_text(f"{defect.rule_id} at {where} [{defect.fingerprint[:8]}]"),
+            "name": xml_text(f"{defect.rule_id} at {where} [{defect.fingerprint}]"),
             "classname": xml_text(defect.path or "(no file)"),
             "time": "0.000",
         },
     )
     message = xml_text(f"{defect.severity}: {one_line(defect.message or defect.rule, 300)}")
     failure = ET.SubElement(case, "failure", {"type": defect.severity, "message": message})
-    location = f"{defect.path}:{defect.line}" if defect.line else defect.path
-    failure.text = xml_text(f"{location}\n{defect.rule}\n{defect.text()}")
+    failure.text = xml_text(f"{defect.where()}\n{defect.rule}\n{defect.text()}")
     return case
 
 

@@ -114,7 +114,7 @@ DEFECTS_PER_CHECK = 10
 
 
 def _defect_line(defect: Defect) -> str:
-    where = f"{defect.path}:{defect.line}" if defect.line else defect.path or "(no file)"
+    where = defect.where()
     message = md_escape(one_line(defect.message or defect.rule, 160))
     rule = md_escape(defect.rule or defect.rule_id)
     return f"- **{defect.severity}** {md_escape(where)} · {rule}: {message}"
@@ -145,11 +145,20 @@ def _defects(verdict: Verdict) -> list[str]:
     if digest.incomplete:
         why = f" ({md_escape(digest.stopped)})" if digest.stopped else ""
         lines += [f"Only {digest.shortfall()} were fetched{why}.", ""]
+    if digest.notes:
+        lines += [f"The service's counts are doubtful: {md_escape(digest.doubts())}.", ""]
     if digest.sarif_omitted:
         n = digest.sarif_omitted
         lines.append(
             f"{n} defect{' was' if n == 1 else 's were'} left out of the SARIF file (GitHub "
-            "takes at most 25,000 results and 10 MB gzipped per run; the most severe are kept)."
+            "takes at most 25,000 results and 10 MB gzipped per run, the most severe kept, "
+            "and no result without a file)."
+        )
+    if digest.codequality_omitted:
+        n = digest.codequality_omitted
+        lines.append(
+            f"{n} defect{' was' if n == 1 else 's were'} without a file, so left out of the "
+            "Code Quality report (GitLab cannot place them)."
         )
     return lines
 
