@@ -206,6 +206,8 @@ def cache_key(value: str) -> str | bytes:
     """``value`` itself when short; a 16-byte hash of the whole of it when long."""
     if len(value) <= KEY_LIMIT:
         return value
+    import hashlib  # noqa: PLC0415 - only defect runs hash; every run imports this module
+
     data = value.encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=16, person=b"codearts-gate").digest()
 

@@ -236,9 +236,8 @@ WRITABLE_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
 def cli_variables() -> set[str]:
     """Every variable an option of the CLI reads (``OPTIONS``), and the flag variables."""
     names: set[str] = set(FLAG_VARIABLES)
-    for param in cli.main.params:
-        envvar = getattr(param, "envvar", None)
-        names.update([envvar] if isinstance(envvar, str) else envvar or [])
+    for option in cli.OPTIONS:
+        names.update(option.variables())
     return names
 
 

@@ -365,7 +365,7 @@ SETTLING = sorted(set(RUN_ANSWERS) - set(BUSY_KINDS))
 MAYBE_STARTED = {"failed-with-id", "busy-with-id", "bad-gateway", "no-id"}
 
 
-@hyp_settings(max_examples=40, deadline=None)
+@hyp_settings(max_examples=examples(40), deadline=None)
 @given(
     busy=st.lists(st.sampled_from(BUSY_KINDS), max_size=4),
     last=st.sampled_from(SETTLING),
