@@ -108,10 +108,15 @@ def section(rows: list[str]) -> str:
 
 def publish(text: str) -> None:
     """Replace this benchmark's section of RESULTS.md (or append it), keeping the rest."""
+    publish_section(text, BEGIN, END)
+
+
+def publish_section(text: str, begin: str, end: str) -> None:
+    """Replace the section between ``begin`` and ``end`` of RESULTS.md (or append it)."""
     path = REPO / "bench" / "RESULTS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _m: text, old) if BEGIN in old else old.rstrip("\n") + "\n\n" + text
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    new = pattern.sub(lambda _m: text, old) if begin in old else old.rstrip("\n") + "\n\n" + text
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 

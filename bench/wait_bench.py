@@ -1,6 +1,7 @@
 """Benchmark of waiting for a scan: how soon the verdict request follows the end of the
-scan, and how many progress requests the wait costs, for the gate's adaptive polling and
-for fixed 5 s polling (the SonarQube action's interval), side by side.
+scan, and how many progress requests the wait costs, for the gate's polling told the
+task's past durations (checkrecord), the same without them, and fixed 5 s polling (the
+SonarQube action's interval), side by side.
 
 The real code path (``gate.api.scan.gate_task``: run POST, progress polls, refresh PUT)
 talks HTTP to the local fake API. Scans end at random times (seeded, so reruns draw the
@@ -23,8 +24,10 @@ import sys
 import textwrap
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -63,7 +66,31 @@ def fixed(_started: float, _anchor: tuple[float, float] | None) -> Schedule:
     return FixedSchedule(5.0)
 
 
-SCHEDULES = {"adaptive (codearts-gate)": adaptive, "fixed 5 s": fixed}
+OURS = "history (codearts-gate)"
+SCHEDULES = {OURS: adaptive, "adaptive, no history": adaptive, "fixed 5 s": fixed}
+"""The gate with the task's history (+-10% around the scan's median), the gate before
+issue 16 (same code, an empty history), and fixed 5 s polling."""
+PAST_SCANS = 20
+SPREAD = 0.1  # past durations and the scan itself lie within +-10% of the median
+
+
+def past_scans(length: float, draw: random.Random) -> list[dict[str, Any]]:
+    """``PAST_SCANS`` checkrecord rows whose durations lie within +-10% of a median that
+    the scan's own length is within +-10% of (on the simulated clock's seconds)."""
+    median = length / (1 + draw.uniform(-SPREAD, SPREAD))
+    durations = [median] + [median * (1 + draw.uniform(-SPREAD, SPREAD)) for _ in range(19)]
+    base = datetime.now(timezone.utc) - timedelta(days=1)
+    rows = []
+    for i, seconds in enumerate(durations):
+        start = base - timedelta(hours=i)
+        end = start + timedelta(seconds=seconds)
+        rows.append({"check_time": stamp(start), "check_end_time": stamp(end)})
+    return rows
+
+
+def stamp(moment: datetime) -> str:
+    """A checkrecord time with its fraction (``2026-12-07T01:02:03.250000Z``)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -78,11 +105,19 @@ class Case:
     latency: float = 0.0
     polls: int = 0
     waited: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def run_case(api: FakeCodeArts, case: Case) -> None:
     """One gate run of the real flow against the fake, on the scaled clock."""
-    raw = RawOptions(task_id=case.task_id, token=api.token, endpoint=api.url, run="true", branch="")
+    raw = RawOptions(
+        task_id=case.task_id,
+        token=api.token,
+        endpoint=api.url,
+        run="true",
+        branch="",
+        console_project_id=api.console_project_id,
+    )
     settings = build_settings(raw)
     tools = Tools(clock=clock, sleep=sleep, schedule=SCHEDULES[case.schedule])
     try:
@@ -104,14 +139,16 @@ def measure(api: FakeCodeArts, case: Case) -> None:
 
 
 def cases() -> list[Case]:
-    """Every length for both ratio modes and both schedules (same lengths side by side)."""
+    """Every length for both ratio modes and every schedule (same lengths side by side)."""
     draw = random.Random(SEED)
     lengths = [draw.uniform(SHORTEST, LONGEST) for _ in range(CASES)]
     made = []
+    histories = [past_scans(length, draw) for length in lengths]
     for ratio in ("steady", "none"):
         for schedule in SCHEDULES:
-            for length in lengths:
-                made.append(Case(f"{len(made):032x}", length, ratio, schedule))
+            for length, history in zip(lengths, histories, strict=True):
+                told = history if schedule == OURS else []
+                made.append(Case(f"{len(made):032x}", length, ratio, schedule, history=told))
     return made
 
 
@@ -120,7 +157,7 @@ def run_all() -> list[Case]:
     todo = cases()
     with FakeCodeArts(clock=clock) as api:
         for case in todo:
-            api.add_task(case.task_id, length=case.length, ratio=case.ratio)
+            api.add_task(case.task_id, length=case.length, ratio=case.ratio, history=case.history)
         threads = [threading.Thread(target=run_case, args=(api, c)) for c in todo]
         for thread in threads:
             thread.start()
@@ -133,8 +170,8 @@ def run_all() -> list[Case]:
 
 
 def bar_for(ratio: str, case: Case) -> float:
-    """The issue's bar for this scan: 1.5 s with a steady ratio, else max(2 s, 10%)."""
-    return 1.5 if ratio == "steady" else max(2.0, 0.1 * case.length)
+    """The bar for this scan: 1.5 s with a steady ratio or a history, else max(2 s, 10%)."""
+    return 1.5 if ratio == "steady" or case.history else max(2.0, 0.1 * case.length)
 
 
 def row(ratio: str, schedule: str, done: list[Case]) -> str:
@@ -181,21 +218,38 @@ def reading(results: list[Case]) -> str:
     """What the table says, in words, from the figures of this run."""
     parts = []
     for ratio, words in (("steady", "With a steady ratio"), ("none", "Without a ratio")):
-        ours, fixed = (medians(results, ratio, name) for name in SCHEDULES)
+        ours, today, fixed = (medians(results, ratio, name) for name in SCHEDULES)
         parts.append(
-            f"{words}, adaptive polling's median latency was {ours[0]:.2f} s against "
-            f"{fixed[0]:.2f} s for fixed 5 s polling, at {ours[1]:.3f} against "
-            f"{fixed[1]:.3f} polls/s."
+            f"{words}, the gate with the task's history had a median latency of "
+            f"{ours[0]:.2f} s at {ours[1]:.3f} polls/s, against {today[0]:.2f} s at "
+            f"{today[1]:.3f} polls/s without the history and {fixed[0]:.2f} s at "
+            f"{fixed[1]:.3f} polls/s for fixed 5 s polling."
         )
     parts.append(
-        "Without a ratio the gate follows the issue's rule, max(2 s, 10% of the time "
-        "waited) capped at 15 s: it polls more often than every 5 s during the first 50 s "
-        "of a wait and less often after. Its gains are at the ends (a short scan is seen "
-        "within about 2 s; a long one costs at most 4 polls a minute); on scans of a few "
-        "minutes, like most here, fixed 5 s polling can be both cheaper and quicker, "
-        "while the rule stays within its bar."
+        "With a history the gate polls at most every 15 s until shortly before the "
+        "earliest plausible end (the median less the spread, at least 10%), every 1.4 s "
+        "until the latest, then backs off; a ratio, when there is one, narrows that window "
+        "or overrules it. Without a history (a first scan, no project id) it keeps the "
+        "earlier rule, max(2 s, 10% of the time waited) capped at 15 s."
     )
     return " ".join(parts)
+
+
+def history_bar(results: list[Case]) -> str:
+    """The issue's bar without a ratio: median latency <= 1.5 s and no more polls/s than
+    fixed 5 s polling; with a ratio: no worse than the gate without a history."""
+    ours, fixed = medians(results, "none", OURS), medians(results, "none", "fixed 5 s")
+    plain = ours[0] <= 1.5 and ours[1] <= fixed[1]
+    steady, today = (
+        medians(results, "steady", OURS),
+        medians(results, "steady", "adaptive, no history"),
+    )
+    ratio = steady[0] <= today[0] + 0.25 and steady[1] <= today[1] * 1.1
+    return (
+        f"Bar without a ratio (median latency at most 1.5 s and no more polls/s than fixed "
+        f"5 s polling): {'met' if plain else 'MISSED'}. With a ratio (no worse than without "
+        f"the history, within 0.25 s and 10% of polls for noise): {'met' if ratio else 'MISSED'}."
+    )
 
 
 HANDFUL = 5  # polls in the first seconds the bar sets aside
@@ -208,7 +262,7 @@ def meets_bar(case: Case) -> bool:
 
 def verdict_line(results: list[Case]) -> str:
     """Whether every adaptive run met the bar."""
-    runs = [c for c in results if c.schedule.startswith("adaptive") and c.error is None]
+    runs = [c for c in results if c.schedule != "fixed 5 s" and c.error is None]
     met = sum(meets_bar(c) for c in runs)
     missed = [
         f"{c.ratio} ratio, {c.length:.1f} s scan: {c.latency:.2f} s late, {c.polls} polls"
@@ -216,7 +270,7 @@ def verdict_line(results: list[Case]) -> str:
         if not meets_bar(c)
     ]
     return (
-        f"Adaptive polling met the bar in {met} of {len(runs)} runs (latency within its bar "
+        f"The gate's polling met the bar in {met} of {len(runs)} runs (latency within its bar "
         f"and at most one poll per 2 s of waiting beyond the first {HANDFUL})"
         + (f"; missed: {'; '.join(missed)}." if missed else ".")
     )
@@ -227,12 +281,15 @@ def section(results: list[Case], seconds: float) -> str:
     about = (
         f"Measured {time.strftime('%Y-%m-%d')} on {machine()} by `bench/wait_bench.py`: "
         f"{CASES} scans of random length ({SHORTEST:.0f} to {LONGEST:.0f} s, seed {SEED}) per "
-        "progress mode, each waited for with both schedules, all against the local fake API "
+        "progress mode, each waited for three ways (the gate told the task's last "
+        f"{PAST_SCANS} durations, within +-10% of a median the scan is within +-10% of; the "
+        "gate without a history; fixed 5 s polling), all against the local fake API "
         "through the real flow (run POST, progress GETs, refresh PUT) on a clock scaled "
         f"x{SCALE:g} ({seconds:.0f} s of real time). Latency: the refresh request's arrival "
         "at the fake minus the scan's end. Polls/s: progress requests per second from the "
-        "run to the refresh. Bar: within 1.5 s with a steady ratio, within max(2 s, 10% of "
-        "the scan) without one, at most 0.5 polls/s (a handful in the first seconds aside)."
+        "run to the refresh. Bar per run: within 1.5 s with a steady ratio or a history, "
+        "within max(2 s, 10% of the scan) with neither, at most 0.5 polls/s (a handful in "
+        "the first seconds aside)."
     )
     lines = [
         MARK,
@@ -243,6 +300,8 @@ def section(results: list[Case], seconds: float) -> str:
         *table(results),
         "",
         verdict_line(results),
+        "",
+        history_bar(results),
         "",
         textwrap.fill(reading(results), 90),
         "",

@@ -17,6 +17,10 @@
 #
 # Recommended credentials: an access key pair (CODEARTS_AK, CODEARTS_SK), which does not
 # expire like a token (CODEARTS_TOKEN works too).
+# CODEARTS_SCOPE=change judges the defects on the lines a merge/change request adds or
+# modifies (the checkout, mounted as /work, needs its history; CODEARTS_BASE names the
+# base outside one); CODEARTS_COMMENT=true writes one note on a GitLab merge request
+# (CODEARTS_GITLAB_TOKEN). The CI's variables for both are passed on.
 # The reports are written to the current folder, owned by the calling user.
 # Exit codes: 0 pass, 1 gate failed, 2 usage, 3 credentials refused, 4 no verdict,
 # 130/143 stopped by SIGINT/SIGTERM. Only 4 is retried (transient); 1 is not (the same
@@ -42,7 +46,7 @@ settings=(
     CODEARTS_RUN CODEARTS_WAIT CODEARTS_BRANCH CODEARTS_CANCEL_ON_TIMEOUT
     CODEARTS_CONSOLE_PROJECT_ID CODEARTS_SARIF CODEARTS_CODEQUALITY CODEARTS_JUNIT_DEFECTS
     CODEARTS_DEFECTS CODEARTS_DEFECT_SEVERITY CODEARTS_PATH_PREFIX_STRIP
-    CODEARTS_GITLAB_TOKEN CODEARTS_CONFIG
+    CODEARTS_SCOPE CODEARTS_BASE CODEARTS_COMMENT CODEARTS_GITLAB_TOKEN CODEARTS_CONFIG
     # Huawei Cloud's own names for the region and the credentials
     HUAWEI_CLOUD_REGION HUAWEI_CLOUD_ACCESS_KEY_ID HUAWEI_CLOUD_SECRET_ACCESS_KEY
     HUAWEI_CLOUD_PROJECT_ID
@@ -54,7 +58,8 @@ settings=(
     CI_MERGE_REQUEST_SOURCE_PROJECT_ID CI_MERGE_REQUEST_PROJECT_ID
     # merge-request comments and history: GitLab, Jenkins, GitHub
     CI_API_V4_URL CI_PROJECT_ID CI_PROJECT_URL CI_MERGE_REQUEST_IID
-    CI_MERGE_REQUEST_DIFF_BASE_SHA CI_COMMIT_SHA GIT_COMMIT GITHUB_TOKEN
+    CI_MERGE_REQUEST_DIFF_BASE_SHA CI_MERGE_REQUEST_SOURCE_BRANCH_SHA CI_COMMIT_SHA
+    GITLAB_CI CHANGE_ID GIT_COMMIT GITHUB_TOKEN
 )
 # every GITHUB_* variable that is set (the event, the head branch, the output files, ...)
 while IFS= read -r name; do
@@ -68,7 +73,7 @@ done
 
 # Mount each file a variable names, at the same path: secrets, CA bundles, the config and
 # the GitHub event read-only; the GitHub step output files writable.
-mount() { # mount PATH MODE: only when the path exists
+mount_file() { # mount_file PATH MODE: only when the path exists
     if [ -n "$1" ] && [ -e "$1" ]; then
         passed+=(-v "$1:$1:$2")
     fi
@@ -76,10 +81,10 @@ mount() { # mount PATH MODE: only when the path exists
 for file in "${CODEARTS_TOKEN_FILE:-}" "${CODEARTS_SK_FILE:-}" "${CODEARTS_IAM_PASSWORD_FILE:-}" \
     "${CODEARTS_CA_BUNDLE:-}" "${REQUESTS_CA_BUNDLE:-}" "${CURL_CA_BUNDLE:-}" \
     "${SSL_CERT_FILE:-}" "${SSL_CERT_DIR:-}" "${CODEARTS_CONFIG:-}" "${GITHUB_EVENT_PATH:-}"; do
-    mount "$file" ro
+    mount_file "$file" ro
 done
 for file in "${GITHUB_OUTPUT:-}" "${GITHUB_STEP_SUMMARY:-}"; do
-    mount "$file" rw
+    mount_file "$file" rw
 done
 
 run_gate() {

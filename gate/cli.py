@@ -74,6 +74,9 @@ class Option(NamedTuple):
             return False
         if self.kwargs.get("multiple") and not self.kwargs.get("comma_list"):
             return False
+        optional_value = "flag_value" in self.kwargs  # --name alone, or --name=VALUE
+        if optional_value and (self.kwargs.get("is_flag") or self.kwargs.get("multiple")):
+            return False
         return isinstance(self.kwargs.get("default"), (str, type(None)))
 
     def variables(self) -> tuple[str, ...]:
@@ -83,7 +86,7 @@ class Option(NamedTuple):
 
 
 _PLAIN_KEYWORDS = frozenset(
-    {"help", "metavar", "is_flag", "count", "multiple", "comma_list", "default"}
+    {"help", "metavar", "is_flag", "count", "multiple", "comma_list", "default", "flag_value"}
 )
 
 
@@ -289,6 +292,62 @@ OPTIONS = [
         metavar="PREFIX",
         help="Remove PREFIX from the service's file paths [default: detected from the checkout].",
     ),
+    _option(
+        "--scope",
+        envvar="CODEARTS_SCOPE",
+        metavar="change|all",
+        help="change: judge the per-defect counts on the lines the change adds or modifies "
+        "(needs --task-id and git) [default: all].",
+    ),
+    _option(
+        "--base",
+        envvar="CODEARTS_BASE",
+        metavar="REV",
+        help="The change's base for --scope change [default: the pull/merge request's].",
+    ),
+    _option(
+        "--comment",
+        is_flag=True,
+        help="Write (and update) one comment on the pull/merge request; token: GITHUB_TOKEN "
+        "or CODEARTS_GITLAB_TOKEN. [env var: CODEARTS_COMMENT]",
+    ),
+    _option(
+        "--baseline",
+        envvar="CODEARTS_BASELINE",
+        metavar="previous|job:ID|file:PATH",
+        help="Compare the counts with the task's previous scan, a job's report or a previous "
+        "run's --json output; growth fails the gate (see --max-increase).",
+    ),
+    _option(
+        "--max-increase",
+        "max_increase",
+        envvar="CODEARTS_MAX_INCREASE",
+        comma_list=True,  # the variable holds NAME=N items separated by commas
+        multiple=True,
+        help="Allowed growth since the baseline, NAME=N|off [default: 0 for every count with a "
+        "maximum that the baseline carries].",
+    ),
+    _option(
+        "--baseline-optional",
+        is_flag=True,
+        help="Without the baseline, judge the maximums alone (and say so) instead of no "
+        "verdict. [env var: CODEARTS_BASELINE_OPTIONAL]",
+    ),
+    _option(
+        "--suppressions",
+        envvar="CODEARTS_SUPPRESSIONS",
+        metavar="PATH",
+        help="TOML file of [[suppress]] entries (defect_id or rule [+ path], reason, until): "
+        "judge the defect list less the suppressed defects.",
+    ),
+    _option(
+        "--sync-suppressions",
+        envvar="CODEARTS_SYNC_SUPPRESSIONS",
+        is_flag=False,
+        flag_value="dry-run",
+        metavar="[apply]",
+        help="Say which suppressed defects would be marked ignored in CodeArts; =apply marks them.",
+    ),
     _option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug)."),
     _option("-q", "--quiet", is_flag=True, help="Print only the verdict line and errors."),
 ]
@@ -315,6 +374,9 @@ def raw_options(params: dict[str, Any], from_env: frozenset[str] = frozenset()) 
         branch=params["branch"],  # "" (given) sends no branch; None takes the CI's
         cancel_on_timeout=env_flag(params["cancel_on_timeout"], "CODEARTS_CANCEL_ON_TIMEOUT"),
         defects=params["defects"],
+        comment=env_flag(params["comment"], "CODEARTS_COMMENT"),
+        max_increase=tuple(item for item in params["max_increase"] if item.strip()),
+        baseline_optional=env_flag(params["baseline_optional"], "CODEARTS_BASELINE_OPTIONAL"),
     )
 
 
@@ -329,13 +391,16 @@ ENV_FLAGS = {
     "run": "CODEARTS_RUN",
     "wait": "CODEARTS_WAIT",
     "cancel_on_timeout": "CODEARTS_CANCEL_ON_TIMEOUT",
+    "comment": "CODEARTS_COMMENT",
+    "baseline_optional": "CODEARTS_BASELINE_OPTIONAL",
 }
 """The yes/no flags read from a variable here (click would take "false" for true)."""
 
 
 _NON_TEXT = frozenset(
     {"max_", "json_", "verbose", "quiet", "insecure", "check", "defects"}
-    | {"run", "wait", "branch", "cancel_on_timeout"}
+    | {"run", "wait", "branch", "cancel_on_timeout", "comment"}
+    | {"max_increase", "baseline_optional"}
 )
 
 
@@ -401,9 +466,13 @@ def _given(args: Sequence[str]) -> dict[str, Any] | None:
             given[option.dest] = given.get(option.dest, 0) + 1 if count else True
             continue
         if not equals:
-            if not queue or (queue[0].startswith("-") and queue[0] != "-"):
+            option_next = not queue or (queue[0].startswith("-") and queue[0] != "-")
+            if option_next and "flag_value" in option.kwargs:
+                value = option.kwargs["flag_value"]  # given bare: its value may be left out
+            elif option_next:
                 return None  # click would take it as the value, or complain: let it
-            value = queue.pop(0)
+            else:
+                value = queue.pop(0)
         multiple = option.kwargs.get("multiple")
         given[option.dest] = (*given.get(option.dest, ()), value) if multiple else value
     return given

@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
-from gate.defects import DefectDigest
+from gate.baseline import Baseline
+from gate.defects import SEVERITIES, DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.suppressions import SuppressionOutcome, counts_without_suppressed
 from gate.text import bidi_shown, encodable, redact
 
 
@@ -23,17 +25,75 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Check:
-    """One threshold applied: ``actual`` is ``None`` when the count could not be read."""
+    """One threshold applied: ``actual`` is ``None`` when the count could not be read.
+
+    ``maximum`` None: no maximum (a pure ratchet). ``baseline``: the count the baseline
+    holds, when one is compared with; ``max_increase``: how much it may have grown.
+    ``note``: what the output must say about how this count was judged.
+    """
 
     metric: str
-    maximum: int
+    maximum: int | None
     actual: int | None
     problem: str | None = None
+    baseline: int | None = None
+    max_increase: int | None = None
+    note: str | None = None
+    reported: int | None = None
+    """The report's count, when the judged one came from the defect list (suppressions)."""
 
     @property
     def passed(self) -> bool:
-        """True only for a count that was read and is within its maximum."""
-        return self.actual is not None and self.actual <= self.maximum
+        """True only for a count that was read, is within its maximum and did not grow
+        by more than allowed."""
+        return self.actual is not None and self.within_maximum and self.within_increase
+
+    @property
+    def within_maximum(self) -> bool:
+        """The count is at most its maximum (or there is none)."""
+        return self.maximum is None or (self.actual is not None and self.actual <= self.maximum)
+
+    @property
+    def within_increase(self) -> bool:
+        """The count grew by at most the allowed increase (or there is no comparison)."""
+        delta = self.delta
+        return self.max_increase is None or delta is None or delta <= self.max_increase
+
+    @property
+    def delta(self) -> int | None:
+        """How much the count changed since the baseline; None without one."""
+        if self.actual is None or self.baseline is None:
+            return None
+        return self.actual - self.baseline
+
+    def shown(self) -> str:
+        """``4 (+2 since the baseline)``, ``4``, or ``?`` when unreadable."""
+        if self.actual is None:
+            return "?"
+        delta, parts = self.delta, []
+        if delta is not None:
+            parts.append(f"{delta:+d} since the baseline")
+        if self.reported is not None and self.reported != self.actual:
+            parts.append(f"report {self.reported}")
+        return str(self.actual) + (f" ({'; '.join(parts)})" if parts else "")
+
+    def limits(self) -> str:
+        """``0``, ``off``, ``0, +0 since the baseline``, ``off, +0 since the baseline``."""
+        maximum = "off" if self.maximum is None else str(self.maximum)
+        if self.max_increase is None or self.baseline is None:
+            return maximum
+        return f"{maximum}, +{self.max_increase} since the baseline"
+
+    def why_failed(self) -> str:
+        """``4 > maximum 0``, ``grew by 2 > allowed +0``, or both; empty when it passed."""
+        reasons = []
+        if self.actual is not None and not self.within_maximum:
+            reasons.append(f"{self.actual} > maximum {self.maximum}")
+        if self.actual is not None and not self.within_increase:
+            reasons.append(
+                f"grew by {self.delta} since the baseline > allowed +{self.max_increase}"
+            )
+        return "; ".join(reasons)
 
     @property
     def description(self) -> str:
@@ -63,8 +123,9 @@ class ScanInfo:
     ``--task-id`` alone).
 
     ``source``: ``run`` (starting one failed or gave no job id: nothing was gated),
-    ``started`` (by this run; ``queued_seconds`` set when another scan of the task was
-    under way first and the gate waited for it to end before starting its own),
+    ``started`` (by this run). ``queued_seconds`` is set when another scan of the task was
+    under way first: the time the gate waited behind it (and then started its own, or
+    gave up),
     ``waited`` (``--wait``) or ``latest`` (the task's latest version-level report, no
     wait). ``scan_seconds`` is known only for a scan the gate started (run to the first
     poll that saw it end); ``wait_seconds`` when it waited for the gated scan.
@@ -77,12 +138,37 @@ class ScanInfo:
     scan_seconds: float | None = None
     wait_seconds: float | None = None
     queued_seconds: float | None = None
+    branch: str | None = None
+    """The branch the gate asked the service to scan; None when not known."""
+    commit: str | None = None
+    """The head commit of the change under test (the CI's), which the service may not
+    have scanned: it scans the branch as it is when the scan starts."""
+    files_url: str | None = None
+    """Where the CI's forge shows a commit's files: ``{files_url}/{sha}/{path}#L{line}``."""
+
+    @property
+    def started_by_gate(self) -> bool:
+        """True when this run started the gated scan."""
+        return self.source == "started"
+
+    @property
+    def identity(self) -> str:
+        """``branch main, commit 0123456789ab`` (``unknown`` where not known)."""
+        return f"branch {self.branch or 'unknown'}, commit {(self.commit or 'unknown')[:12]}"
 
     @property
     def gated(self) -> str:
         """Which report was gated, in words."""
+        if self.source in ("job", "file"):
+            what = f"job {self.job_id}" if self.job_id else "the report in --report-file"
+            return what + (f" of task {self.task_id}" if self.task_id else "")
         if self.source == "run":
             # not "started none": a run whose answer was lost may well have started one
+            if self.queued_seconds is not None:
+                return (
+                    f"no scan: task {self.task_id} was busy with another scan (another "
+                    "pipeline?) and this run got no job id of its own"
+                )
             return f"no scan: the run of task {self.task_id} gave no job id"
         if self.job_id:
             started = " (started by the gate)" if self.source == "started" else ""
@@ -116,6 +202,58 @@ def seconds_text(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+PER_DEFECT_METRICS = ("critical", "major", "minor", "suggestion", "new")
+"""The counts that are a number of defects: judged on the change's lines in change scope
+(``new`` is every severity together)."""
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """What ``--scope change`` judged: the change's base and head, how much it touches,
+    and the pending defects on its added or modified lines (``digest``).
+
+    ``judged`` is False when change scope was asked for and the whole branch was judged
+    instead (``note`` says why: no change request and no ``--base``)."""
+
+    judged: bool
+    base: str | None = None
+    head: str | None = None
+    files: int = 0
+    lines: int = 0
+    digest: DefectDigest | None = None
+    note: str | None = None
+
+    def redacted(self, secrets: tuple[str, ...]) -> ChangeView:
+        """This view with every secret removed from its defects."""
+        return replace(self, digest=self.digest and self.digest.redacted(secrets))
+
+
+@dataclass(frozen=True)
+class CommentResult:
+    """What became of the pull/merge request comment: ``created``, ``updated``,
+    ``skipped`` or ``failed``, and why (never changes the verdict)."""
+
+    status: str
+    detail: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeCounts:
+    """Defects per severity on the change's lines; ``complete`` False when the fetch
+    ended early (a count within its maximum then cannot be trusted)."""
+
+    by_severity: dict[str, int]
+    complete: bool = True
+    shortfall: str = ""
+
+    def count(self, metric: str) -> int:
+        """Defects of ``metric``'s severity on the change; ``new``: of every severity."""
+        if metric == "new":
+            return sum(self.by_severity.values())
+        return self.by_severity.get(metric, 0)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Everything the outputs show: the outcome, the checks, the counts and the context."""
@@ -133,6 +271,14 @@ class Verdict:
     """The outputs (``--junit``, ...) that could not be written: such a run never exits 0."""
     scan: ScanInfo | None = None
     defects: DefectDigest | None = None
+    change: ChangeView | None = None
+    comment: CommentResult | None = None
+    baseline: Baseline | None = None
+    """The counts compared with (``--baseline``), named for every output."""
+    baseline_note: str | None = None
+    """Why no baseline was compared with although one was asked for (``--baseline-optional``)."""
+    suppression: SuppressionOutcome | None = None
+    """What the ``[[suppress]]`` entries did, when there are any."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -172,8 +318,17 @@ class Verdict:
         defects = self.defects and self.defects.redacted(secrets)
         job_id = self.job_id and redact(self.job_id, secrets)  # a run's exec_id is the service's
         scan = self.scan and replace(
-            self.scan, job_id=self.scan.job_id and redact(self.scan.job_id, secrets)
+            self.scan,
+            job_id=self.scan.job_id and redact(self.scan.job_id, secrets),
+            branch=self.scan.branch and redact(self.scan.branch, secrets),
         )
+        baseline = self.baseline and replace(
+            self.baseline,
+            label=redact(self.baseline.label, secrets),
+            job_id=self.baseline.job_id and redact(self.baseline.job_id, secrets),
+        )
+        note = self.baseline_note and redact(self.baseline_note, secrets)
+        suppression = self.suppression and self.suppression.redacted(secrets)
         return replace(
             self,
             error=error,
@@ -183,6 +338,10 @@ class Verdict:
             defects=defects,
             job_id=job_id,
             scan=scan,
+            change=self.change and self.change.redacted(secrets),
+            baseline=baseline,
+            baseline_note=note,
+            suppression=suppression,
         )
 
     @property
@@ -191,18 +350,79 @@ class Verdict:
         return tuple(c for c in self.checks if c.actual is not None and not c.passed)
 
 
-def _apply(report: Report, threshold: Threshold) -> Check:
+def _apply(report: Report, threshold: Threshold, baseline: Baseline | None = None) -> Check:
     try:
         actual = report.count(threshold.metric)
     except ReportError as err:
         return Check(threshold.metric, threshold.maximum, None, problem=str(err))
-    return Check(threshold.metric, threshold.maximum, actual)
+    check = Check(threshold.metric, threshold.maximum, actual)
+    return against(check, threshold, baseline) if baseline is not None else check
 
 
-def evaluate(report: Report, policy: Policy) -> Verdict:
-    """Judge ``report`` against ``policy``; an unreadable count is an error, never a pass,
-    and a count over its maximum is a failure whatever the other counts are."""
-    checks = tuple(_apply(report, t) for t in policy.thresholds)
+def _apply_change(
+    report: Report, threshold: Threshold, change: ChangeCounts | None, baseline: Baseline | None
+) -> Check:
+    """A check on the change's defects for per-defect metrics (``--scope change``), on the
+    report otherwise; compared with the baseline, when given, where that means something
+    (the baseline's counts are the whole branch's, never the change's)."""
+    if change is None or threshold.metric not in PER_DEFECT_METRICS:
+        return _apply(report, threshold, baseline)
+    actual = change.count(threshold.metric)
+    over = threshold.maximum is not None and actual > threshold.maximum
+    if change.complete or over:  # a lower bound over the maximum still fails
+        check = Check(threshold.metric, threshold.maximum, actual)
+    else:
+        problem = f"{threshold.metric} in this change: {change.shortfall}"
+        check = Check(threshold.metric, threshold.maximum, None, problem=problem)
+    if baseline is not None:
+        note = "judged on the change's lines: the baseline's whole-branch count is not compared"
+        check = replace(check, note=note)
+    return check
+
+
+def against(check: Check, threshold: Threshold, baseline: Baseline) -> Check:
+    """``check`` compared with the baseline: its count there and the allowed increase (0
+    unless said otherwise). A count the baseline does not carry is judged on its maximum
+    alone (and says so); with no maximum either, it cannot be judged at all."""
+    before = baseline.counts.get(check.metric)
+    if before is None and check.maximum is None:
+        problem = (
+            f"the baseline ({baseline.label}) carries no {check.metric!r} count and "
+            f"{check.metric} has no maximum: it cannot be judged"
+        )
+        return replace(check, actual=None, problem=problem)
+    if before is None:
+        note = f"the baseline does not carry {check.metric}: judged on its maximum alone"
+        return replace(check, note=note)
+    if not threshold.ratchet:
+        return replace(check, baseline=before)
+    increase = 0 if threshold.max_increase is None else threshold.max_increase
+    return replace(check, baseline=before, max_increase=increase)
+
+
+def evaluate(
+    report: Report,
+    policy: Policy,
+    change: ChangeCounts | None = None,
+    *,
+    baseline: Baseline | None = None,
+) -> Verdict:
+    """Judge ``report`` against ``policy`` (and ``baseline``, when given); an unreadable
+    count is an error, never a pass, and a count over its maximum or grown past its
+    allowed increase is a failure whatever the other counts are. With ``change``
+    (``--scope change``), the per-defect counts are those on the change's lines."""
+    checks = tuple(_apply_change(report, t, change, baseline) for t in policy.thresholds)
+    return replace(
+        judged(checks),
+        counts=report.readable_counts(),
+        report_url=report.report_url,
+        tools=report.tools,
+        baseline=baseline,
+    )
+
+
+def judged(checks: tuple[Check, ...]) -> Verdict:
+    """The verdict of ``checks`` alone: failed, error (a count unreadable) or passed."""
     unreadable = [c.problem for c in checks if c.problem]
     error = ErrorInfo.from_error(ReportError("; ".join(unreadable))) if unreadable else None
     if any(c.actual is not None and not c.passed for c in checks):
@@ -211,11 +431,66 @@ def evaluate(report: Report, policy: Policy) -> Verdict:
         outcome = Outcome.ERROR
     else:
         outcome = Outcome.PASSED
-    return Verdict(
-        outcome, checks, report.readable_counts(), report.report_url, report.tools, error=error
-    )
+    return Verdict(outcome, checks, error=error)
+
+
+def without_baseline(verdict: Verdict, err: GateError, *, optional: bool) -> Verdict:
+    """A verdict reached without the baseline asked for: with ``--baseline-optional`` the
+    thresholds alone, saying so; otherwise no verdict (a failed check still fails)."""
+    if optional:
+        note = f"{err.message}; judged on the thresholds alone (--baseline-optional)"
+        return replace(verdict, baseline_note=encodable(note))
+    error = ErrorInfo.from_error(err)
+    outcome = Outcome.FAILED if verdict.outcome is Outcome.FAILED else Outcome.ERROR
+    return replace(verdict, outcome=outcome, error=error)
 
 
 def error_verdict(err: GateError, job_id: str | None = None) -> Verdict:
     """The verdict when no report could be had: no checks, the error saying why."""
     return Verdict(Outcome.ERROR, job_id=job_id, error=ErrorInfo.from_error(err))
+
+
+NEW_NOT_LOWERED = "suppressions do not lower new: the report does not say which defects it counts"
+
+
+def with_suppressions(verdict: Verdict, outcome: SuppressionOutcome) -> Verdict:
+    """The verdict judged on the defect list less the suppressed defects: each severity
+    check fetched counts the pending defects not suppressed (the report's count beside
+    it). Defects that could not all be fetched leave those counts unreadable: no pass."""
+    digest = verdict.defects
+    why = digest_problem(digest)
+    counts = (
+        {} if digest is None else counts_without_suppressed(digest.by_severity, outcome.suppressed)
+    )
+    fetched = () if digest is None else digest.severities
+    checks = tuple(recounted(c, counts, fetched, why) for c in verdict.checks)
+    again = judged(checks)
+    error = verdict.error or again.error
+    failed = again.outcome is Outcome.FAILED
+    result = Outcome.FAILED if failed else Outcome.ERROR if error else Outcome.PASSED
+    return replace(verdict, outcome=result, checks=checks, error=error, suppression=outcome)
+
+
+def digest_problem(digest: DefectDigest | None) -> str | None:
+    """Why the defect list cannot stand in for the report's counts, or None."""
+    if digest is None or digest.error:
+        reason = digest.error if digest and digest.error else "the defects were not fetched"
+        return f"the suppressions need the defect list: {reason}"
+    if digest.incomplete:
+        return f"the suppressions need every pending defect: only {digest.shortfall()} came"
+    return None
+
+
+def recounted(
+    check: Check, counts: dict[str, int], fetched: tuple[str, ...], why: str | None
+) -> Check:
+    """One check on the defect list's count (``new`` keeps the report's, and says so)."""
+    if check.metric == "new":
+        return replace(check, note=NEW_NOT_LOWERED)
+    if check.metric not in SEVERITIES or check.actual is None:
+        return check
+    if why is not None:
+        return replace(check, actual=None, reported=check.actual, problem=why)
+    if check.metric not in fetched:  # --defect-severity left it out: the report's count
+        return replace(check, note=f"{check.metric} defects were not fetched: the report's count")
+    return replace(check, actual=counts[check.metric], reported=check.actual)

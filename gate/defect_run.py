@@ -8,20 +8,25 @@ valid, and the summary, the annotations and stderr say the defects are missing.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from gate import github
-from gate.core import Outcome, Verdict
-from gate.defects import DefectDigest, DefectReader, DigestBuilder, FetchInfo
-from gate.errors import GateError
+from gate.baseline import Baseline
+from gate.core import ChangeCounts, ChangeView, Outcome, Verdict, evaluate
+from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
+from gate.errors import GateError, OutputError
+from gate.filter.diff import ChangedLines
 from gate.formats import DefectWriter, defect_writer
+from gate.gitdiff import ChangeDiff
 from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
+from gate.report import Report
 from gate.settings import DefectSettings, Settings
+from gate.suppressions import Ledger
 from gate.text import one_line, redact
 
 
@@ -44,9 +49,11 @@ def attach_defects(
     secrets: list[str],
     *,
     on_secret: Callable[[str], None],
+    ledger: Ledger | None = None,
 ) -> Verdict:
-    """The verdict with its defect digest; the per-defect files written either way."""
-    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret)
+    """The verdict with its defect digest; the per-defect files written either way.
+    ``ledger`` marks each defect a ``[[suppress]]`` entry names."""
+    digest, failure = fetched_digest(settings, verdict, out, secrets, on_secret, ledger=ledger)
     lost = write_empty(settings.defects, digest.error, err) if digest.error else []
     if not (isinstance(failure, OSError) and lost):  # else write_empty told of it, once
         warn_if_short(digest, settings.verbosity, err)
@@ -60,6 +67,8 @@ def fetched_digest(
     out: TextIO,
     secrets: list[str],
     on_secret: Callable[[str], None],
+    *,
+    ledger: Ledger | None = None,
 ) -> tuple[DefectDigest, BaseException | None]:
     """The digest of the defects, their files written; or one saying why they are missing,
     and the error that stopped the fetch."""
@@ -70,8 +79,17 @@ def fetched_digest(
         try:
             with github.group(title, out):
                 budget = settings.timeout - verdict.duration  # --timeout bounds the whole run
-                reported = reported_count(verdict, settings.defects.severities)
-                return fetch_and_write(settings, secrets, on_secret, budget, reported), None
+                extra = new_severities(settings, verdict)
+                digests = fetch_digests(
+                    settings,
+                    secrets,
+                    on_secret,
+                    budget,
+                    extra=extra,
+                    counts=verdict.counts,
+                    ledger=ledger,
+                )
+                return digests[0], None
         except (GateError, OSError) as error:
             reason = redact(f"the defects could not be fetched: {describe(error)}", secrets)
             failure = error
@@ -88,57 +106,156 @@ def describe(error: BaseException) -> str:
     return f"cannot write a defect file: {getattr(error, 'strerror', None) or error}"
 
 
-def reported_count(verdict: Verdict, severities: tuple[str, ...]) -> int | None:
+def reported_count(counts: Mapping[str, int], severities: tuple[str, ...]) -> int | None:
     """What the judged report counts of ``severities`` (None when one is unreadable)."""
-    counts = [verdict.counts.get(severity) for severity in severities]
-    return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+    values = [counts.get(severity) for severity in severities]
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-def fetch_and_write(
+def judged_severities(settings: Settings) -> tuple[str, ...]:
+    """The severities whose defects a change-scope threshold counts (``new``: all)."""
+    metrics = {threshold.metric for threshold in settings.policy.thresholds}
+    return SEVERITIES if "new" in metrics else tuple(s for s in SEVERITIES if s in metrics)
+
+
+def change_sink(
+    changed: ChangedLines | None, severities: tuple[str, ...]
+) -> tuple[DigestBuilder | None, Callable[[Defect], None] | None]:
+    """The digest of the defects on the change's lines, and the sink that feeds it."""
+    if changed is None:
+        return None, None
+    builder = DigestBuilder(severities, keep=CHANGE_KEPT)
+    contains = changed.contains
+
+    def add(defect: Defect) -> None:
+        if contains(defect.path, defect.line):
+            builder.add(defect)
+
+    return builder, add
+
+
+def fetch_digests(
     settings: Settings,
     secrets: list[str],
     on_secret: Callable[[str], None],
     budget: float,
-    reported: int | None = None,
-) -> DefectDigest:
-    """Page through the defects once, each handed to every writer and the digest."""
+    *,
+    changed: ChangedLines | None = None,
+    extra: tuple[str, ...] = (),
+    counts: Mapping[str, int] | None = None,
+    ledger: Ledger | None = None,
+) -> tuple[DefectDigest, DefectDigest | None]:
+    """Page through the defects once, each handed to the digest, the writers (those of
+    the severities asked for) and, with ``changed``, the digest of the defects on the
+    change's lines. ``extra`` severities are fetched for the digest only; ``counts``, the
+    report's, are compared with what was fetched (completeness); ``ledger`` marks each
+    defect a ``[[suppress]]`` entry names."""
     from gate.api.defects import fetch_defects  # noqa: PLC0415 - requests only when needed
 
     config = settings.defects
     reader = DefectReader(PathMapper(Path.cwd(), config.path_prefix), secrets)
-    builder = DigestBuilder(config.severities)
+    judged = judged_severities(settings) if changed is not None else ()
+    fetched = tuple(s for s in SEVERITIES if s in {*config.severities, *judged, *extra})
+    builder = DigestBuilder(fetched)
+    wanted = frozenset(config.severities)
+    in_change, on_change = change_sink(changed, judged)
     with ExitStack() as stack:
         writers = {
             name: defect_writer(name, stack.enter_context(open_atomic(path, kind=name)))
             for name, path in config.paths().items()
         }
+        adders = [writer.add for writer in writers.values()]
 
-        adders = [builder.add, *(writer.add for writer in writers.values())]
+        mark = ledger.mark if ledger is not None else lambda d: d
 
         def consume(row: object) -> None:
-            defect = reader.read(row)  # type: ignore[arg-type]
-            for add in adders:
-                add(defect)
+            defect = mark(reader.read(row))  # type: ignore[arg-type]
+            builder.add(defect)
+            if on_change is not None:
+                on_change(defect)
+            if defect.severity in wanted:  # the files hold the severities asked for
+                for add in adders:
+                    add(defect)
 
         def learn(secret: str) -> None:  # an IAM token: masked, and redacted from defects
             on_secret(secret)
             reader.learn(secret)
 
-        result = fetch_defects(settings, config.severities, consume, on_secret=learn, budget=budget)
+        result = fetch_defects(settings, fetched, consume, on_secret=learn, budget=budget)
+        short = result.capped or (result.total is not None and result.fetched < result.total)
+        in_files = sum(builder.by_severity[s] for s in wanted)
+        # the service's total counts every severity fetched, the files those asked for
+        files_total = result.total if fetched == config.severities else None
+        files_total = in_files if files_total is None and not short else files_total
         digest = builder.digest(
             result.total,
             stopped=result.stop_reason,
-            capped=result.capped,
+            capped=short,
             expected=result.expected,
-            reported=reported,
+            reported=None if counts is None else reported_count(counts, fetched),
             notes=result.notes,
         )
-        info = FetchInfo(result.fetched, result.total, incomplete=incompleteness(digest))
+        info = FetchInfo(in_files, files_total, incomplete=incompleteness(digest))
         for writer in writers.values():
             writer.finish(info)
     omitted = getattr(writers.get("sarif"), "omitted", 0)
     unplaced = getattr(writers.get("codequality"), "omitted", 0)
-    return replace(digest, sarif_omitted=omitted, codequality_omitted=unplaced)
+    digest = replace(digest, sarif_omitted=omitted, codequality_omitted=unplaced)
+    if in_change is None:
+        return digest, None
+    mine = in_change.digest(None if short else in_change.fetched, 0, result.stop_reason, short)
+    return digest, mine
+
+
+def new_severities(settings: Settings, verdict: Verdict) -> tuple[str, ...]:
+    """Every severity when ``new`` fails and ``--defect-severity`` was not chosen: the
+    list under ``new`` then holds the defects of every severity it counts."""
+    failing = {check.metric for check in verdict.failed_checks}
+    return SEVERITIES if "new" in failing and not settings.defects.chosen else ()
+
+
+CHANGE_KEPT = 100
+"""Defects of the change kept per severity for the summary and the comment."""
+
+
+def judge_change(
+    settings: Settings,
+    report: Report,
+    diff: ChangeDiff,
+    out: TextIO,
+    secrets: list[str],
+    *,
+    on_secret: Callable[[str], None],
+    budget: float,
+    baseline: Baseline | None = None,
+) -> Verdict:
+    """``--scope change``: fetch the defects (their files written), count the pending ones
+    on the change's lines and judge with those counts (``baseline`` for the other counts).
+    A fetch that fails is no verdict."""
+    title = f"CodeArts Check: fetching the defects of task {settings.task_id} (this change)"
+    try:
+        with github.group(title, out):
+            digest, mine = fetch_digests(
+                settings,
+                secrets,
+                on_secret,
+                budget,
+                changed=diff.lines,
+                counts=report.readable_counts(),
+            )
+    except OSError as error:
+        raise OutputError(describe(error)) from None
+    assert mine is not None
+    counts = ChangeCounts(
+        dict(mine.by_severity),
+        complete=not mine.capped,
+        shortfall=f"the defect fetch ended early ({mine.stopped or 'paging ended'})",
+    )
+    verdict = evaluate(report, settings.policy, counts, baseline=baseline)
+    view = ChangeView(
+        True, diff.base, diff.head, len(diff.lines.paths), diff.lines.line_count(), mine
+    )
+    return replace(verdict, defects=digest, change=view)
 
 
 def incompleteness(digest: DefectDigest) -> str | None:

@@ -101,6 +101,8 @@ class Defect(NamedTuple):
     fixes: tuple[str, ...] = ()
     start_column: int | None = None
     end_column: int | None = None
+    suppressed: str | None = None
+    """The reason of the ``[[suppress]]`` entry that suppresses it (its justification)."""
 
     @property
     def rank(self) -> int:
@@ -401,16 +403,22 @@ class DefectDigest:
 class DigestBuilder:
     """Counts every defect and keeps the first few of each severity (a sink of the fetch)."""
 
-    def __init__(self, severities: tuple[str, ...]) -> None:
+    def __init__(self, severities: tuple[str, ...], keep: int = TOP_PER_SEVERITY) -> None:
         self.severities = severities
         self.by_severity = dict.fromkeys(SEVERITIES, 0)
         self.top: dict[str, list[Defect]] = {s: [] for s in SEVERITIES}
+        self.keep = keep
+
+    @property
+    def fetched(self) -> int:
+        """Defects added so far."""
+        return sum(self.by_severity.values())
 
     def add(self, defect: Defect) -> None:
         """Count ``defect``; keep it when its severity has room."""
         self.by_severity[defect.severity] += 1
         kept = self.top[defect.severity]
-        if len(kept) < TOP_PER_SEVERITY:
+        if len(kept) < self.keep:
             kept.append(defect)
 
     def digest(

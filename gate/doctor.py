@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from gate.errors import CredentialsError, DeadlineError, ExitCode, GateError, NetworkError
-from gate.service_errors import token_refused
+from gate.service_errors import (
+    DEFECTS_PERMISSION,
+    LOG_PERMISSION,
+    PROGRESS_PERMISSION,
+    REPORT_PERMISSION,
+    token_refused,
+)
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
 from gate.text import one_line
 
@@ -169,9 +175,6 @@ def tls_step(settings: Settings, budget: Budget) -> str:
         raise NetworkError(f"TLS handshake with {host} failed ({type(err).__name__})") from None
 
 
-READ_REPORT = "the IAM action codeartscheck:task:getReport"
-
-
 @dataclass
 class Service:
     """One signed-in session for the calls to the service, opened (and, with an IAM
@@ -265,17 +268,13 @@ def service_steps(settings: Settings) -> list[ServiceStep]:
     ``--run``/``--wait``; defects-statistic for defect outputs; log-detail when the
     CodeArts project is known. The run and stop calls are not tried: they are not
     read-only."""
-    chosen = [ServiceStep("api", api_step, READ_REPORT)]
+    chosen = [ServiceStep("api", api_step, REPORT_PERMISSION)]
     if settings.wait:  # --run waits too
-        chosen.append(
-            ServiceStep("progress", progress_step, "the permission to read the task's progress")
-        )
+        chosen.append(ServiceStep("progress", progress_step, PROGRESS_PERMISSION))
     if settings.defects.requested() and settings.task_id:
-        chosen.append(
-            ServiceStep("defects", defects_step, "the permission to read the task's defects")
-        )
+        chosen.append(ServiceStep("defects", defects_step, DEFECTS_PERMISSION))
     if settings.console_project_id and settings.task_id:
-        chosen.append(ServiceStep("log", log_step, "the permission to read the task's check log"))
+        chosen.append(ServiceStep("log", log_step, LOG_PERMISSION))
     return chosen
 
 
@@ -348,6 +347,7 @@ def said(settings: Settings, err: GateError, needs: str) -> GateError:
     permission names the permission (or IAM action) the step needs."""
     if isinstance(err, CredentialsError) and not err.identity:
         err.message += f"; missing: {needs}"
+        err.hint = f"grant the IAM user {needs}"
     if isinstance(settings.credentials, TokenCredentials):
         return token_refused(err)
     return err

@@ -136,6 +136,18 @@ class OutputError(GateError):
     kind = "output"
 
 
+class CommentError(GateError):
+    """The pull/merge request comment could not be written (never changes the verdict)."""
+
+    kind = "comment"
+
+
+class BaselineError(GateError):
+    """A baseline was asked for and cannot be had: no verdict, never a silent pass."""
+
+    kind = "baseline"
+
+
 def final_exit_code(code: ExitCode, *, warn_on_error: bool) -> ExitCode:
     """Apply ``--on-error warn``: a run with no verdict (3 or 4) exits 0 instead; a run a
     signal ended (130, 143) keeps its code: the user cancelled it."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from gate.ci import active
-from gate.core import Verdict
-from gate.defects import Defect
+from gate.core import Check, Verdict
+from gate.defects import Defect, DefectDigest
 from gate.formats import render
 from gate.settings import OutputPaths
 from gate.text import escape_controls, neutralize_commands, one_line
@@ -133,19 +133,30 @@ def fit_summary(text: str, budget: int) -> str:
 
 def annotation_lines(verdict: Verdict) -> list[str]:
     """``::error`` per failed check; ``::error`` or ``::warning`` when there is no verdict."""
-    lines = [
-        command(
-            "error",
-            f"{check.description}: {check.actual}, allowed at most {check.maximum}",
-            title=f"{TITLE}: {check.metric} over its maximum",
-        )
-        for check in verdict.failed_checks
-    ]
+    lines = []
+    for check in verdict.failed_checks:
+        message, title = failed_check_text(check)
+        lines.append(command("error", message, title=title))
+    if verdict.baseline_note:
+        lines.append(command("warning", verdict.baseline_note, title=f"{TITLE}: no baseline"))
+    if verdict.suppression is not None:
+        title = f"{TITLE}: suppression to review"
+        lines += [command("warning", w, title=title) for w in verdict.suppression.warnings()]
     if verdict.error is not None:
         kind = "warning" if verdict.warned else "error"
         message = f"{verdict.error.kind}: {one_line(verdict.error.message, 2000)}"
         lines.append(command(kind, message, title=f"{TITLE}: no verdict"))
     return lines
+
+
+def failed_check_text(check: Check) -> tuple[str, str]:
+    """The message and title of a failed check's annotation, the delta shown when there
+    is a baseline."""
+    if check.baseline is None and check.maximum is not None:
+        message = f"{check.description}: {check.actual}, allowed at most {check.maximum}"
+        return message, f"{TITLE}: {check.metric} over its maximum"
+    message = f"{check.description}: {check.shown()}, allowed {check.limits()}"
+    return message, f"{TITLE}: {check.metric}: {check.why_failed()}"
 
 
 ANNOTATION_LIMITS = {"error": 10, "warning": 10, "notice": 10}
@@ -185,6 +196,18 @@ def defect_annotation(defect: Defect) -> str:
     return command(kind, visible(defect.text()), **props)
 
 
+def annotation_order(verdict: Verdict, digest: DefectDigest) -> list[Defect]:
+    """The defects to annotate, most severe first; with ``--scope change`` those on the
+    change's lines take the slots first."""
+    every = digest.most_severe(digest.severities)
+    mine = verdict.change.digest if verdict.change and verdict.change.judged else None
+    if mine is None:
+        return every
+    first = mine.most_severe(mine.severities)
+    ids = {defect.fingerprint for defect in first}
+    return first + [defect for defect in every if defect.fingerprint not in ids]
+
+
 def defect_annotation_lines(verdict: Verdict) -> list[str]:
     """Annotations for the most severe defects within the runner's limits per kind (after
     the gate's own), and a plain line saying how many more there are."""
@@ -194,7 +217,7 @@ def defect_annotation_lines(verdict: Verdict) -> list[str]:
     used = [line.split(" ", 1)[0].split("::")[1] for line in annotation_lines(verdict)]
     room = {kind: limit - used.count(kind) for kind, limit in ANNOTATION_LIMITS.items()}
     lines = []
-    for defect in digest.most_severe(digest.severities):
+    for defect in annotation_order(verdict, digest):
         kind = ANNOTATION_KINDS[defect.severity]
         if room[kind] > 0:
             room[kind] -= 1

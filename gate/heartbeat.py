@@ -3,7 +3,7 @@ live bar on a terminal. Text from the service is already one line; secrets are r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from gate.core import seconds_text as duration
@@ -21,6 +21,12 @@ class Heartbeat:
         self.stream, self.task_id, self.secrets, self.live = stream, task_id, secrets, live
         self.printed_at: float | None = None
         self.drawn = False
+        self.estimate: Callable[[], str | None] = lambda: None
+
+    def use_estimate(self, estimate: Callable[[], str | None]) -> None:
+        """Show ``estimate()`` (``about 1 min 20 s left (from the last 12 scans)``) while
+        the scan is checking."""
+        self.estimate = estimate
 
     @property
     def tick(self) -> float:
@@ -44,8 +50,11 @@ class Heartbeat:
         return elapsed - (self.printed_at or 0.0) >= LINE_EVERY
 
     def text(self, progress: Progress | None, elapsed: float) -> str:
-        """``task T: checking, 42% (info), 1 min 5 s elapsed``."""
+        """``task T: checking, 42% (info), about 20 s left (from the last 3 scans), 1 min 5 s
+        elapsed``."""
         state = progress.describe() if progress else "waiting for the first answer"
+        estimate = self.estimate() if progress is None or not progress.finished else None
+        state += f", {estimate}" if estimate else ""
         return redact(f"task {self.task_id}: {state}, {duration(elapsed)} elapsed", self.secrets)
 
     @staticmethod

@@ -290,15 +290,16 @@ LINE_ESCAPES: dict[str, Callable[[str], str]] = {
     "junit-defects": _xml_line,
     "summary": _markdown_line,
 }
-"""Per output kind, how a line is escaped for the job log; the JSON kinds (``json``,
-``sarif``, ``codequality``) need no line: each character is escaped on its own."""
+"""Per output kind, how a line is escaped for the job log."""
+JSON_KINDS = frozenset({"json", "sarif", "codequality"})
+"""Output kinds that are JSON: no line needed, each character is escaped on its own."""
 
 
 def job_log_safe(kind: str, text: str) -> str:
     """``text`` of output ``kind`` with no line the runner reads as a workflow command."""
-    escape = LINE_ESCAPES.get(kind)
-    if escape is None:
+    if kind in JSON_KINDS:
         return text.translate(_JSON_IN_LOG)
+    escape = LINE_ESCAPES[kind]  # a new kind must say how it is escaped
     return "\n".join(escape(line) for line in text.split("\n"))
 
 

@@ -17,10 +17,14 @@ and past 4,300 digits Python's ``int`` would refuse it with a ``ValueError``."""
 
 @dataclass(frozen=True)
 class Threshold:
-    """One check: ``metric`` may be at most ``maximum``."""
+    """One check: ``metric`` may be at most ``maximum`` (None: no maximum) and may grow by
+    at most ``max_increase`` since the baseline (None: as the baseline decides)."""
 
     metric: str
-    maximum: int
+    maximum: int | None
+    max_increase: int | None = None
+    ratchet: bool = True
+    """False when the increase limit was switched off (``--max-increase NAME=off``)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,23 @@ def parse_assignment(text: str, *, source: str) -> tuple[str, int | None]:
     return name, parse_maximum(value, source=f"{source} {name}")
 
 
-def build_policy(maximums: Iterable[tuple[str, int | None]]) -> Policy:
-    """Build a policy from (metric, maximum) pairs; a later pair overrides an earlier one."""
+def build_policy(
+    maximums: Iterable[tuple[str, int | None]],
+    increases: Iterable[tuple[str, int | None]] = (),
+) -> Policy:
+    """Build a policy from (metric, maximum) pairs, a later pair overriding an earlier one,
+    and (metric, allowed increase) pairs: a metric with an increase limit and no maximum
+    is still checked (``--max-major off --max-increase major=0``: a pure ratchet)."""
     chosen: dict[str, int | None] = {}
     for metric, maximum in maximums:
         chosen[metric] = maximum
-    return Policy(tuple(Threshold(m, v) for m, v in chosen.items() if v is not None))
+    growth = dict(increases)
+    for metric in growth:
+        chosen.setdefault(metric, None)
+    return Policy(
+        tuple(
+            Threshold(m, v, growth.get(m), ratchet=growth.get(m, 0) is not None)
+            for m, v in chosen.items()
+            if v is not None or growth.get(m) is not None
+        )
+    )

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.core import Verdict, error_verdict, evaluate
-from gate.errors import GateError, Interrupted, ReportError, UsageError
+from gate.baseline import Baseline, baseline_of_json
+from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate, without_baseline
+from gate.errors import BaselineError, GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
 from gate.formats.console import verdict_line
 from gate.outputs import preflight_paths, write_atomic
 from gate.report import Report, decode_json, report_from_payload
 from gate.settings import (
+    MIN_SECRET,
     OutputPaths,
     RawOptions,
     Settings,
@@ -38,6 +42,7 @@ from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog
 
 log = logging.getLogger("gate")
@@ -68,13 +73,18 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
     github.begin(unmasked, out)  # read from a pipe only now: mask before anything prints
     text.use_secrets([*text.run_secrets(), *unmasked])
     secrets = list(text.run_secrets())  # grows with secrets learnt on the way
+    if settings.change.comment:  # the forge's token: masked before anything prints
+        for token in forge_tokens(os.environ):
+            protect(token, out, secrets)
     if settings.check:
         from gate.doctor import check  # noqa: PLC0415 - only for --check
 
         with interrupts_as_errors():
             return check(settings, out, on_secret=lambda secret: protect(secret, out, secrets))
     started = time.monotonic()
-    verdict = reach_verdict(settings, out, secrets)
+    if settings.change.note and settings.verbosity >= 0:
+        print(f"codearts-gate: {settings.change.note}", file=err)
+    verdict = reach_verdict(settings, out, secrets, started)
     verdict = replace(
         verdict,
         job_id=verdict.job_id or settings.job_id,
@@ -82,21 +92,64 @@ def run(settings: Settings, out: TextIO, err: TextIO) -> int:
         warn_on_error=settings.warn_on_error,
     ).redacted(tuple(secrets))
     verdict = with_defects(settings, verdict, out, err, secrets)
+    verdict = with_comment(settings, verdict, out, err, started)
     return finish(verdict, settings.outputs, settings.verbosity, out, err)
+
+
+FORGE_TOKENS = ("GITHUB_TOKEN", "CODEARTS_GITLAB_TOKEN")
+
+
+def forge_tokens(env: Mapping[str, str]) -> list[str]:
+    """The forge tokens ``--comment`` may send (placeholders too short to be one left out:
+    redacting them would garble every message)."""
+    return [token for name in FORGE_TOKENS if len(token := env.get(name, "")) >= MIN_SECRET]
+
+
+def with_comment(
+    settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, started: float
+) -> Verdict:
+    """Write or update the pull/merge request comment when asked; the outcome stands."""
+    if not settings.change.comment:
+        return verdict
+    from gate.comment import post_comment  # noqa: PLC0415 - only with --comment
+
+    budget = settings.timeout - (time.monotonic() - started)
+    with interrupts_as_errors():
+        result = post_comment(settings, verdict, budget, on_secret=lambda _token: None)
+    if result.status in ("failed", "skipped") and settings.verbosity >= 0:
+        print(f"codearts-gate: warning: comment {result.status}: {result.detail}", file=err)
+    return replace(verdict, comment=result)
 
 
 def with_defects(
     settings: Settings, verdict: Verdict, out: TextIO, err: TextIO, secrets: list[str]
 ) -> Verdict:
-    """Fetch the defects and write the per-defect files, when asked; the outcome stands."""
-    if not settings.defects.requested():
-        return verdict
+    """Fetch the defects and write the per-defect files, when asked; the outcome stands,
+    unless suppressions make the defect list the judged counts."""
+    if not settings.defects.requested() or (verdict.change is not None and verdict.defects):
+        return verdict  # not asked for, or fetched already to judge the change
     from gate.defect_run import attach_defects  # noqa: PLC0415 - only when defects are asked for
 
+    ledger = None
+    if settings.suppressions.entries:
+        from gate.suppressions import Ledger  # noqa: PLC0415 - only with suppressions
+
+        ledger = Ledger(settings.suppressions.entries, secrets=tuple(secrets))
     with interrupts_as_errors():
-        return attach_defects(
-            settings, verdict, out, err, secrets, on_secret=lambda s: protect(s, out, secrets)
+        verdict = attach_defects(
+            settings,
+            verdict,
+            out,
+            err,
+            secrets,
+            on_secret=lambda s: protect(s, out, secrets),
+            ledger=ledger,
         )
+    if ledger is None:
+        return verdict
+    from gate.suppression_run import settle  # noqa: PLC0415 - only with suppressions
+
+    return settle(settings, verdict, ledger, err, lambda s: protect(s, out, secrets))
 
 
 def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> None:
@@ -109,16 +162,102 @@ def write_empty_defect_files(raw: RawOptions, verdict: Verdict, err: TextIO) -> 
         write_empty(config, reason and f"no verdict: {reason}", err)
 
 
-def reach_verdict(settings: Settings, out: TextIO, secrets: list[str]) -> Verdict:
-    """Check the outputs, get the report, judge it; any ``GateError`` becomes the verdict."""
+def reach_verdict(
+    settings: Settings, out: TextIO, secrets: list[str], started: float | None = None
+) -> Verdict:
+    """Check the outputs (and the change's diff), get the report, judge it; any
+    ``GateError`` becomes the verdict."""
     scan = scan_log(settings) if settings.task_flow else None
     try:
         with interrupts_as_errors():
             preflight_paths({**settings.outputs.requested(), **settings.defects.paths()})
-            verdict = evaluate(load_report(settings, out, secrets, scan), settings.policy)
+            diff = read_change(settings)  # before anything is sent: a usage error sends nothing
+            report = load_report(settings, out, secrets, scan)
+            verdict = judge(settings, report, diff, out, secrets, scan=scan, started=started)
     except GateError as error:
         verdict = error_verdict(said_for(settings, error), settings.job_id)
-    return with_scan(verdict, scan)
+    return with_identity(with_scan(verdict, scan), settings)
+
+
+def read_change(settings: Settings) -> ChangeDiff | None:
+    """The change's diff from git, when the thresholds judge the change."""
+    change = settings.change
+    if not change.judged or change.target is None:
+        return None
+    from gate.gitdiff import Git, change_diff  # noqa: PLC0415 - only for --scope change
+
+    git = Git(Path.cwd(), min(GIT_SECONDS, settings.timeout), change.forge)
+    diff = change_diff(git, change.target, change.head)
+    log.info("change: %s..%s, %d lines", diff.base[:12], diff.head[:12], diff.lines.line_count())
+    return diff
+
+
+GIT_SECONDS = 120.0
+"""The longest the gate's git calls may take, each (within --timeout)."""
+
+
+def judge(
+    settings: Settings,
+    report: Report,
+    diff: ChangeDiff | None,
+    out: TextIO,
+    secrets: list[str],
+    *,
+    scan: ScanLog | None,
+    started: float | None,
+) -> Verdict:
+    """Judge the report, against the baseline when one is asked for; in change scope, with
+    the counts of the change's defects. A baseline that cannot be had is no verdict (or,
+    with ``--baseline-optional``, said and left out)."""
+    elapsed = 0.0 if started is None else time.monotonic() - started
+    budget = settings.timeout - elapsed
+    baseline, missing = settled_baseline(settings, scan, out, secrets, budget)
+    if diff is None:
+        verdict = evaluate(report, settings.policy, baseline=baseline)
+        note = settings.change.note
+        verdict = replace(verdict, change=ChangeView(False, note=note)) if note else verdict
+    else:
+        from gate.defect_run import judge_change  # noqa: PLC0415 - only for --scope change
+
+        verdict = judge_change(
+            settings,
+            report,
+            diff,
+            out,
+            secrets,
+            on_secret=lambda secret: protect(secret, out, secrets),
+            budget=settings.timeout - (0.0 if started is None else time.monotonic() - started),
+            baseline=baseline,
+        )
+    if missing is None:
+        return verdict
+    return without_baseline(verdict, missing, optional=settings.baseline_optional)
+
+
+def settled_baseline(
+    settings: Settings, scan: ScanLog | None, out: TextIO, secrets: list[str], budget: float
+) -> tuple[Baseline | None, BaselineError | None]:
+    """The baseline asked for, or why it cannot be had (neither without ``--baseline``)."""
+    if settings.baseline is None:
+        return None, None
+    try:
+        return load_baseline(settings, scan, out, secrets, budget), None
+    except BaselineError as error:
+        return None, error
+
+
+def with_identity(verdict: Verdict, settings: Settings) -> Verdict:
+    """The verdict naming the gated scan's branch and the commit under test."""
+    scan = verdict.scan or ScanInfo(
+        settings.task_id,
+        "file" if settings.report_file else "job",
+        job_id=verdict.job_id or settings.job_id,
+    )
+    change = settings.change
+    identity = replace(
+        scan, branch=settings.branch, commit=change.commit, files_url=change.blob_url
+    )
+    return replace(verdict, scan=identity)
 
 
 def said_for(settings: Settings, error: GateError) -> GateError:
@@ -128,6 +267,34 @@ def said_for(settings: Settings, error: GateError) -> GateError:
 
         return token_refused(error)
     return error
+
+
+def load_baseline(
+    settings: Settings,
+    scan: ScanLog | None,
+    out: TextIO,
+    secrets: list[str],
+    budget: float | None = None,
+) -> Baseline:
+    """The baseline asked for: a previous run's ``--json`` file, or the service's (within
+    ``budget``, what is left of ``--timeout``)."""
+    spec = settings.baseline
+    assert spec is not None
+    if spec.kind == "file":
+        try:
+            data = read_bytes_nowait(spec.value)
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or "not a readable path"
+            raise BaselineError(
+                f"--baseline file:{one_line(spec.value, 200)} cannot be read: {reason}"
+            ) from None
+        return baseline_of_json(data, spec.value)
+    from gate.api.history import service_baseline  # noqa: PLC0415 - requests is heavy
+
+    log.info("reading the baseline (%s)", spec.describe())
+    return service_baseline(
+        settings, spec, scan, on_secret=lambda secret: protect(secret, out, secrets), budget=budget
+    )
 
 
 def scan_log(settings: Settings) -> ScanLog:
@@ -172,6 +339,7 @@ def load_task_report(settings: Settings, out: TextIO, secrets: list[str], scan: 
     err = log_stream()
     beat = Heartbeat(err, settings.task_id, secrets, live=err.isatty())
     tools = Tools(tick=beat.tick, on_secret=lambda secret: protect(secret, out, secrets))
+    tools.on_estimate = beat.use_estimate
     if settings.verbosity >= 0:
         tools.heartbeat = beat
     title = f"CodeArts Check: {'running' if settings.run else 'gating'} task {settings.task_id}"

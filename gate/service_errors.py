@@ -5,6 +5,8 @@ Pure: takes the status, the error code and message already read from a response.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gate.errors import CredentialsError, GateError, ServiceError, TransientServiceError
@@ -18,6 +20,14 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 CREDENTIAL_STATUSES = frozenset({401, 403})
 IDENTITY_CODES = frozenset({"CC.00000003", "CC.00050007", "APIGW.0301"})
 """The answers that refuse who calls (a token or a signature), not what it may do."""
+REPORT_PERMISSION = "the IAM action codeartscheck:task:getReport"
+RUN_PERMISSION = "the permission to run the check task"
+PROGRESS_PERMISSION = "the permission to read the task's progress"
+STOP_PERMISSION = "the permission to stop the task's scan"
+LOG_PERMISSION = "the permission to read the task's check log"
+DEFECTS_PERMISSION = "the permission to read the task's defects"
+"""What each call needs: only the refresh's IAM action is documented; for the others
+Huawei names none, so the words say what the permission allows."""
 EXPIRED_OR_WRONG_HINT = (
     "the token is expired or wrong: IAM tokens last 24 hours, so fetch a new one (or sign "
     "with an AK/SK pair, which does not expire)"
@@ -93,3 +103,15 @@ def token_refused(err: GateError) -> GateError:
         err.message += ": the token was refused (expired or wrong)"
         err.hint = EXPIRED_OR_WRONG_HINT
     return err
+
+
+@contextlib.contextmanager
+def needing(permission: str) -> Iterator[None]:
+    """A refused permission inside says which one the call needs (the general hint names
+    ``codeartscheck:task:getReport``, the refresh's IAM action, which may not be it)."""
+    try:
+        yield
+    except CredentialsError as err:
+        if not err.identity:
+            err.hint = f"grant the IAM user {permission}"
+        raise

@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,12 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gate.ci import ci_branch, from_fork
+from gate import ci
+from gate.baseline import BaselineSpec, spec_of
+from gate.ci import ChangeRequest, ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
 from gate.secret import Secret
+from gate.suppressions import Suppression, suppressions_from_toml
 from gate.text import one_line
 
 DEFAULT_REGION = "cn-north-4"
@@ -81,6 +85,14 @@ class RawOptions:
     defects: bool = False
     defect_severity: str | None = None
     path_prefix_strip: str | None = None
+    scope: str | None = None
+    base: str | None = None
+    comment: str | None = None
+    baseline: str | None = None
+    max_increase: tuple[str, ...] = ()
+    baseline_optional: str | None = None
+    suppressions: str | None = None
+    sync_suppressions: str | None = None
 
     def __repr__(self) -> str:
         return "RawOptions(...)"  # it holds raw secrets: never print it
@@ -152,6 +164,8 @@ class DefectSettings:
     wanted: bool = False
     severities: tuple[str, ...] = ("critical", "major")
     path_prefix: str | None = None
+    chosen: bool = False
+    """True when ``--defect-severity`` was given (else: those with a maximum)."""
 
     def paths(self) -> dict[str, str]:
         """Format name (as in the flag) to path, for the per-defect files asked for."""
@@ -165,6 +179,52 @@ class DefectSettings:
     def requested(self) -> bool:
         """True when defects are to be fetched: ``--defects`` or a per-defect file."""
         return self.wanted or bool(self.paths())
+
+
+SYNC_MODES = {"dry-run": "dry-run", "true": "dry-run", "apply": "apply"}
+
+
+@dataclass(frozen=True)
+class SuppressionSettings:
+    """``--suppressions``: the entries read, where from, and ``--sync-suppressions``."""
+
+    entries: tuple[Suppression, ...] = ()
+    source: str | None = None
+    sync: str | None = None
+    """None (never by default), ``dry-run`` (say what would change) or ``apply``."""
+
+
+@dataclass(frozen=True)
+class ChangeSettings:
+    """``--scope``, ``--base``, ``--comment`` and what the CI says of the change.
+
+    ``target`` is the revision whose merge base with ``head`` is the change's base
+    (``--base``, else the CI's); ``head`` the change's head commit (None: ``HEAD``).
+    """
+
+    scope: str = "all"
+    target: str | None = None
+    head: str | None = None
+    forge: str = ""
+    request: ChangeRequest | None = None
+    commit: str | None = None
+    blob_url: str | None = None
+    comment: bool = False
+
+    @property
+    def judged(self) -> bool:
+        """True when the thresholds judge the change's lines."""
+        return self.scope == "change" and self.target is not None
+
+    @property
+    def note(self) -> str | None:
+        """Why change scope was asked for and the whole branch is judged, if so."""
+        if self.scope != "change" or self.judged:
+            return None
+        return (
+            "--scope change: not a pull or merge request and no --base, so the whole "
+            "branch is judged (as --scope all)"
+        )
 
 
 @dataclass(frozen=True)
@@ -198,6 +258,10 @@ class Settings:
         return bool(self.task_id) and (self.run or self.wait or alone)
 
     defects: DefectSettings = field(default_factory=DefectSettings)
+    change: ChangeSettings = field(default_factory=ChangeSettings)
+    baseline: BaselineSpec | None = None
+    baseline_optional: bool = False
+    suppressions: SuppressionSettings = field(default_factory=SuppressionSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of the run, for masking and redaction."""
@@ -262,9 +326,32 @@ def build_settings(raw: RawOptions) -> Settings:
         check=raw.check,
         **task_options(raw, offline),
         defects=defect_settings_of(raw, policy_of(raw)),
+        change=change_settings_of(raw, os.environ, offline=offline),
+        **baseline_options(raw, offline),
     )
+    if settings.suppressions.entries:  # the judged counts come from the defect list
+        settings = replace(settings, defects=replace(settings.defects, wanted=True))
     refuse_insecure_secrets(settings)
     return settings
+
+
+def baseline_options(raw: RawOptions, offline: bool) -> dict[str, Any]:
+    """``--baseline``, ``--baseline-optional``, ``--max-increase``, the suppressions."""
+    spec = spec_of(raw.baseline)
+    if raw.max_increase and spec is None:
+        raise UsageError("--max-increase compares with a baseline: set --baseline too")
+    if spec is not None and spec.kind != "file" and offline:
+        raise UsageError(f"--baseline {spec.kind} asks the service: use file:PATH offline")
+    if spec is not None and spec.kind == "previous" and not raw.task_id:
+        raise UsageError("--baseline previous reads the task's history: set --task-id")
+    if spec is not None and spec.kind == "job":
+        job_id_of(spec.value)
+    optional = flag_of(raw.baseline_optional, "--baseline-optional/CODEARTS_BASELINE_OPTIONAL")
+    return {
+        "baseline": spec,
+        "baseline_optional": optional,
+        "suppressions": suppression_settings_of(raw, offline),
+    }
 
 
 MODES = ("run", "wait", "job_id", "task_id", "report_file", "check")
@@ -454,7 +541,8 @@ def policy_of(raw: RawOptions) -> Policy:
                 pairs.append((metric, parse_maximum(text, source=f"--max-{metric}")))
         if ("max" in raw.from_env) == from_env:
             pairs += [parse_assignment(item, source="--max") for item in raw.max]
-    return build_policy(pairs)
+    increases = [parse_assignment(item, source="--max-increase") for item in raw.max_increase]
+    return build_policy(pairs, increases)
 
 
 def job_id_of(text: str | None, *, check: bool = False) -> str:
@@ -730,6 +818,7 @@ def defect_settings_of(raw: RawOptions, policy: Policy) -> DefectSettings:
         wanted=raw.defects,
         severities=defect_severities_of(raw.defect_severity, metrics),
         path_prefix=(raw.path_prefix_strip or "").strip() or None,
+        chosen=bool((raw.defect_severity or "").strip()),
     )
 
 
@@ -745,3 +834,88 @@ def defect_severities_of(text: str | None, metrics: list[str]) -> tuple[str, ...
         valid = ", ".join(SEVERITIES)
         raise UsageError(f"--defect-severity: unknown {unknown!r}; use {valid} or all")
     return tuple(s for s in SEVERITIES if s in names)
+
+
+def forge_of(env: Mapping[str, str], request: ChangeRequest | None) -> str:
+    """The CI the gate runs in (``github``, ``gitlab``, ``jenkins`` or ``""``)."""
+    if request is not None:
+        return request.forge
+    if ci.active(env):
+        return "github"
+    return "gitlab" if env.get("GITLAB_CI") else "jenkins" if env.get("JENKINS_URL") else ""
+
+
+def scope_of(text: str | None) -> str:
+    """``--scope``: ``all`` (default) or ``change``."""
+    scope = (text or "all").strip().lower()
+    if scope not in ("all", "change"):
+        raise UsageError(f"--scope must be 'change' or 'all', got {text!r}")
+    return scope
+
+
+def change_settings_of(raw: RawOptions, env: Mapping[str, str], *, offline: bool) -> ChangeSettings:
+    """``--scope``, ``--base`` and ``--comment``, with the change the CI builds."""
+    scope = scope_of(raw.scope)
+    comment = flag_of(raw.comment, "--comment/CODEARTS_COMMENT")
+    base = ci.revision(raw.base.strip(), "--base/CODEARTS_BASE") if raw.base else None
+    event = ci.event_payload(env)
+    request = ci.change_request(env, event)
+    if scope == "change" and (offline or not raw.task_id):
+        raise UsageError(
+            "--scope change counts the defects on the change's lines, read from the task's "
+            "defect list: set --task-id (CODEARTS_TASK_ID)"
+            + (" and drop --report-file" if offline else "")
+        )
+    target = base or (request.target if request else None)
+    if scope == "change" and request is not None and target is None:
+        raise UsageError(
+            f"--scope change: the {request.forge} change request does not say its base: "
+            "set --base (CODEARTS_BASE) to the target branch, e.g. origin/main"
+        )
+    return ChangeSettings(
+        scope=scope,
+        target=target,
+        head=request.head if request else None,
+        forge=forge_of(env, request),
+        request=request,
+        commit=ci.head_commit(env, event),
+        blob_url=ci.blob_url(env),
+        comment=comment,
+    )
+
+
+def suppression_settings_of(raw: RawOptions, offline: bool) -> SuppressionSettings:
+    """The suppressions file read and checked; ``--sync-suppressions``' mode."""
+    sync_text = (raw.sync_suppressions or "").strip().lower()
+    if sync_text in ("", "false", "0", "no", "off"):
+        sync = None
+    elif sync_text in SYNC_MODES:
+        sync = SYNC_MODES[sync_text]
+    else:
+        shown = one_line(repr(raw.sync_suppressions), 60)
+        raise UsageError(f"--sync-suppressions takes no value (a dry run) or 'apply', got {shown}")
+    if not raw.suppressions:
+        if sync:
+            raise UsageError("--sync-suppressions needs suppressions: set --suppressions")
+        return SuppressionSettings()
+    if offline or not raw.task_id:
+        raise UsageError(
+            "--suppressions judges the defect list: it needs --task-id and the service"
+        )
+    entries = read_suppressions(raw.suppressions)
+    return SuppressionSettings(entries, raw.suppressions, sync)
+
+
+def read_suppressions(path: str) -> tuple[Suppression, ...]:
+    """The ``[[suppress]]`` entries of a TOML file; a usage error naming what is wrong."""
+    if sys.version_info >= (3, 11):  # imported here: only a run with suppressions reads TOML
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # noqa: PLC0415
+    name = f"--suppressions {one_line(repr(path), 200)}"
+    try:
+        data = tomllib.loads(read_text_nowait(path))
+    except (OSError, ValueError) as err:  # TOMLDecodeError and UnicodeDecodeError included
+        reason = getattr(err, "strerror", None) or one_line(str(err), 200)
+        raise UsageError(f"cannot read {name}: {reason}") from None
+    return suppressions_from_toml(data, name)

@@ -13,11 +13,15 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from gate.core import ScanInfo
 from gate.core import seconds_text as duration
 from gate.errors import DeadlineError, TransientNetworkError, TransientServiceError
+
+if TYPE_CHECKING:
+    from gate.records import History
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +168,12 @@ class ScanLog:
     polls: int = 0
     busy_answers: int = 0  # run answers "task is running" (another scan) before ours
     queued_seconds: float | None = None  # from the first run request to ours starting
+    history: History | None = None
+    """The task's past scans as ``checkrecord`` listed them before the wait (issue 16)."""
+    started_utc: datetime | None = None
+    """When the gate started the scan, on the wall clock (to tell it from past ones)."""
+    history_error: str | None = None
+    """Why the history could not be read, when the task flow tried."""
 
     def info(self, now: float) -> ScanInfo:
         """The frozen summary for the outputs."""
@@ -246,3 +256,112 @@ def wait_for_scan(
             return progress
         # polls are spaced from start to start: a slow answer does not delay the next one
         delay = max(schedule.next_delay(asked) - (now - asked), honoured(progress.retry_after))
+
+
+HISTORY_GAP = 1.4  # around the expected end without a ratio: a poll every 1.4 s (bar 1.5 s)
+MIN_SPREAD = 0.1  # the window spans at least +-10% of the median: durations vary that much
+WINDOW_MARGIN = 1.0  # seconds added on both sides of the window (HTTP, clock granularity)
+SPREAD_SIGMAS = 3.0  # how far from the median an outlier is no longer "plausible"
+MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal law, in sigmas
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the task's past scans say of this one's length (seconds from its start).
+
+    ``low``/``high``: the window the end should fall in, from the median and the spread
+    (the min/max seen, at least +-``MIN_SPREAD``, at most ``SPREAD_SIGMAS`` robust sigmas
+    from the median, so that one odd scan does not widen it), plus ``WINDOW_MARGIN``.
+    """
+
+    median: float
+    low: float
+    high: float
+    p95: float
+    scans: int
+
+    @classmethod
+    def of(cls, durations: list[float]) -> Expectation | None:
+        """The expectation from past durations; None without any."""
+        usable = sorted(d for d in durations if d >= 0)
+        if not usable:
+            return None
+        median = percentile(usable, 0.5)
+        sigma = MAD_TO_SIGMA * percentile(sorted(abs(d - median) for d in usable), 0.5)
+        reach = SPREAD_SIGMAS * sigma
+        below = max(MIN_SPREAD * median, min(median - usable[0], reach))
+        above = max(MIN_SPREAD * median, min(usable[-1] - median, reach))
+        return cls(
+            median=median,
+            low=max(0.0, median - below - WINDOW_MARGIN),
+            high=median + above + WINDOW_MARGIN,
+            p95=percentile(usable, 0.95),
+            scans=len(usable),
+        )
+
+    def source(self) -> str:
+        """``from the last 12 scans``."""
+        return f"from the last {self.scans} scan{'' if self.scans == 1 else 's'}"
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The ``share`` percentile of sorted values, interpolated between neighbours."""
+    spot = share * (len(ordered) - 1)
+    below = int(spot)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (spot - below)
+
+
+@dataclass
+class HistorySchedule:
+    """The adaptive schedule told how long the task's scans take.
+
+    Sparse (at most ``CAP`` apart; halving the time to the window with a ratio) until the earliest
+    plausible end, dense (every ``HISTORY_GAP``, or ``MIN_GAP`` with a ratio) until the
+    latest, then backing off as the ratio schedule does on an overrun. A ratio narrows
+    the window when both agree; when they disagree the ratio's estimate wins.
+    ``scan_started`` is on the wait's clock.
+    """
+
+    ratio: AdaptiveSchedule
+    expected: Expectation
+    scan_started: float
+
+    def observe(self, now: float, progress: Progress) -> None:
+        """The ratio's points, as the ratio schedule keeps them."""
+        self.ratio.observe(now, progress)
+
+    def window(self) -> tuple[float, float]:
+        """(earliest, latest) plausible end: the history's, narrowed or overruled by the ratio."""
+        low = self.scan_started + self.expected.low
+        high = self.scan_started + self.expected.high
+        ratio = self.ratio.bounds()
+        if ratio is None:
+            return low, high
+        early, late = max(low, ratio[0]), min(high, ratio[1])
+        return (early, late) if early <= late else ratio
+
+    def expected_end(self) -> float:
+        """The likeliest end: the median's, or the ratio's midpoint when it disagrees."""
+        end = self.scan_started + self.expected.median
+        early, late = self.window()
+        return end if early <= end <= late else (early + late) / 2
+
+    def next_delay(self, now: float) -> float:
+        """Seconds to the next poll (see the class docstring)."""
+        early, late = self.window()
+        with_ratio = self.ratio.bounds() is not None
+        gap = MIN_GAP if with_ratio else HISTORY_GAP
+        if early - now > 2 * gap:  # a ratio's estimate sharpens as it goes: halve to it
+            return min(CAP, (early - now) / 2 if with_ratio else early - now)
+        if now < late:
+            return gap if now >= early else max(MIN_GAP, early - now)
+        return min(CAP, max(MIN_GAP, (now - late) / 2))
+
+    def left(self, now: float) -> str:
+        """``about 1 min 20 s left (from the last 12 scans)``, or how far past it is."""
+        left = self.expected_end() - now
+        if left >= 1:
+            return f"about {duration(left)} left ({self.expected.source()})"
+        usual = duration(self.expected.median)
+        return f"longer than usual ({usual}, {self.expected.source()})"

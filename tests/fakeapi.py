@@ -521,6 +521,9 @@ def _json_reply(status: int, obj: Any, headers: Sequence[tuple[str, str]] = ()) 
 
 TASK_PATH = re.compile(r"/v2/tasks/([^/]+)/(run|progress|stop)")
 LOG_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/log-detail")
+CHECKRECORD_PATH = re.compile(r"/v2/([^/]+)/tasks/([^/]+)/checkrecord")
+DEFECT_STATUS_PATH = re.compile(r"/v2/tasks/([^/]+)/defect-status")
+MAX_CHECKRECORD_LIMIT = 1000
 TASK_METHODS = {"run": "POST", "progress": "GET", "stop": "POST"}
 RUN_FIELDS = ("username", "access_token", "git_url", "git_branch")
 FAILED_LOG: list[dict[str, Any]] = [
@@ -547,15 +550,19 @@ def _endpoint_of(rec: RecordedRequest) -> str | None:
         return match.group(2)
     if LOG_PATH.fullmatch(rec.path) and rec.method == "GET":
         return "log"
+    if CHECKRECORD_PATH.fullmatch(rec.path) and rec.method == "GET":
+        return "checkrecord"
+    if DEFECT_STATUS_PATH.fullmatch(rec.path) and rec.method == "PUT":
+        return "defect-status"
     if REFRESH_PATH.fullmatch(rec.path) and rec.method == "PUT":
         return "refresh"
     return None
 
 
 def _task_id_of(rec: RecordedRequest) -> str:
-    if match := TASK_PATH.fullmatch(rec.path):
+    if match := TASK_PATH.fullmatch(rec.path) or DEFECT_STATUS_PATH.fullmatch(rec.path):
         return unquote(match.group(1))
-    match = LOG_PATH.fullmatch(rec.path)
+    match = LOG_PATH.fullmatch(rec.path) or CHECKRECORD_PATH.fullmatch(rec.path)
     assert match is not None
     return unquote(match.group(2))
 
@@ -584,11 +591,21 @@ class FakeTask:
     stopped_at: float | None = None
     run_count: int = 0
     rivals: list[float] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """checkrecord rows of earlier scans, served as given (times and counts in any shape)."""
+    history_order: str = "newest"
+    """The order checkrecord serves rows in: ``newest`` first, ``oldest`` first, ``given``."""
+    run_walls: list[datetime] = field(default_factory=list)
+    counts: dict[str, Any] = field(
+        default_factory=lambda: dict.fromkeys(("critical", "serious", "normal", "prompt"), 0)
+    )
+    """The issue_counts a scan run here ends with."""
 
     def start(self, now: float, length: float, branch: str | None) -> str:
         """A new scan from ``now``; its exec id."""
         exec_id = uuid.uuid4().hex
         self.exec_ids.append(exec_id)
+        self.run_walls.append(datetime.now(timezone.utc))
         self.branches.append(branch)
         self.started_at, self.ends_at, self.stopped_at = now, now + length, None
         return exec_id
@@ -646,6 +663,23 @@ class FakeTask:
         exec_id = self.start(now, self.length, body.get("git_branch"))
         return _json_reply(200, {"exec_id": exec_id})
 
+    def records(self, now: float) -> list[dict[str, Any]]:
+        """The checkrecord rows: the given history, then the latest scan run here (without
+        ``check_end_time`` while it runs), in ``history_order``."""
+        rows = [dict(row) for row in self.history]
+        if self.run_walls and self.started_at is not None and self.ends_at is not None:
+            start = self.run_walls[-1]
+            row: dict[str, Any] = {"check_time": _wall(start), "issue_counts": dict(self.counts)}
+            if not self.running(now):
+                end = (self.stopped_at or self.ends_at) - self.started_at
+                row["check_end_time"] = _wall(start + timedelta(seconds=end))
+            rows.append(row)
+        if self.history_order == "newest":
+            rows.sort(key=lambda r: _when(r.get("check_time")), reverse=True)
+        elif self.history_order == "oldest":
+            rows.sort(key=lambda r: _when(r.get("check_time")))
+        return rows
+
     def stop(self, now: float) -> None:
         """Stop the scan under way, if any."""
         if self.running(now):
@@ -663,6 +697,20 @@ class FakeTask:
             "compile_config": "mvn package",
             "rule_template": "default",
         }
+
+
+def _wall(moment: datetime) -> str:
+    """A checkrecord time: UTC ``yyyy-MM-ddTHH:mm:ssZ``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(text: Any) -> datetime:
+    """A time as the fake reads its own rows (``Z``, offsets, a space); unreadable: the epoch."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- server
@@ -710,6 +758,8 @@ class FakeCodeArts:
         self.console_project_id = console_project_id
         self.tasks: dict[str, FakeTask] = {}
         self.injected: dict[str, list[Step]] = {}
+        self.status_changes: list[tuple[list[str], str]] = []
+        """What ``defect-status`` was told: (defect ids, status), in order."""
         self._main = _Server(("127.0.0.1", 0), self, "127.0.0.1")
         self.port: int = self._main.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -838,6 +888,8 @@ class FakeCodeArts:
         return reply
 
     def _task_answer(self, endpoint: str, rec: RecordedRequest) -> Reply:
+        if endpoint == "defect-status":  # the defects are the defect API's, task or not
+            return self._defect_status_reply(rec)
         task_id = _task_id_of(rec)
         task = self.tasks.get(task_id)
         if task is None:
@@ -850,7 +902,48 @@ class FakeCodeArts:
         if endpoint == "stop":
             task.stop(now)
             return Reply(200, b"null", JSON_TYPE)
+        if endpoint == "checkrecord":
+            return self._checkrecord_reply(task, rec, now)
         return self._log_reply(task, rec)
+
+    def _checkrecord_reply(self, task: FakeTask, rec: RecordedRequest, now: float) -> Reply:
+        """``checkrecord``: the task's records whose start lies in the window, one page."""
+        project = unquote(rec.path.split("/")[2])
+        if project != self.console_project_id:
+            return _json_reply(200, _cc_body("CC.00050013", "project not exist"))
+        query = {k: v[-1] for k, v in rec.query.items()}
+        offset, limit = query.get("offset", "0"), query.get("limit", "10")
+        if not (offset.isdigit() and limit.isdigit()) or not 1 <= int(limit) <= 1000:
+            msg = "Verify request parameter failed: offset >= 0, limit 1..1000"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        low = _when(query.get("start_time", "2000-01-01T00:00:00Z"))
+        high = (
+            _when(query.get("end_time"))
+            if "end_time" in query
+            else datetime.max.replace(tzinfo=timezone.utc)
+        )
+        rows = [r for r in task.records(now) if low <= _when(r.get("check_time")) <= high]
+        page = rows[int(offset) : int(offset) + int(limit)]
+        return _json_reply(200, {"total": len(rows), "data": page})
+
+    def _defect_status_reply(self, rec: RecordedRequest) -> Reply:
+        """``defect-status``: the SDK's body; the rows of the defect API change status."""
+        try:
+            body = json.loads(rec.body)
+        except ValueError:
+            body = None
+        valid = isinstance(body, dict) and set(body) == {"defect_id", "defect_status"}
+        if not valid or body["defect_status"] not in ("0", "1", "2"):
+            msg = "Verify request parameter failed: defect_id and defect_status (0, 1, 2)"
+            return _json_reply(400, {"error_code": "CC.00050000", "error_msg": msg})
+        ids = set(str(body["defect_id"]).split(","))
+        rows = self.defect_api.rows
+        if isinstance(rows, list):
+            for row in rows:
+                if isinstance(row, dict) and row.get("defect_id") in ids:
+                    row["defect_status"] = body["defect_status"]
+        self.status_changes.append((sorted(ids), body["defect_status"]))
+        return Reply(200, b"null", JSON_TYPE)
 
     def _log_reply(self, task: FakeTask, rec: RecordedRequest) -> Reply:
         project = unquote(rec.path.split("/")[2])
@@ -1414,6 +1507,8 @@ class DefectApi:
     on_request: Any = None
     statistic: list[Step] = field(default_factory=list)
     claimed_total: int | None = None
+    status_faults: dict[int, list[Step]] = field(default_factory=dict)
+    """The same as ``faults``, by the one status asked for (``status_ids=2``: ignored)."""
     detail_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -1443,6 +1538,8 @@ class DefectApi:
             return query
         offset, limit, statuses, levels = query
         step = self._fault(self.request_faults, number) or self._fault(self.faults, offset)
+        if step is None and len(statuses) == 1:
+            step = self._fault(self.status_faults, next(iter(statuses)))
         if step is not None:
             return fake.step_reply(replace(step, auth=False), rec)
         selected = self.select(statuses, levels)

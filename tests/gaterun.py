@@ -16,8 +16,10 @@ JOB = "2b31ed520aaaaaaebedb6e57bbbbbbbb"
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The test process's environment without any gate, GitHub or Huawei Cloud settings."""
-    prefixes = ("CODEARTS_", "GITHUB_", "HUAWEI_CLOUD_", "RUNNER_")
+    prefixes = ("CODEARTS_", "GITHUB_", "HUAWEI_CLOUD_", "RUNNER_", "CI_", "GITLAB_", "CHANGE_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.pop("GIT_COMMIT", None)  # Jenkins': the tests say which CI they play
+    env.pop("JENKINS_URL", None)
     env.update({"NO_PROXY": "*", **extra})
     return env
 
@@ -49,8 +51,10 @@ class GateRun:
         return "\n".join([self.stdout, self.stderr, *files])
 
 
-def run_gate(folder: Path, *args: str, env: dict[str, str], timeout: float = 60) -> GateRun:
-    """Run the gate with all three outputs in ``folder``."""
+def run_gate(
+    folder: Path, *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
+) -> GateRun:
+    """Run the gate with all three outputs in ``folder`` (in ``cwd``: the checkout)."""
     outputs = [f"--junit={folder}/junit.xml", f"--summary={folder}/summary.md"]
     outputs.append(f"--json={folder}/result.json")
     proc = subprocess.run(
@@ -60,6 +64,7 @@ def run_gate(folder: Path, *args: str, env: dict[str, str], timeout: float = 60)
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
     return GateRun(proc.returncode, proc.stdout, proc.stderr, folder)
 

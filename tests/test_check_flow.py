@@ -4,6 +4,7 @@ project is known), against the local fake, and names the permission a refusal la
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 
@@ -23,7 +24,12 @@ def check(api: FakeCodeArts, *args: str, **env: str) -> subprocess.CompletedProc
 
 def lines_of(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """Step name -> its ``ok``/``FAIL`` line."""
-    steps = [line.split() for line in proc.stdout.splitlines() if line.startswith("  ")]
+    return lines_of_text(proc.stdout)
+
+
+def lines_of_text(stdout: str) -> dict[str, str]:
+    """Step name -> its ``ok``/``FAIL`` line, from the check's output."""
+    steps = [line.split() for line in stdout.splitlines() if line.startswith("  ")]
     return {words[1]: " ".join(words) for words in steps}
 
 
@@ -70,6 +76,8 @@ def test_a_refused_permission_names_it_and_the_other_calls_are_still_tried(fake_
     assert steps["api"].startswith("ok") and steps["log"].startswith("ok")
     assert steps["progress"].startswith("FAIL") and "CC.00050010" in steps["progress"]
     assert "missing: the permission to read the task's progress" in steps["progress"]
+    assert "grant the IAM user the permission to read" in steps["progress"]
+    assert "getReport" not in steps["progress"]
     assert "all checks passed" not in proc.stdout
 
 
@@ -98,3 +106,21 @@ def test_a_call_that_hangs_ends_within_the_timeout(fake_api):
     assert proc.returncode == 4, proc.stdout
     failed = lines_of(proc)["progress"]
     assert failed.startswith("FAIL") and "did not finish within --timeout 3 s" in failed
+
+
+def test_a_signal_during_the_check_exits_as_a_shell_does(fake_api):
+    fake_api.add_task(TASK, status=2)
+    fake_api.inject("progress", sleep_step(60.0, task_step()))
+    env = clean_env(CODEARTS_ENDPOINT=fake_api.url, CODEARTS_TOKEN=fake_api.token)
+    args = [str(GATE), "--check", "--task-id", TASK, "--wait"]
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        deadline = time.monotonic() + 20
+        while not fake_api.task_requests("progress"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 143, stdout
+    assert "stopped by SIGTERM" in lines_of_text(stdout)["progress"]

@@ -103,15 +103,21 @@ def test_docker_run_example_is_shellcheck_clean(require_tool):
 # ---------------------------------------------------------------- action.yml and the CLI
 
 
+FORGE_TOKENS = {"github-token": "GITHUB_TOKEN"}
+"""Inputs passed under the forge's own variable name (the --comment token), not CODEARTS_*."""
+
+
 def test_action_inputs_map_one_to_one_onto_the_variables_the_cli_lists():
     action = load_yaml(REPO / "action.yml")
     env = action["runs"]["env"]
-    assert set(env) == help_variables(), "runs.env and `codearts-gate --help` disagree"
+    own = set(env) - set(FORGE_TOKENS.values())
+    assert own == help_variables(), "runs.env and `codearts-gate --help` disagree"
     used = []
     for variable, value in env.items():
         match = INPUT_REF.fullmatch(str(value).strip())
         assert match, f"{variable} is not exactly one input: {value!r}"
-        assert variable == "CODEARTS_" + match[1].upper().replace("-", "_")
+        expected = FORGE_TOKENS.get(match[1], "CODEARTS_" + match[1].upper().replace("-", "_"))
+        assert variable == expected
         used.append(match[1])
     assert sorted(used) == sorted(action["inputs"]), "every input reaches exactly one variable"
 
@@ -168,7 +174,8 @@ def test_every_example_is_linked_from_the_ci_docs(example):
 def test_examples_only_use_variables_the_cli_knows(example):
     used = set(re.findall(r"\bCODEARTS_(?!GATE_)[A-Z_]*[A-Z]", example.read_text(encoding="utf-8")))
     assert used, f"{example.name} configures nothing"
-    known = help_variables() | (ANNOUNCED if example.name == "docker-run.sh" else set())
+    known = help_variables() | {"CODEARTS_GITLAB_TOKEN"}  # read by --comment, never a flag
+    known |= ANNOUNCED if example.name == "docker-run.sh" else set()
     assert used <= known, used - known
 
 

@@ -57,8 +57,22 @@ def test_defects_reach_every_output(fake_api_factory, tmp_path):
     assert {i["severity"] for i in codequality} == {"critical", "major"}
     assert junit.get("tests") == "176"
     assert "### Defects" in run.summary and "… and" in run.summary
+    # `new` fails: the list under it holds every severity it counts, the files those asked for
     detail = [r for r in api.requests if r.path == f"/v2/tasks/{TASK}/defects-detail"]
-    assert detail and all(r.query["severity"] == ["0,1"] for r in detail)
+    assert detail and all(r.query["severity"] == ["0,1,2,3"] for r in detail)
+    new = run.summary.split("**new**")[1]
+    assert "pending defects of the whole branch" in new and "… and 340 more" in new
+
+
+def test_only_the_severities_asked_for_are_fetched_when_new_passes(fake_api_factory, tmp_path):
+    api = fake_api_factory(scenario="fail")
+    api.defect_api.rows = GeneratedDefects(40)
+    for args in (("--max-new", "off"), ("--defect-severity", "critical,major")):
+        api.requests.clear()
+        run = gate_with_defects(api, tmp_path, "--task-id", TASK, *args)
+        assert run.code == 1, run.stderr
+        detail = [r for r in api.requests if r.path == f"/v2/tasks/{TASK}/defects-detail"]
+        assert detail and all(r.query["severity"] == ["0,1"] for r in detail)
 
 
 @pytest.mark.schema

@@ -334,3 +334,13 @@ def test_a_path_that_is_not_the_job_log_is_written_as_is(tmp_path):
     write_atomic(str(path), "::error::x\n##[y\n", kind="summary")
     assert path.read_text() == "::error::x\n##[y\n"
     assert Path("/dev/stdout").is_symlink()
+
+
+def test_every_output_kind_says_how_it_is_escaped_in_the_job_log():
+    from gate.formats import DEFECT_FORMATS, FORMATS
+    from gate.outputs import JSON_KINDS, LINE_ESCAPES
+
+    kinds = (set(FORMATS) - {"console"}) | set(DEFECT_FORMATS)
+    assert kinds == JSON_KINDS | set(LINE_ESCAPES)
+    with pytest.raises(KeyError):
+        job_log_safe("yaml", "::x")

@@ -29,6 +29,8 @@ WAIT = 20.0  # generous bound for a process that should end at once
 
 def gate(api: FakeCodeArts, tmp_path, *args: str, timeout: float = 60, **env: str) -> GateRun:
     base = clean_env(CODEARTS_ENDPOINT=api.url, CODEARTS_TOKEN=api.token, CODEARTS_TASK_ID=TASK)
+    # the project known: no extra refresh to read it from the latest report (issue 16)
+    base["CODEARTS_CONSOLE_PROJECT_ID"] = api.console_project_id
     return run_gate(tmp_path, *args, env={**base, **env}, timeout=timeout)
 
 
@@ -103,9 +105,9 @@ def test_check_failed_reads_the_project_from_the_latest_report_link(fake_api_fac
         f"https://devcloud.example/codecheck/project/{api.console_project_id}/task/y/detail"
     )
     api.add_task(TASK, length=0.0, outcome=1)
-    run = gate(api, tmp_path, "--run")
+    run = gate(api, tmp_path, "--run", CODEARTS_CONSOLE_PROJECT_ID="")
     assert run.code == 4 and "check log: compile failed with exit code 127" in run.stderr
-    [lookup] = api.task_requests("refresh")  # the task's latest report, for its link
+    [lookup] = api.task_requests("refresh")  # the task's latest report, for its link, once
     assert lookup.query == {"task_id": [TASK], "async": ["false"]}
     assert len(api.task_requests("log")) == 1
 
@@ -113,7 +115,7 @@ def test_check_failed_reads_the_project_from_the_latest_report_link(fake_api_fac
 def test_check_failed_without_a_console_project_says_how_to_see_the_log(fake_api, tmp_path):
     fake_api.add_task(TASK, length=0.0, outcome=1)
     fake_api.scenario = [json_step(200, _cc_body("CC.00050000", "no successful scan yet"))]
-    run = gate(fake_api, tmp_path, "--run")
+    run = gate(fake_api, tmp_path, "--run", CODEARTS_CONSOLE_PROJECT_ID="")
     assert run.code == 4 and "--console-project-id" in run.stderr
     assert fake_api.task_requests("log") == []
 
@@ -187,6 +189,8 @@ def test_a_task_busy_past_the_timeout_is_no_verdict_and_starts_nothing(fake_api,
     assert fake_api.task_requests("refresh") == [] and fake_api.task_requests("stop") == []
     assert len(fake_api.task_requests("run")) == 1 and len(task.exec_ids) == 1
     assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
+    assert "was busy with another scan" in run.json["scan"]["gated"]
+    assert run.json["scan"]["queued_seconds"] > 0
     assert task.running(fake_api.clock())  # the other pipeline's scan is left alone
 
 
@@ -200,6 +204,8 @@ def test_a_run_answer_lost_after_waiting_for_a_busy_task_is_not_sent_again(fake_
     assert len(fake_api.task_requests("run")) == 2 and len(task.exec_ids) == 2
     assert fake_api.task_requests("refresh") == []
     assert run.json["scan"]["source"] == "run" and run.json["job_id"] is None
+    assert "no job id of its own" in run.json["scan"]["gated"]
+    assert "started none" not in run.summary
 
 
 def test_run_answer_lost_after_sending_is_not_sent_again(fake_api, tmp_path):
@@ -241,6 +247,7 @@ def test_a_poll_error_that_is_not_transient_ends_the_wait(fake_api, tmp_path):
     )
     run = gate(fake_api, tmp_path, "--run")
     assert run.code == 3 and "CC.00050010" in run.stderr
+    assert "grant the IAM user the permission to read the task's progress" in run.stderr
 
 
 def test_timeout_without_cancel_leaves_the_scan_running(fake_api, tmp_path):

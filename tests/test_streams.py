@@ -51,11 +51,14 @@ def test_a_closed_stream_changes_nothing_but_what_is_shown(tmp_path, which, repo
     assert b"Traceback" not in proc.stderr and b"Exception ignored" not in proc.stderr
 
 
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
 @pytest.mark.parametrize(("report", "code"), [(PASSING, 0), (FAILING, 1)], ids=["pass", "fail"])
-def test_a_broken_pipe_on_stdout_keeps_the_exit_code(tmp_path, report, code):
+def test_a_broken_pipe_keeps_the_exit_code(tmp_path, report, code, stream):
     (tmp_path / "r.json").write_bytes(report)
     reader, writer = os.pipe()
     os.close(reader)  # nobody reads: every write fails with EPIPE, as after `| head -c0`
+    other = subprocess.PIPE
+    streams = {"stdout": other, "stderr": other, stream: writer}
     try:
         proc = subprocess.run(
             [
@@ -63,17 +66,19 @@ def test_a_broken_pipe_on_stdout_keeps_the_exit_code(tmp_path, report, code):
                 "--report-file",
                 str(tmp_path / "r.json"),
                 f"--json={tmp_path}/result.json",
+                "-vv",  # log lines on stderr too
             ],
             env=clean_env(),
-            stdout=writer,
-            stderr=subprocess.PIPE,
             timeout=GUARD,
             check=False,
+            **streams,
         )
     finally:
         os.close(writer)
-    assert proc.returncode == code == verdict_code(tmp_path), proc.stderr
-    assert proc.stderr == b"", proc.stderr  # no traceback, no "Exception ignored"
+    assert proc.returncode == code == verdict_code(tmp_path)
+    shown = proc.stderr if stream == "stdout" else proc.stdout
+    assert b"Traceback" not in shown and b"Exception ignored" not in shown, shown
+    assert stream == "stderr" or b"codearts-gate 0.1.0" in proc.stderr  # -vv reached it
 
 
 @pytest.mark.parametrize("which", sorted(REDIRECTS))

@@ -390,9 +390,49 @@ def test_only_a_clean_run_answer_after_busy_ones_is_gated(busy, last, others_end
         posts = [r for r in mock.request_history if r.method == "POST"]
     assert len(posts) == len(busy) + 1  # one more only after each busy answer
     assert flow.scan.busy_answers == len(busy)
+    assert (flow.scan.queued_seconds is not None) == bool(busy)
     if last == "ok":
         assert error is None and flow.scan.job_id == EXEC and flow.scan.source == "started"
-        assert (flow.scan.queued_seconds is not None) == bool(busy)
     else:
         assert error is not None and flow.scan.job_id is None and flow.scan.source == "run"
         assert ("may have started a scan" in error.message) == (last in MAYBE_STARTED)
+
+
+@pytest.mark.parametrize(
+    ("method", "what", "permission"),
+    [
+        ("POST", "run", "the permission to run the check task"),
+        ("GET", "progress", "the permission to read the task's progress"),
+        ("POST", "stop", "the permission to stop the task's scan"),
+    ],
+)
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        {"status_code": 200, "json": {"error_code": "CC.00050010", "error_msg": "no"}},
+        {"status_code": 403, "json": {"error_code": "APIGW.0302", "error_msg": "denied"}},
+    ],
+)
+def test_a_refused_task_call_names_the_permission_it_needs(
+    requests_mock, method, what, permission, refusal
+):
+    requests_mock.register_uri(method, f"{BASE}/{what}", **refusal)
+    s = settings()
+    calls = {
+        "run": lambda http: tasks.run_task(http, s, Deadline(30), lambda _s: None),
+        "progress": lambda http: tasks.task_progress(http, s, Deadline(30)),
+        "stop": lambda http: tasks.stop_task(http, s, Deadline(30), lambda _s: None),
+    }
+    with build_session(s) as http, pytest.raises(CredentialsError) as caught:
+        calls[what](http)
+    assert caught.value.hint == f"grant the IAM user {permission}"
+    assert "getReport" not in str(caught.value)
+
+
+def test_a_refused_token_on_a_task_call_keeps_its_credentials_hint(requests_mock):
+    body = {"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication"}
+    requests_mock.get(f"{BASE}/progress", status_code=401, json=body)
+    s = settings()
+    with build_session(s) as http, pytest.raises(CredentialsError) as caught:
+        tasks.task_progress(http, s, Deadline(30))
+    assert caught.value.identity and "permission" not in (caught.value.hint or "")

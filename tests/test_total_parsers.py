@@ -8,9 +8,13 @@ installed gate with such values from the service and from the user.
 
 from __future__ import annotations
 
+import gc
 import math
+import socket
+import threading
 
 import pytest
+import requests
 from fakeapi import PASS_REPORT, FakeCodeArts, json_step, report_step
 from gaterun import clean_env, run_gate
 from hypothesis import given, settings
@@ -18,7 +22,7 @@ from hypothesis import strategies as st
 
 from gate.api.defects import expected_count, page_of
 from gate.api.tasks import ratio_of
-from gate.api.transport import RETRY_AFTER_CAP, parse_retry_after
+from gate.api.transport import RETRY_AFTER_CAP, Deadline, parse_retry_after, send
 from gate.defects import position, whole_number
 from gate.errors import ExitCode, GateError, UsageError
 from gate.policy import parse_assignment, parse_maximum
@@ -215,3 +219,61 @@ def test_absurd_numbers_from_the_user_are_exit_2_with_outputs(tmp_path, args):
     assert run.code == 2, run.stderr
     assert "Traceback" not in run.stderr and run.json["error"]["kind"] == "usage"
     assert len(run.stderr) < 2000
+
+
+def raw_answer(head: bytes) -> str:
+    """A one-shot server on loopback answering ``head`` and a ``{}`` body; its URL."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with server:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + head)
+                conn.sendall(b"\r\n{}")
+
+    threading.Thread(target=answer, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/x"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: -1\r\n",
+        b"Content-Length: " + b"9" * 5000 + b"\r\n",
+        b"Content-Length: 1e400\r\n",
+        b"Content-Length: 18446744073709551617\r\n",
+        b"Content-Length: 2, 3\r\n",
+        b"Content-Length: 2\r\nRetry-After: " + ABSURD_DATE.encode() + b"\r\n",
+        b"Content-Length: 2\r\nRetry-After: \xff\xfe 1\r\n",
+        b"Content-Length: 2\r\nRetry-After: " + b"9" * 5000 + b"\r\n",
+    ],
+    ids=[
+        "cl-negative",
+        "cl-5000-digits",
+        "cl-float",
+        "cl-2^64",
+        "cl-two",
+        "ra-year-10^19",
+        "ra-latin1",
+        "ra-5000-digits",
+    ],
+)
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_any_size_or_delay_header_gives_an_answer_or_a_gate_error(head, monkeypatch):
+    """urllib3 drops the connection of an answer it refuses (two lengths) without closing
+    it: its socket is closed when collected, here, not in a later test."""
+    monkeypatch.setenv("NO_PROXY", "*")
+    url = raw_answer(head)
+    try:
+        with requests.Session() as http:
+            answer = send(http, url, Deadline(10), method="GET")
+    except GateError as err:
+        assert err.exit_code == ExitCode.NO_VERDICT
+    else:
+        assert answer.status == 200
+        assert answer.retry_after is None or 0 <= answer.retry_after <= RETRY_AFTER_CAP
+    finally:
+        gc.collect()

@@ -414,11 +414,18 @@ class DefectQuery:
     deadline: Deadline
     sleep: Callable[[float], None]
     throttle: Throttle
+    statuses: str = "0"
+    """``status_ids``: pending (0) unless asked otherwise (2: ignored, for suppressions)."""
 
     def params(self, offset: int) -> dict[str, str]:
-        """The query of one page: pending defects of the chosen severities."""
+        """The query of one page: defects of the chosen statuses and severities."""
         codes = ",".join(str(RANK[s]) for s in self.severities)
-        return {"offset": str(offset), "limit": str(LIMIT), "status_ids": "0", "severity": codes}
+        return {
+            "offset": str(offset),
+            "limit": str(LIMIT),
+            "status_ids": self.statuses,
+            "severity": codes,
+        }
 
     def get(self, what: str, params: dict[str, str] | None = None) -> object:
         """One GET, retried on transient errors; every body checked for an error envelope."""
@@ -464,6 +471,8 @@ class DefectQuery:
 
     def expected(self) -> int | None:
         """The size up front from defects-statistic; None (and a log line) if unknown."""
+        if self.statuses != "0":  # the statistic counts pending defects only
+            return None
         try:
             return expected_count(self.get("defects-statistic"), self.severities)
         except (Interrupted, DeadlineError):
@@ -518,6 +527,7 @@ def fetch_defects(
     on_secret: Callable[[str], None] = lambda _secret: None,
     workers: int | None = None,
     budget: float | None = None,
+    statuses: str = "0",
 ) -> FetchResult:
     """Log in if needed, then page through the task's pending defects of ``severities``.
 
@@ -527,5 +537,7 @@ def fetch_defects(
     deadline = Deadline(settings.timeout if budget is None else budget, clock)
     with signed_in(settings, deadline, session, sleep, on_secret) as http:  # IAM first
         freeze_environment(http, task_url(settings.endpoint, settings.task_id, ""))
-        query = DefectQuery(http, settings, severities, deadline, sleep, Throttle(sleep, clock))
+        query = DefectQuery(
+            http, settings, severities, deadline, sleep, Throttle(sleep, clock), statuses
+        )
         return page_through(query, consume, workers or WORKERS)

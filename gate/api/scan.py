@@ -19,14 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import TypeVar
 
 import requests
 
+from gate.api.history import task_history
 from gate.api.iam import authenticate
 from gate.api.refresh import path_job_id, refresh
 from gate.api.tasks import log_tail, run_task, stop_task, task_progress
 from gate.api.transport import Deadline, build_session, log_proxy, within
+from gate.core import seconds_text
 from gate.errors import DeadlineError, GateError, Interrupted, ScanError
 from gate.report import Report
 from gate.settings import Settings, project_in_url
@@ -37,6 +40,8 @@ from gate.waiting import (
     STOPPED,
     SUCCEEDED,
     AdaptiveSchedule,
+    Expectation,
+    HistorySchedule,
     Progress,
     ScanLog,
     Schedule,
@@ -61,6 +66,9 @@ class Tools:
     schedule: Callable[[float, tuple[float, float] | None], Schedule] = AdaptiveSchedule
     session: requests.Session | None = None
     on_secret: Callable[[str], None] = lambda _secret: None
+    wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    on_estimate: Callable[[Callable[[], str | None]], None] = lambda _estimate: None
+    """Handed the wait's estimate of the time left (the heartbeat shows it)."""
 
 
 @dataclass
@@ -72,6 +80,8 @@ class Flow:
     deadline: Deadline
     tools: Tools
     scan: ScanLog
+    project_sought: bool = False
+    """True once the project was looked for in the latest report (one request per run)."""
 
     def call(self, step: Callable[[], T]) -> T:
         """One HTTP step, bounded by the overall deadline."""
@@ -81,12 +91,13 @@ class Flow:
         """One progress call, bounded by the overall deadline."""
         return self.call(lambda: task_progress(self.http, self.settings, self.deadline))
 
-    def waiter(self) -> Waiter:
-        """The polling loop's tools, up to the overall deadline."""
+    def waiter(self, heartbeat: Callable[[Progress | None, float], None] | None = None) -> Waiter:
+        """The polling loop's tools, up to the overall deadline (``heartbeat``: the tools'
+        own unless another is given)."""
         tools = self.tools
         return Waiter(
             tools.clock, tools.sleep, self.deadline.ends_at, self.settings.timeout,
-            tools.heartbeat, tools.tick,
+            heartbeat or tools.heartbeat, tools.tick,
         )  # fmt: skip
 
 
@@ -102,6 +113,8 @@ def gate_task(settings: Settings, scan: ScanLog, tools: Tools | None = None) -> 
             start(flow)
         elif settings.wait:
             scan.job_id = settings.job_id
+        if settings.wait or wants_history(settings):
+            learn_history(flow)
         if settings.wait:
             require_success(flow, wait(flow))
         return flow.call(lambda: refresh_gated(flow))
@@ -115,17 +128,21 @@ def start(flow: Flow) -> None:
     where = f" on branch {one_line(settings.branch, 100)}" if settings.branch else ""
     log.warning("starting a scan of task %s%s", settings.task_id, where + branch_origin(settings))
     queued_since = flow.tools.clock()
-    while (exec_id := run_or_cancel(flow)) is None:
-        log.warning(
-            "another scan of task %s is under way (CC.00050015; another pipeline?): "
-            "waiting for it to end, then starting ours",
-            settings.task_id,
-        )
-        scan.busy_answers += 1
-        wait_for_other(flow)
+    try:
+        while (exec_id := run_or_cancel(flow)) is None:
+            log.warning(
+                "another scan of task %s is under way (CC.00050015; another pipeline?): "
+                "waiting for it to end, then starting ours",
+                settings.task_id,
+            )
+            scan.busy_answers += 1
+            wait_for_other(flow)
+    finally:  # the time spent behind other scans, whether ours started or not
+        if scan.busy_answers:
+            scan.queued_seconds = flow.tools.clock() - queued_since
     scan.source, scan.job_id, scan.started_at = "started", exec_id, flow.tools.clock()
+    scan.started_utc = flow.tools.wall()
     if scan.busy_answers:
-        scan.queued_seconds = scan.started_at - queued_since
         log.warning(
             "waited for another scan of the task (another pipeline?), then started ours: %s",
             exec_id,
@@ -208,10 +225,11 @@ def wait(flow: Flow) -> Progress:
     error of the progress call), stop it if asked."""
     tools, scan = flow.tools, flow.scan
     anchor = (scan.started_at, 0.0) if scan.started_at is not None else None
-    schedule = tools.schedule(tools.clock(), anchor)
+    schedule = informed(flow, tools.schedule(tools.clock(), anchor))
+    waiter = flow.waiter(overrun_warning(flow, schedule, tools.heartbeat))
     try:
         first = FIRST_POLL if anchor else 0.0
-        return wait_for_scan(flow.poll, schedule, flow.waiter(), scan, first=first)
+        return wait_for_scan(flow.poll, schedule, waiter, scan, first=first)
     except GateError as err:  # a timeout, a signal, a poll error: the gate gives up
         raise cancel(flow, err) from None
 
@@ -258,7 +276,7 @@ def require_success(flow: Flow, final: Progress) -> None:
 
 def check_log(flow: Flow) -> str:
     """The last lines of the check log, printed and summed up; or how to get them."""
-    project = flow.settings.console_project_id or project_of_latest_report(flow)
+    project = known_project(flow)
     if not project:
         return (
             "; to see the check log here, set --console-project-id (the CodeArts project id, "
@@ -274,6 +292,17 @@ def check_log(flow: Flow) -> str:
     for line in lines:
         log.error("check log: %s", line)
     return f"; check log, last lines: {' | '.join(lines[-3:])}" if lines else ""
+
+
+def known_project(flow: Flow) -> str | None:
+    """The CodeArts project: given, or read once from the task's latest report."""
+    if flow.settings.console_project_id or flow.project_sought:
+        return flow.settings.console_project_id
+    flow.project_sought = True
+    project = project_of_latest_report(flow)
+    if project:
+        flow.settings = replace(flow.settings, console_project_id=project)
+    return project
 
 
 def project_of_latest_report(flow: Flow) -> str | None:
@@ -306,3 +335,106 @@ def refresh_gated(flow: Flow) -> Report:
     if settings.run:
         raise ScanError(f"the run of task {settings.task_id} gave no job id: nothing to gate")
     return refresh(flow.http, settings, path_job_id(settings), flow.deadline, flow.tools.sleep)
+
+
+def wants_history(settings: Settings) -> bool:
+    """True when the baseline is the task's previous scan (read from its history)."""
+    return settings.baseline is not None and settings.baseline.kind == "previous"
+
+
+def learn_history(flow: Flow) -> None:
+    """Read the task's past scans into the scan log; without them, say why once (the wait
+    keeps today's schedule, a ``previous`` baseline is then missing)."""
+    project = known_project(flow)
+    without = "; polling without it" if flow.settings.wait else ""
+    if not project:
+        flow.scan.history_error = "the CodeArts project is not known (set --console-project-id)"
+        log.warning("no scan history: %s%s", flow.scan.history_error, without)
+        return
+    settings = flow.settings
+    try:
+        flow.scan.history = flow.call(
+            lambda: task_history(
+                flow.http, settings, project, flow.deadline, flow.tools.sleep, now=flow.tools.wall()
+            )
+        )
+    except (DeadlineError, Interrupted):
+        raise
+    except GateError as err:
+        flow.scan.history_error = err.message
+        log.warning("no scan history (%s)%s", err.message, without)
+        return
+    log.info("scan history: %d past scans read", len(flow.scan.history.records))
+
+
+def informed(flow: Flow, schedule: Schedule) -> Schedule:
+    """The schedule told how long the task's scans take, when the history says and the
+    scan's start is known; as given otherwise (said once)."""
+    history, tools = flow.scan.history, flow.tools
+    expected = Expectation.of(history.durations()) if history else None
+    if expected is None or not isinstance(schedule, AdaptiveSchedule):
+        if history is not None and isinstance(schedule, AdaptiveSchedule):
+            log.warning("no finished scan in the task's history: polling without it")
+        return schedule
+    started = scan_start(flow, expected)
+    if started is None:
+        log.warning("the start of the scan under way is not known: polling without the history")
+        return schedule
+    warn_short_timeout(flow.settings.timeout, expected)
+    informed = HistorySchedule(schedule, expected, started)
+    tools.on_estimate(lambda: informed.left(tools.clock()))
+    return informed
+
+
+def scan_start(flow: Flow, expected: Expectation) -> float | None:
+    """When the awaited scan started, on the wait's clock: the gate's own start, or the
+    history's running record (trusted only when it started within twice the longest
+    plausible scan, or within ``RECENT_START`` for short ones: a record without an end
+    from long ago is a stale one, not the scan under way)."""
+    scan, tools = flow.scan, flow.tools
+    if scan.started_at is not None:
+        return scan.started_at
+    since = scan.history.running_since() if scan.history else None
+    if since is None:
+        return None
+    ago = (tools.wall() - since).total_seconds()
+    return tools.clock() - ago if 0 <= ago <= max(2 * expected.high, RECENT_START) else None
+
+
+RECENT_START = 60.0
+"""Seconds within which a running record's start is trusted whatever the scans' length
+(the gate itself may take seconds to start on a loaded runner)."""
+
+
+def warn_short_timeout(timeout: float, expected: Expectation) -> None:
+    """One warning when ``--timeout`` is under 1.5 times the 95th percentile of past scans."""
+    if timeout < 1.5 * expected.p95:
+        log.warning(
+            "scans of this task took up to %s; --timeout is %s",
+            seconds_text(expected.p95),
+            seconds_text(timeout),
+        )
+
+
+def overrun_warning(
+    flow: Flow, schedule: Schedule, heartbeat: Callable[[Progress | None, float], None]
+) -> Callable[[Progress | None, float], None]:
+    """The heartbeat, plus one warning line once the scan runs past twice its usual time."""
+    if not isinstance(schedule, HistorySchedule):
+        return heartbeat
+    warned: list[bool] = []
+    clock, usual = flow.tools.clock, schedule.expected.median
+
+    def beat(progress: Progress | None, elapsed: float) -> None:
+        ran = clock() - schedule.scan_started
+        if not warned and ran > 2 * usual and (progress is None or not progress.finished):
+            warned.append(True)
+            log.warning(
+                "the scan has run %s, over twice its usual %s (%s)",
+                seconds_text(ran),
+                seconds_text(usual),
+                schedule.expected.source(),
+            )
+        heartbeat(progress, elapsed)
+
+    return beat

@@ -34,6 +34,13 @@ from gate.errors import (
     TransientNetworkError,
 )
 from gate.report import decode_json
+from gate.service_errors import (
+    LOG_PERMISSION,
+    PROGRESS_PERMISSION,
+    RUN_PERMISSION,
+    STOP_PERMISSION,
+    needing,
+)
 from gate.settings import Settings
 from gate.text import one_line, redact
 from gate.waiting import Progress
@@ -67,6 +74,17 @@ def run_task(
     Sent again only after a connection that failed before the request left: a lost
     answer may mean a started scan, and a second POST a second scan.
     """
+    with needing(RUN_PERMISSION):
+        return send_run(http, settings, deadline, sleep)
+
+
+def send_run(
+    http: requests.Session,
+    settings: Settings,
+    deadline: Deadline,
+    sleep: Callable[[float], None],
+) -> str | None:
+    """The run request, sent once (again only if it cannot have left); its exec_id."""
     url = task_url(settings, "run")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         deadline.check()
@@ -162,8 +180,9 @@ def unreadable_run(message: str) -> ServiceError:
 def task_progress(http: requests.Session, settings: Settings, deadline: Deadline) -> Progress:
     """One ``GET /v2/tasks/{task_id}/progress`` (the waiting loop retries, not this)."""
     deadline.check()
-    answer = send(http, task_url(settings, "progress"), deadline, method="GET")
-    return progress_of(json_of(answer), answer.retry_after)
+    with needing(PROGRESS_PERMISSION):
+        answer = send(http, task_url(settings, "progress"), deadline, method="GET")
+        return progress_of(json_of(answer), answer.retry_after)
 
 
 def progress_of(payload: object, retry_after: float | None = None) -> Progress:
@@ -225,7 +244,8 @@ def stop_task(
         answer = send(http, task_url(settings, "stop"), deadline, method="POST")
         json_of(answer, allow_empty=True)
 
-    with_retries(once, deadline, sleep)
+    with needing(STOP_PERMISSION):
+        with_retries(once, deadline, sleep)
 
 
 def log_tail(
@@ -245,7 +265,8 @@ def log_tail(
         deadline.check()
         return json_of(send(http, url, deadline, method="GET", params=params))
 
-    return log_lines(with_retries(once, deadline, sleep))
+    with needing(LOG_PERMISSION):
+        return log_lines(with_retries(once, deadline, sleep))
 
 
 def log_lines(payload: object, keep: int = LOG_TAIL_LINES) -> list[str]:

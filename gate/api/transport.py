@@ -18,7 +18,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -87,6 +87,8 @@ class Answer:
     location: str | None
     subject_token: str | None = None
     url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Every header of the answer (case-insensitive): pagination, rate limits."""
 
 
 class TrustAdapter(HTTPAdapter):
@@ -185,6 +187,15 @@ def build_session(settings: Settings) -> requests.Session:
     return session
 
 
+def build_forge_session(settings: Settings, headers: Mapping[str, str]) -> requests.Session:
+    """A session for a forge's REST API (GitHub, GitLab): the same trust and identity as
+    the service's, its own credentials in ``headers``, none of CodeArts'."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
+    session.mount("https://", TrustAdapter(trust_context(settings.ca_bundle)))
+    return session
+
+
 def within(deadline: Deadline, call: Callable[[], T]) -> T:
     """Run ``call`` in a daemon thread; ``DeadlineError`` if it outlives the deadline."""
     outcome: dict[str, Any] = {}
@@ -277,6 +288,7 @@ def exchange(
                 location=r.headers.get("Location"),
                 subject_token=r.headers.get("X-Subject-Token"),
                 url=url,
+                headers=r.headers,
             )
     except requests.RequestException as err:
         raise transport_error(err, url, deadline) from None

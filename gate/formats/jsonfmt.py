@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gate.core import ScanInfo, Verdict
+from gate.core import ChangeView, Check, CommentResult, ScanInfo, Verdict
+from gate.suppressions import Suppression, SuppressionOutcome
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:
@@ -14,16 +15,47 @@ def as_dict(verdict: Verdict) -> dict[str, object]:
         "exit_code": int(verdict.exit_code),
         "job_id": verdict.job_id,
         "report_url": verdict.report_url,
-        "checks": [
-            {"metric": c.metric, "actual": c.actual, "max": c.maximum, "passed": c.passed}
-            for c in verdict.checks
-        ],
+        "checks": [check_dict(c, compared=verdict.baseline is not None) for c in verdict.checks],
         "counts": dict(verdict.counts),
         "tools": list(verdict.tools),
         "error": None
         if verdict.error is None
         else {"kind": verdict.error.kind, "message": verdict.error.message},
         "scan": scan_dict(verdict.scan),
+        "scope": scope_dict(verdict.change),
+        "comment": comment_dict(verdict.comment),
+        "baseline": baseline_dict(verdict),
+    }
+
+
+def check_dict(check: Check, *, compared: bool) -> dict[str, object]:
+    """One check; ``delta`` (and the baseline's count, the allowed increase) when a
+    baseline was ``compared`` with, ``note`` when the check was judged otherwise."""
+    data: dict[str, object] = {
+        "metric": check.metric,
+        "actual": check.actual,
+        "max": check.maximum,
+        "passed": check.passed,
+    }
+    if compared:
+        data |= {"delta": check.delta, "baseline": check.baseline}
+        data["max_increase"] = check.max_increase
+    if check.note:
+        data["note"] = check.note
+    return data
+
+
+def baseline_dict(verdict: Verdict) -> dict[str, object] | None:
+    """The baseline compared with: where from, which job, when, its counts; or why none."""
+    base = verdict.baseline
+    if base is None:
+        return {"missing": verdict.baseline_note} if verdict.baseline_note else None
+    return {
+        "source": base.source,
+        "label": base.label,
+        "job_id": base.job_id,
+        "started": base.started,
+        "counts": dict(base.counts),
     }
 
 
@@ -40,7 +72,34 @@ def scan_dict(scan: ScanInfo | None) -> dict[str, object] | None:
         "wait_seconds": _rounded(scan.wait_seconds),
         "queued_seconds": _rounded(scan.queued_seconds),
         "gated": scan.gated,
+        "branch": scan.branch,
+        "commit": scan.commit,
+        "started_by_gate": scan.started_by_gate,
     }
+
+
+def scope_dict(change: ChangeView | None) -> dict[str, object]:
+    """What the thresholds judged: ``change`` (with its base, head and the defects on its
+    lines) or ``all`` (the whole branch)."""
+    if change is None or not change.judged:
+        return {"judged": "all", "note": change.note if change else None}
+    mine = change.digest
+    return {
+        "judged": "change",
+        "base": change.base,
+        "head": change.head,
+        "files": change.files,
+        "lines": change.lines,
+        "defects": mine.fetched if mine else None,
+        "by_severity": dict(mine.by_severity) if mine else {},
+    }
+
+
+def comment_dict(comment: CommentResult | None) -> dict[str, object] | None:
+    """What became of the pull/merge request comment (``--comment``); None when not asked."""
+    if comment is None:
+        return None
+    return {"status": comment.status, "detail": comment.detail, "url": comment.url}
 
 
 def _rounded(seconds: float | None) -> float | None:
@@ -68,9 +127,48 @@ def defects_dict(verdict: Verdict) -> dict[str, object] | None:
     }
 
 
+def entry_dict(entry: Suppression) -> dict[str, object]:
+    """A ``[[suppress]]`` entry as the file named it."""
+    return {
+        "entry": entry.number,
+        "defect_id": entry.defect_id,
+        "rule": entry.rule,
+        "path": entry.path,
+        "reason": entry.reason,
+        "until": entry.until.isoformat(),
+    }
+
+
+def suppressions_dict(outcome: SuppressionOutcome) -> dict[str, object]:
+    """What the suppressions did: counts, the first suppressed defects, expired, stale."""
+    return {
+        "entries": outcome.entries,
+        "suppressed": outcome.total,
+        "by_severity": dict(outcome.suppressed),
+        "defects": [
+            {
+                "defect_id": defect.id,
+                "severity": defect.severity,
+                "rule_id": defect.rule_id,
+                "path": defect.path,
+                "line": defect.line,
+                "reason": entry.reason,
+                "entry": entry.number,
+            }
+            for defect, entry in outcome.kept
+        ],
+        "expired": [entry_dict(e) for e in outcome.expired],
+        "stale": [entry_dict(e) for e in outcome.stale],
+        "synced": [entry_dict(e) for e in outcome.synced],
+        "new_not_lowered": True,
+    }
+
+
 def render(verdict: Verdict) -> str:
     """The JSON text, newline-terminated."""
     data = as_dict(verdict)
     if verdict.defects is not None:  # only when defects were asked for: the shape stays
         data["defects"] = defects_dict(verdict)
+    if verdict.suppression is not None:
+        data["suppressions"] = suppressions_dict(verdict.suppression)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

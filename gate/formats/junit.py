@@ -39,9 +39,9 @@ def _check_case(suite: ET.Element, check: Check, classname: str) -> None:
         error.set("message", xml_text(check.problem or "count unreadable"))
         error.text = error.get("message")
     elif not check.passed:
-        message = f"{check.metric}: {check.actual} > maximum {check.maximum}"
+        message = xml_text(f"{check.metric}: {check.why_failed()}")
         failure = ET.SubElement(case, "failure", {"type": "threshold", "message": message})
-        failure.text = f"{check.description}: {check.actual}, allowed at most {check.maximum}"
+        failure.text = xml_text(f"{check.description}: {check.shown()}, allowed {check.limits()}")
 
 
 def case_name(check: Check) -> str:
@@ -65,6 +65,9 @@ def _properties(suite: ET.Element, verdict: Verdict) -> None:
         "report_url": verdict.report_url,
     }
     values.update(_scan_properties(verdict))
+    values["baseline"] = verdict.baseline.label if verdict.baseline else verdict.baseline_note
+    if verdict.suppression is not None:
+        values["suppressed"] = str(verdict.suppression.total)
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})

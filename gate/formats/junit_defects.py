@@ -55,7 +55,9 @@ class Writer:
         self.files: dict[str, array[int]] = {}
 
     def add(self, defect: Defect) -> None:
-        """Spool one case and remember where it is."""
+        """Spool one case and remember where it is (a suppressed defect fails nothing)."""
+        if defect.suppressed is not None:
+            return
         data = ET.tostring(case_of(defect), encoding="utf-8", xml_declaration=False)
         self.files.setdefault(defect.path, array("q")).extend((self.spool.tell(), len(data)))
         self.spool.write(data)

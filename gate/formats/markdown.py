@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from gate.core import Check, Outcome, Verdict
+from gate.core import PER_DEFECT_METRICS, Check, Outcome, Verdict
 from gate.defects import SEVERITIES, Defect, DefectDigest
 from gate.text import one_line
 
@@ -69,9 +70,20 @@ def md_link(url: str, label: str) -> str:
 
 
 def _row(check: Check) -> str:
-    actual = "unreadable" if check.actual is None else str(check.actual)
+    actual = "unreadable" if check.actual is None else check.shown()
     result = "✅ pass" if check.passed else ("⚠️ error" if check.actual is None else "❌ fail")
-    return f"| {check.metric} ({check.description}) | {actual} | {check.maximum} | {result} |"
+    return f"| {check.metric} ({check.description}) | {actual} | {check.limits()} | {result} |"
+
+
+def _baseline(verdict: Verdict) -> list[str]:
+    """The baseline compared with (or why none was), and how counts were judged."""
+    lines = []
+    if verdict.baseline:
+        lines.append(f"**Baseline:** {md_escape(verdict.baseline.label)}")
+    if verdict.baseline_note:
+        lines.append(f"**Baseline:** none: {md_escape(verdict.baseline_note)}")
+    lines += [f"**Note:** {md_escape(c.note)}" for c in verdict.checks if c.note]
+    return [line + "  " for line in lines] + ([""] if lines else [])
 
 
 def _table(verdict: Verdict) -> list[str]:
@@ -87,11 +99,30 @@ def _details(verdict: Verdict) -> list[str]:
         lines.append(f"**Tools:** {', '.join(md_escape(t) for t in verdict.tools)}")
     if "code-size" in verdict.counts:
         lines.append(f"**Code size:** {verdict.counts['code-size']} lines")
-    if verdict.job_id:
-        lines.append(f"**Job:** {md_code(verdict.job_id)}")
     if verdict.scan:
-        lines.append(f"**Gated:** {md_escape(verdict.scan.summary())}")
+        lines.append(f"**Gated:** {md_escape(verdict.scan.summary())}")  # names the job once
+    elif verdict.job_id:
+        lines.append(f"**Job:** {md_code(verdict.job_id)}")
+    lines += _identity(verdict)
     return [line + "  " for line in lines]
+
+
+def _identity(verdict: Verdict) -> list[str]:
+    """The scanned branch, the commit under test and the change's range."""
+    scan, change = verdict.scan, verdict.change
+    lines = []
+    if scan:
+        branch = md_code(scan.branch) if scan.branch else "unknown"
+        commit = md_code(scan.commit[:12]) if scan.commit else "unknown"
+        lines.append(f"**Branch:** {branch} · **Commit under test:** {commit}")
+    if change and change.judged and change.base and change.head:
+        lines.append(
+            f"**Change:** {md_code(change.base[:12])}..{md_code(change.head[:12])}, "
+            f"{change.lines} added or modified lines in {change.files} files"
+        )
+    if change and change.note:
+        lines.append(f"**Scope:** {md_escape(change.note)}")
+    return lines
 
 
 def _headline(verdict: Verdict) -> list[str]:
@@ -101,47 +132,121 @@ def _headline(verdict: Verdict) -> list[str]:
             f"**{md_escape(verdict.error.kind)} error:** {md_escape(verdict.error.message)}",
             "",
         ]
-    if verdict.warned:
+    if verdict.warned:  # plain CommonMark: GitLab and Jenkins show "[!WARNING]" literally
         lines += [
-            "> [!WARNING]",
-            "> No verdict was reached; the step passed because of `on-error: warn`.",
+            "**Warning:** no verdict was reached; the step passed because of `on-error: warn`.",
             "",
         ]
     return lines
 
 
 DEFECTS_PER_CHECK = 10
+"""Defects listed under a failing check; the rest kept are collapsed in ``<details>``."""
 
 
-def _defect_line(defect: Defect) -> str:
+@dataclass(frozen=True)
+class Layout:
+    """How much of the defects a document shows, and where file links lead."""
+
+    shown: int = DEFECTS_PER_CHECK
+    collapsed: int = 100
+    files_url: str | None = None
+    commit: str | None = None
+
+
+def layout_of(verdict: Verdict, collapsed: int = 100) -> Layout:
+    """Links to the commit under test where the CI says where files are shown."""
+    scan = verdict.scan
+    commit = scan.commit if scan else None
+    url = scan.files_url if scan and commit else None
+    return Layout(min(DEFECTS_PER_CHECK, collapsed), collapsed, url, commit)
+
+
+def _where(defect: Defect, layout: Layout) -> str:
     where = defect.where()
+    if not (layout.files_url and layout.commit and defect.path):
+        return md_escape(where)
+    anchor = f"#L{defect.line}" if defect.line else ""
+    url = f"{layout.files_url}/{layout.commit}/{quote(defect.path, safe='/')}{anchor}"
+    return md_link(url, where)
+
+
+def _defect_line(defect: Defect, layout: Layout = Layout()) -> str:
     message = md_escape(one_line(defect.message or defect.rule, 160))
     rule = md_escape(defect.rule or defect.rule_id)
-    return f"- **{defect.severity}** {md_escape(where)} · {rule}: {message}"
+    return f"- **{defect.severity}** {_where(defect, layout)} · {rule}: {message}"
 
 
-def _check_defects(check: Check, digest: DefectDigest) -> list[str]:
+def _check_defects(check: Check, digest: DefectDigest, layout: Layout = Layout()) -> list[str]:
     severities = [check.metric] if check.metric in SEVERITIES else list(digest.severities)
     if not set(severities) & set(digest.severities):
         return [f"- {check.metric} defects were not fetched (see `--defect-severity`)"]
-    shown = digest.most_severe(severities)[:DEFECTS_PER_CHECK]
-    more = digest.count(severities) - len(shown)
-    return [_defect_line(d) for d in shown] + ([f"- … and {more} more"] if more > 0 else [])
+    kept = digest.most_severe(severities)[: max(layout.shown, layout.collapsed)]
+    shown, rest = kept[: layout.shown], kept[layout.shown :]
+    lines = [_defect_line(d, layout) for d in shown]
+    if rest:
+        lines += ["", f"<details><summary>{len(rest)} more</summary>", ""]
+        lines += [_defect_line(d, layout) for d in rest] + ["", "</details>", ""]
+    more = digest.count(severities) - len(kept)
+    return lines + ([f"- … and {more} more"] if more > 0 else [])
 
 
-def _defects(verdict: Verdict) -> list[str]:
-    """Under each failing check, the most severe defects behind it; or why they are missing."""
+def _label(check: Check, in_change: bool) -> str:
+    """What the list under a failing check holds, truthfully named."""
+    what = f"**{check.metric}** ({check.description})"
+    if in_change:
+        return f"{what}: pending defects in this change, most severe first:"
+    if check.metric == "new":
+        return (
+            f"{what}: pending defects of the whole branch, most severe first (the service's "
+            "defect list does not say which are new):"
+        )
+    return f"{what}: pending defects, most severe first:"
+
+
+def _defects(verdict: Verdict, layout: Layout | None = None) -> list[str]:
+    """Under each failing check, the defects behind it; or why they are missing."""
     digest = verdict.defects
     if digest is None:
         return []
     if digest.error:
-        return ["> [!WARNING]", f"> Defects missing: {md_escape(digest.error)}", ""]
-    lines = ["### Defects", "", f"{digest.fetched} pending defects fetched.", ""]
+        return [f"**Defects missing:** {md_escape(digest.error)}", ""]
+    layout = layout or layout_of(verdict, collapsed=DEFECTS_PER_CHECK)
+    change = verdict.change if verdict.change and verdict.change.judged else None
+    if change is not None and change.digest is not None:
+        lines = _change_heading(digest, change.digest, change.lines)
+    else:
+        lines = ["### Defects", "", f"{digest.fetched} pending defects fetched.", ""]
     url = verdict.report_url
     link = [f"- {md_link(url, 'every defect in CodeArts Check')}"] if url else []
     for check in verdict.failed_checks:
-        lines += [f"**{check.metric}** ({check.description}), most severe first:", ""]
-        lines += [*_check_defects(check, digest), *link, ""]
+        lines += _failing(check, digest, change.digest if change else None, layout) + link + [""]
+    return lines + _fetch_notes(digest)
+
+
+def _change_heading(digest: DefectDigest, mine: DefectDigest, changed: int) -> list[str]:
+    return [
+        "### Defects in this change",
+        "",
+        f"{mine.fetched} pending defects on the {changed} lines this change adds or modifies; "
+        f"{digest.fetched} pending defects on the whole branch (context, not judged).",
+        "",
+    ]
+
+
+def _failing(
+    check: Check, digest: DefectDigest, mine: DefectDigest | None, layout: Layout
+) -> list[str]:
+    """The label and the list under one failing check."""
+    if mine is not None and check.metric in PER_DEFECT_METRICS:
+        return [_label(check, True), "", *_check_defects(check, mine, layout)]
+    if mine is not None:
+        return [f"**{check.metric}** ({check.description}): judged on the report", ""]
+    return [_label(check, False), "", *_check_defects(check, digest, layout)]
+
+
+def _fetch_notes(digest: DefectDigest) -> list[str]:
+    lines = []
     if digest.incomplete:
         why = f" ({md_escape(digest.stopped)})" if digest.stopped else ""
         lines += [f"Only {digest.shortfall()} were fetched{why}.", ""]
@@ -163,9 +268,40 @@ def _defects(verdict: Verdict) -> list[str]:
     return lines
 
 
-def render(verdict: Verdict) -> str:
-    """The Markdown summary."""
+SUPPRESSED_SHOWN = 20
+
+
+def _suppressions(verdict: Verdict) -> list[str]:
+    """The suppressed defects (each with its reason), and the entries to look at."""
+    outcome = verdict.suppression
+    if outcome is None:
+        return []
+    by = ", ".join(f"{n} {s}" for s, n in outcome.suppressed.items())
+    lines = ["### Suppressed", "", f"{outcome.total} defects suppressed ({by or 'none'}) by "
+             f"{outcome.entries} `[[suppress]]` entries; the counts above are the defect list "
+             "less them (the report's count beside). They do not lower `new`.", ""]  # fmt: skip
+    for defect, entry in outcome.kept[:SUPPRESSED_SHOWN]:
+        lines.append(
+            f"- **{defect.severity}** {md_escape(defect.where())} · {md_escape(defect.rule_id)}: "
+            f"suppressed until {entry.until.isoformat()}, {md_escape(entry.reason)}"
+        )
+    lines += [f"- {md_escape(note)}" for note in outcome.notes()]
+    warnings = outcome.warnings()
+    if warnings:
+        lines += ["", *(f"**Warning:** {md_escape(w)}  " for w in warnings)]
+    return [*lines, ""]
+
+
+def document(verdict: Verdict, layout: Layout | None = None) -> str:
+    """The Markdown of the summary and of the pull/merge request comment: CommonMark,
+    tables and ``<details>`` only, every service text escaped."""
     table = _table(verdict)
-    parts = _headline(verdict) + table + ([""] if table else []) + _defects(verdict)
+    parts = _headline(verdict) + table + ([""] if table else []) + _baseline(verdict)
+    parts += _defects(verdict, layout) + _suppressions(verdict)
     parts += _details(verdict)
     return "\n".join(parts).rstrip() + "\n"
+
+
+def render(verdict: Verdict) -> str:
+    """The Markdown summary."""
+    return document(verdict)

@@ -122,7 +122,7 @@ def correlation_guid(defect: Defect) -> str:
 
 def result_of(defect: Defect, index: dict[str, int]) -> dict[str, Any]:
     """One SARIF result (the defect has a file: see ``Writer.add``)."""
-    return {
+    result: dict[str, Any] = {
         "ruleId": defect.rule_id,
         "ruleIndex": index[defect.rule_id],
         "level": LEVELS[defect.severity],
@@ -132,6 +132,10 @@ def result_of(defect: Defect, index: dict[str, int]) -> dict[str, Any]:
         "correlationGuid": correlation_guid(defect),
         "properties": {"severity": defect.severity, "defectId": defect.id},
     }
+    if defect.suppressed is not None:  # a [[suppress]] entry: GitHub shows it as dismissed
+        justification = escape_controls(defect.suppressed, keep_line_feeds=True)
+        result["suppressions"] = [{"kind": "external", "justification": justification}]
+    return result
 
 
 class Writer:
