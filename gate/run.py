@@ -19,7 +19,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.baseline import Baseline, baseline_of_json
 from gate.core import ChangeView, ScanInfo, Verdict, error_verdict, evaluate, without_baseline
 from gate.errors import BaselineError, GateError, Interrupted, ReportError, UsageError
 from gate.formats import render
@@ -42,6 +41,7 @@ from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from gate.baseline import Baseline
     from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog
 
@@ -288,6 +288,8 @@ def load_baseline(
             raise BaselineError(
                 f"--baseline file:{one_line(spec.value, 200)} cannot be read: {reason}"
             ) from None
+        from gate.baseline import baseline_of_json  # noqa: PLC0415 - only with --baseline
+
         return baseline_of_json(data, spec.value)
     from gate.api.history import service_baseline  # noqa: PLC0415 - requests is heavy
 

@@ -15,19 +15,21 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gate import ci
-from gate.baseline import BaselineSpec, spec_of
 from gate.ci import ChangeRequest, ci_branch, from_fork
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import Policy, build_policy, parse_assignment, parse_maximum
 from gate.secret import Secret
-from gate.suppressions import Suppression, suppressions_from_toml
 from gate.text import one_line
+
+if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
+    from gate.baseline import BaselineSpec
+    from gate.suppressions import Suppression
 
 DEFAULT_REGION = "cn-north-4"
 DEFAULT_TIMEOUT = 300.0
@@ -337,7 +339,11 @@ def build_settings(raw: RawOptions) -> Settings:
 
 def baseline_options(raw: RawOptions, offline: bool) -> dict[str, Any]:
     """``--baseline``, ``--baseline-optional``, ``--max-increase``, the suppressions."""
-    spec = spec_of(raw.baseline)
+    spec = None
+    if raw.baseline:
+        from gate.baseline import spec_of  # noqa: PLC0415 - only when a baseline is asked for
+
+        spec = spec_of(raw.baseline)
     if raw.max_increase and spec is None:
         raise UsageError("--max-increase compares with a baseline: set --baseline too")
     if spec is not None and spec.kind != "file" and offline:
@@ -918,4 +924,6 @@ def read_suppressions(path: str) -> tuple[Suppression, ...]:
     except (OSError, ValueError) as err:  # TOMLDecodeError and UnicodeDecodeError included
         reason = getattr(err, "strerror", None) or one_line(str(err), 200)
         raise UsageError(f"cannot read {name}: {reason}") from None
+    from gate.suppressions import suppressions_from_toml  # noqa: PLC0415 - only with a file
+
     return suppressions_from_toml(data, name)
