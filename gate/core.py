@@ -5,15 +5,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from gate.baseline import Baseline
 from gate.defects import SEVERITIES, DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
-from gate.suppressions import SuppressionOutcome, counts_without_suppressed
 from gate.text import bidi_shown, encodable, redact
+
+if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
+    from gate.baseline import Baseline
+    from gate.suppressions import SuppressionOutcome
 
 
 class Outcome(enum.Enum):
@@ -556,6 +559,8 @@ def with_suppressions(verdict: Verdict, outcome: SuppressionOutcome) -> Verdict:
     """The verdict judged on the defect list less the suppressed defects: each severity
     check fetched counts the pending defects not suppressed (the report's count beside
     it). Defects that could not all be fetched leave those counts unreadable: no pass."""
+    from gate.suppressions import counts_without_suppressed  # noqa: PLC0415 - only with them
+
     digest = verdict.defects
     why = digest_problem(digest)
     counts = (

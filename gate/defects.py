@@ -8,7 +8,6 @@ and a fingerprint that stays the same across runs. Imports neither click nor req
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -209,6 +208,8 @@ def cache_key(value: str) -> str | bytes:
     """``value`` itself when short; a 16-byte hash of the whole of it when long."""
     if len(value) <= KEY_LIMIT:
         return value
+    import hashlib  # noqa: PLC0415 - only defect runs hash; every run imports this module
+
     data = value.encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=16, person=b"codearts-gate").digest()
 
@@ -303,6 +304,8 @@ class DefectReader:
 
     def fingerprint(self, rule_id: str, path: str, anchor: str, message: str) -> str:
         """A hash of rule, path, code line (its text, so moving code keeps it) and message."""
+        import hashlib  # noqa: PLC0415 - only defect runs hash; every run imports this module
+
         key = "\0".join((rule_id, path, anchor, message))
         base = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
         number = int(base[:16], 16)  # an int, not the string: 300,000 of them stay small

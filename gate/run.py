@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -21,7 +20,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
-from gate.baseline import Baseline, baseline_of_json
 from gate.core import (
     ChangeView,
     ScanInfo,
@@ -61,6 +59,7 @@ from gate.streams import safe
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from gate.baseline import Baseline
     from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog
 
@@ -189,6 +188,8 @@ def run_tasks(settings: Settings, out: TextIO, err: TextIO) -> int:
         return finish(
             verdict.redacted(tuple(secrets)), settings.outputs, settings.verbosity, out, err
         )
+    import tempfile  # noqa: PLC0415 - only a step of several tasks spools its parts
+
     with tempfile.TemporaryDirectory(prefix="codearts-gate-", ignore_cleanup_errors=True) as spool:
         runs = tuple(
             task_run(task, len(settings.tasks), Path(spool, str(i)))
@@ -571,6 +572,8 @@ def load_baseline(
             raise BaselineError(
                 f"--baseline file:{one_line(spec.value, 200)} cannot be read: {reason}"
             ) from None
+        from gate.baseline import baseline_of_json  # noqa: PLC0415 - only with --baseline
+
         return baseline_of_json(data, spec.value)
     from gate.api.history import service_baseline  # noqa: PLC0415 - requests is heavy
 

@@ -11,8 +11,6 @@ characters (see ``joined``). Everything that folds service text through them inh
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import re
 from collections.abc import Iterable
@@ -134,6 +132,8 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     and base64 (standard and URL-safe, at each of the three byte alignments, so that the
     secret is found inside a longer encoded value such as ``Basic base64(user:password)``).
     Longest first, so that a longer form is replaced before a shorter one it contains."""
+    import html  # noqa: PLC0415 - only runs that hold a secret: offline verdicts skip it
+
     forms = {secret, html.escape(secret), quote(quote(secret, safe=""), safe="")}
     for url in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
         forms |= {url, _PERCENT.sub(lambda m: m.group().lower(), url)}
@@ -146,6 +146,8 @@ def secret_forms(secret: str) -> tuple[str, ...]:
 
 def _base64_cores(data: bytes) -> Iterable[str]:
     """The part of base64(… + data + …) that depends only on ``data``, per alignment."""
+    import base64  # noqa: PLC0415 - only runs that hold a secret: offline verdicts skip it
+
     for shift in range(3):
         encoded = base64.b64encode(b"\0" * shift + data).decode("ascii")
         start = (shift * 4 + 2) // 3  # characters touched by the bytes before the secret

@@ -2,15 +2,78 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakeapi import FakeCodeArts
+from hypothesis import settings
 from validators import shared_schema, unavailable
+
+# --------------------------------------------------------------------------- hypothesis
+# "dev" (the default) explores anew on every run; "ci" (CI=true, or HYPOTHESIS_PROFILE=ci)
+# draws fewer examples, the same ones on every run, so a red CI reproduces. Tests that name
+# their own count scale it with budget.examples(n), which follows the profile.
+settings.register_profile("dev", max_examples=100)
+settings.register_profile("ci", max_examples=30, derandomize=True, deadline=None, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
+
+
+# --------------------------------------------------------------------------- parallel runs
+
+TOGETHER = frozenset({"tests/test_faults.py", "tests/test_container_smoke.py"})
+"""Test files whose tests share one costly fixture (the fault scenarios run in parallel
+threads, the image's venv): each runs whole on one process so that it is made once."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: more processes than cores, since many tests wait on real seconds (a gate
+    subprocess polling the fake, a timeout run out) while the cores could run others. On 2
+    cores, 4 processes ran the waiting tests 14% faster than 2, on a busy machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(2 * (cores or 1), (cores or 1) + 4)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` (test by test, to whichever process is free), except that the files
+    of ``TOGETHER`` go whole to one process: what ``--dist loadgroup`` would do, were its
+    marks not lost under pytest 9.2 (it rewrites a node id that pytest no longer reads)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path in TOGETHER else nodeid
+
+    return SharedFixtureScheduling(config, log)
+
+
+# --------------------------------------------------------------------------- bytecode
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The gate runs as hundreds of fresh processes: let them share compiled bytecode.
+
+    With PYTHONDONTWRITEBYTECODE set (as in the image and on CI machines) an editable
+    install recompiles the whole package in every process. The processes this session
+    starts cache it in a private folder instead; the checkout is left untouched."""
+    if hasattr(config, "workerinput") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return  # an xdist worker (the controller set it up), or the user's own choice
+    folder = tempfile.mkdtemp(prefix="codearts-gate-pycache-")
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

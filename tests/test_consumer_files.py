@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from budget import examples
 from fakeapi import make_defect
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -112,7 +113,7 @@ def test_every_integer_in_the_sarif_of_huge_positions_fits_a_java_int():
     assert any(region.get("startLine") == JAVA_INT_MAX for region in regions)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     line=st.integers(0, 2**40),
     start=st.integers(-2, 2**40),

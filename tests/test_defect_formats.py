@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import pytest
+from budget import examples
 from fakeapi import make_defect
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -136,7 +137,7 @@ numbers = (
 
 
 @pytest.mark.schema
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     line=numbers,
     line_num=numbers,
@@ -244,7 +245,7 @@ secret_half = st.text(st.sampled_from("GHJKLMNPQRSTUVWXYZghjkmnpqrstuvwxyz+"), m
 PATH_JOINS = ["{a}/./{b}", "{a}//{b}", "{a}\\{b}", "{a}/x/../{b}", "/ws/{a}/{b}", "C:\\{a}\\{b}"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(a=secret_half, b=secret_half, join=st.sampled_from(PATH_JOINS))
 def test_a_secret_in_pieces_is_never_joined_again_nor_shown_in_halves(a, b, join):
     secret = f"{a}/{b}"  # an IAM token or SK may hold "/" and "+"
@@ -413,7 +414,7 @@ def test_junit_defects_error_case_when_missing():
 hostile_text = st.text(min_size=1, max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile_text)
 def test_hostile_text_round_trips_through_every_json_format(text):
     row = make_defect(
@@ -432,7 +433,7 @@ def test_hostile_text_round_trips_through_every_json_format(text):
     assert issue["check_name"] == defect.rule_id and issue["location"]["path"] == defect.path
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile_text)
 def test_hostile_text_stays_inside_junit_text(text):
     row = make_defect(1, defect_content=text, rule_name=text, file_path=text)
@@ -452,7 +453,7 @@ def failing_verdict(defects):
     return replace(verdict, defects=digest_of(defects))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile_text)
 def test_hostile_text_cannot_break_the_summary_or_add_annotations(text):
     row = make_defect(
@@ -472,7 +473,7 @@ BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 bidi_text = st.text(st.sampled_from("a.c/\u202e\u2066\u2067\u2069\u200f\u061c\u05d0"), min_size=1)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=bidi_text)
 def test_bidirectional_controls_never_reach_an_output(text):
     """Trojan Source: a control that reorders what follows is shown as ``\\u202e``."""
@@ -624,7 +625,7 @@ path_piece = st.sampled_from(["..", ".", "/", "\\", "a", "C:", ":", "%2e", " ", 
 path_text = st.lists(path_piece, max_size=12).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(path=path_text, prefix=st.none() | path_text)
 def test_no_mapped_path_leads_outside_the_repository(path, prefix):
     mapped = PathMapper(None, prefix)(path)
@@ -692,7 +693,7 @@ def in_outputs_without_secrets(text: str) -> bool:
     return any(text in shown for shown in every_output(plain))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     secret=SECRETS,
     encoding=st.sampled_from(sorted(ENCODINGS)),
@@ -725,7 +726,7 @@ def test_no_encoding_of_a_secret_reaches_any_defect_output(
         assert base64_hides(secret, shown)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cut=st.integers(min_value=MIN_FRAGMENT, max_value=30), pad=st.integers(0, 40))
 def test_the_gates_own_cut_never_leaves_a_piece_of_a_secret_at_its_edge(cut, pad):
     """A piece of a secret inside a long text is not a cut secret; once ``clip`` cuts the

@@ -13,6 +13,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+from budget import examples
 from fakeapi import (
     THROTTLED_STEP,
     UNAVAILABLE_STEP,
@@ -617,7 +618,7 @@ def irregular_services(draw: st.DrawFn):
     return n, serve, expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(irregular_services())
 def test_any_page_sizes_and_totals_fetch_every_row(service):
     n, serve, expected = service

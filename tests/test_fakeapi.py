@@ -420,7 +420,9 @@ def test_stop_releases_blocked_handlers(name: str) -> None:
     api = FakeCodeArts(scenario=name)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(token_put, api, timeout=30)
-        time.sleep(0.3)
+        arrived = time.monotonic() + 10
+        while not api.requests and time.monotonic() < arrived:  # blocked in its handler now
+            time.sleep(0.01)
         start = time.monotonic()
         api.stop()
         assert time.monotonic() - start < 5

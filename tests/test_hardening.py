@@ -15,6 +15,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -23,9 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import click
 import pytest
 import requests
 import urllib3
+from budget import examples
 from click.testing import CliRunner
 from fakeapi import FakeCodeArts, json_step
 from gaterun import GATE, JOB, clean_env, run_gate
@@ -33,6 +36,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from validators import unsafe_text
 
+import gate
 from gate import text
 from gate.api.transport import Deadline, transport_error
 from gate.cli import main
@@ -118,7 +122,7 @@ def base64_hides(secret: str, shown: str) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     secret=SECRETS,
     encoding=st.sampled_from(sorted(ENCODINGS)),
@@ -148,7 +152,7 @@ def apart(secret: str, *texts: str) -> bool:
     return not any(piece in text for text in texts for piece in pieces(secret))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=SECRETS, before=FILLER, after=FILLER, limit=st.integers(2, 200))
 def test_the_gate_redacts_before_it_cuts(secret, before, after, limit):
     assume(apart(secret, before, after))
@@ -157,7 +161,7 @@ def test_the_gate_redacts_before_it_cuts(secret, before, after, limit):
     assert not any(piece in shown for piece in pieces(secret)), shown
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     secret=SECRETS,
     size=st.integers(MIN_FRAGMENT, 60),
@@ -307,7 +311,9 @@ def test_a_malformed_token_in_a_file_names_the_file_variable(fake_api, tmp_path)
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     value=st.text(min_size=1, max_size=40).filter(
@@ -521,6 +527,30 @@ def as_ordinary_user() -> list[str]:
     return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
+def gate_as_ordinary_user(folder: Path) -> list[str]:
+    """The gate as an ordinary user can run it wherever this checkout lies. As root: a copy
+    of the package (and of click, for its messages) in ``folder``, run by an interpreter
+    that user can reach (this one, else the system's), since a checkout in a private folder
+    (/root, ``mktemp -d``) keeps the venv and the editable install out of that user's reach."""
+    prefix = as_ordinary_user()
+    if not prefix:
+        return [str(GATE)]
+    site = folder / "site"
+    for package in (gate, click):
+        source = Path(package.__file__).parent
+        shutil.copytree(source, site / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [site, *site.rglob("*")]:  # readable whatever the umask of the clone was
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    candidates = [os.path.realpath(sys.executable), shutil.which("python3", path="/usr/bin:/bin")]
+    check = "import sys, json; sys.exit(sys.version_info < (3, 10))"
+    for python in filter(None, candidates):
+        command = [*prefix, "env", f"PYTHONPATH={site}", python]
+        probe = subprocess.run([*command, "-c", check], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return [*command, "-m", "gate"]
+    pytest.skip(f"user 65534 can reach none of the interpreters {candidates}")
+
+
 def test_an_output_in_a_folder_the_user_cannot_enter_is_exit_2(shared_folder):
     locked = shared_folder / "locked"
     locked.mkdir(mode=0o700)
@@ -528,7 +558,7 @@ def test_an_output_in_a_folder_the_user_cannot_enter_is_exit_2(shared_folder):
     report = Path(report_file(shared_folder, PASS))
     report.chmod(0o644)
     out = shared_folder / "r.json"
-    command = [*as_ordinary_user(), str(GATE), "--report-file", str(report)]
+    command = [*gate_as_ordinary_user(shared_folder), "--report-file", str(report)]
     command += ["--junit", str(locked / "sub" / "j.xml"), "--json", str(out)]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -631,7 +661,9 @@ def module_api() -> Iterator[FakeCodeArts]:
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(variable=st.sampled_from(ENVIRONMENT), value=HOSTILE)
 def test_any_malformed_environment_value_ends_by_the_contract(
@@ -680,7 +712,7 @@ COMMANDS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(parts=st.lists(st.one_of(COMMANDS, st.text(max_size=10)), max_size=12))
 def test_one_line_never_leaves_a_workflow_command(parts):
     shown = one_line("".join(parts))
@@ -688,7 +720,9 @@ def test_one_line_never_leaves_a_workflow_command(parts):
 
 
 @settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(80),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     message=st.lists(st.one_of(COMMANDS, st.text(max_size=8)), max_size=10).map("".join),

@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from budget import examples
 from fakeapi import EXAMPLE_REPORT, make_defect
 from gaterun import GATE, JOB, clean_env
 from hypothesis import given, settings
@@ -284,7 +285,7 @@ def test_shared_files_agree_with_what_is_replaced(tmp_path):
 command_text = st.lists(st.one_of(st.sampled_from(COMMANDS), st.text(max_size=8)), max_size=12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(parts=command_text)
 def test_json_in_the_job_log_reads_back_the_same(parts):
     value = {"message": "".join(parts), "list": parts}
@@ -295,7 +296,7 @@ def test_json_in_the_job_log_reads_back_the_same(parts):
         assert stream_problems(safe) == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(parts=command_text)
 def test_xml_in_the_job_log_reads_back_the_same(parts):
     text = xml_text("".join(parts))

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import xmlschema
+from budget import examples
 from click.testing import CliRunner
 from hypothesis import HealthCheck, currently_in_test_context, event, given, note, settings
 from hypothesis import strategies as st
@@ -43,8 +44,8 @@ FIELDS = sorted({f for m in METRICS.values() for f in m.fields})
 ENVELOPE_KEYS = ["status", "httpStatus", "result", "error_code", "error_msg", "request_id"]
 TEXT_KEYS = ["REPORT_URL", "TOOL_LIST"]
 MAX_STR_DIGITS = 4300  # CPython's default limit for int(str)
-PURE_EXAMPLES = 2500
-CLI_EXAMPLES = 400
+PURE_EXAMPLES = examples(2500)
+CLI_EXAMPLES = examples(400)
 
 
 def record(text: str, label: str) -> None:

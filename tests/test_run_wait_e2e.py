@@ -21,6 +21,8 @@ from fakeapi import (
 )
 from gaterun import GATE, GateRun, clean_env, parse_output_file, run_gate
 
+pytestmark = pytest.mark.slow  # scans of real seconds on the fake, waited for by the gate
+
 TASK = "7c0ffee0000000000000000000000001"
 WAIT = 20.0  # generous bound for a process that should end at once
 

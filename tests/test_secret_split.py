@@ -19,6 +19,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
 
 import pytest
+from budget import examples
 from fakeapi import make_defect
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -118,7 +119,7 @@ def fits(secret: str, encoded: str, at: int, separator: str) -> bool:
 # ------------------------------------------------------------------ the text helpers
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     secret=SECRETS,
     encoding=st.sampled_from(sorted(ENCODINGS)),
@@ -219,7 +220,7 @@ def plain_outputs() -> str:
     return "\n".join(outputs_of("nothing secret", ""))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     secret=SECRETS,
     encoding=st.sampled_from(["plain", "url", "json", "html", "base64"]),
@@ -251,7 +252,7 @@ INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff\U000e0001\U000e0041\U000e
 INVISIBLE_RE = re.compile(f"[{text.INVISIBLE}]")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.text(st.sampled_from("ab./\\" + INVISIBLE_CHARACTERS), min_size=1, max_size=30))
 def test_zero_width_and_tag_characters_are_shown_escaped_in_every_output(value):
     row = {"defect_content": value, "rule_name": value, "file_path": f"src/{value}.c"}

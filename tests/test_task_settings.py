@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
 from hypothesis import assume, given
 from hypothesis import settings as hyp_settings
@@ -191,7 +192,7 @@ def test_two_mode_variables_that_disagree_are_still_a_usage_error():
         build(run="true", job_id="ab" * 16, from_env=frozenset({"run", "job_id"}))
 
 
-@hyp_settings(max_examples=200, deadline=None)
+@hyp_settings(max_examples=examples(200), deadline=None)
 @given(
     info=st.text() | st.sampled_from(["##[error]x", "\n::error::x", "\x1b[2J", "a\u2028::b"]),
     ratio=st.text(max_size=12) | st.integers() | st.floats(),
@@ -208,7 +209,7 @@ def test_the_heartbeat_never_prints_raw_service_text(info, ratio, live):
     assert text.startswith("codearts-gate: " if not live else "[")
 
 
-@hyp_settings(max_examples=200, deadline=None)
+@hyp_settings(max_examples=examples(200), deadline=None)
 @given(secret=SECRETS, before=st.text("ab/-\n\x01", max_size=120), after=FILLER)
 def test_a_bad_branch_is_shown_with_secrets_redacted_before_the_cut(secret, before, after):
     assume(apart(secret, before, after))

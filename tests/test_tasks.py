@@ -9,6 +9,7 @@ import pytest
 import requests
 import requests_mock
 import urllib3
+from budget import examples
 from hypothesis import assume, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -241,7 +242,7 @@ PROGRESSISH = st.fixed_dictionaries(
 )
 
 
-@hyp_settings(max_examples=300, deadline=None)
+@hyp_settings(max_examples=examples(300), deadline=None)
 @given(body=PROGRESSISH | JSON)
 def test_progress_of_any_body_is_a_progress_or_a_service_error(body):
     try:
@@ -253,14 +254,14 @@ def test_progress_of_any_body_is_a_progress_or_a_service_error(body):
     assert progress.info is None or ("\n" not in progress.info and len(progress.info) <= 200)
 
 
-@hyp_settings(max_examples=300, deadline=None)
+@hyp_settings(max_examples=examples(300), deadline=None)
 @given(body=JSON)
 def test_log_lines_of_any_body_are_single_lines(body):
     for line in tasks.log_lines({"log_info": body if isinstance(body, list) else [body]}):
         assert "\n" not in line and "\r" not in line and len(line) <= 300
 
 
-@hyp_settings(max_examples=300, deadline=None)
+@hyp_settings(max_examples=examples(300), deadline=None)
 @given(
     secret=SECRETS,
     encoding=st.sampled_from(["plain", "url", "url-plus", "json", "html"]),
@@ -364,7 +365,7 @@ SETTLING = sorted(set(RUN_ANSWERS) - set(BUSY_KINDS))
 MAYBE_STARTED = {"failed-with-id", "busy-with-id", "bad-gateway", "no-id"}
 
 
-@hyp_settings(max_examples=40, deadline=None)
+@hyp_settings(max_examples=examples(40), deadline=None)
 @given(
     busy=st.lists(st.sampled_from(BUSY_KINDS), max_size=4),
     last=st.sampled_from(SETTLING),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,7 +77,7 @@ def test_a_steady_ratio_gets_a_poll_within_1_5_s_of_the_end(length):
     assert all(b - a <= CAP + 1e-9 for a, b in pairwise(scan.polls))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(length=st.floats(min_value=0.1, max_value=3600), anchored=st.booleans())
 def test_steady_ratio_property_soon_after_the_end_and_few_polls(length, anchored):
     clock = FakeClock()
@@ -90,7 +91,7 @@ def test_steady_ratio_property_soon_after_the_end_and_few_polls(length, anchored
     assert len(scan.polls) - 6 <= (scan.polls[-1] - scan.start) / 2
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(length=st.floats(min_value=0.1, max_value=3600))
 def test_without_a_ratio_the_end_is_seen_within_max_2_s_or_10_percent(length):
     clock = FakeClock()
@@ -210,7 +211,7 @@ def test_scan_log_reports_the_scan_and_the_wait():
 RETRY_AFTERS = st.sampled_from([0.0, 1e-9, 3600.0, 1e12, float("inf")]) | st.floats(0, 1e15)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(retry_after=RETRY_AFTERS, failing=st.booleans())
 def test_any_retry_after_neither_hammers_the_service_nor_stops_the_polls(retry_after, failing):
     """Retry-After 0 on every answer must not poll in a tight loop; a huge one must not

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from gate.core import ChangeView, Check, CommentResult, ScanInfo, Verdict
-from gate.suppressions import Suppression, SuppressionOutcome
+
+if TYPE_CHECKING:  # the suppressions load only for the runs that have them
+    from gate.suppressions import Suppression, SuppressionOutcome
 
 
 def as_dict(verdict: Verdict) -> dict[str, object]:

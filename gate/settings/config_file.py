@@ -9,7 +9,6 @@ wrong type, a secret, a file that is not TOML or not UTF-8, too large or too dee
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import re
 import sys
@@ -131,6 +130,8 @@ def toml_type(value: object) -> str:
     for kind, name in kinds.items():
         if isinstance(value, kind):
             return name
+    import datetime  # noqa: PLC0415 - a date or time in the file: rare, and only then
+
     if isinstance(value, datetime.date | datetime.time):
         return "date"
     return type(value).__name__

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gate.baseline import spec_of
 from gate.errors import UsageError
 from gate.settings.files import read_text_nowait
 from gate.settings.raw import RawOptions
-from gate.suppressions import Suppression, suppressions_from_toml
 from gate.text import one_line
+
+if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
+    from gate.suppressions import Suppression
 
 SYNC_MODES = {"dry-run": "dry-run", "true": "dry-run", "apply": "apply"}
 
@@ -30,7 +31,11 @@ def baseline_options(raw: RawOptions, offline: bool, optional: bool) -> dict[str
     """``--baseline``, ``--baseline-optional``, ``--max-increase``, the suppressions."""
     from gate.settings.build import job_id_of  # noqa: PLC0415 - build imports this module
 
-    spec = spec_of(raw.baseline)
+    spec = None
+    if raw.baseline:
+        from gate.baseline import spec_of  # noqa: PLC0415 - only when a baseline is asked for
+
+        spec = spec_of(raw.baseline)
     if raw.max_increase and spec is None:
         raise UsageError("--max-increase compares with a baseline: set --baseline too")
     if spec is not None and spec.kind != "file" and offline:
@@ -85,4 +90,6 @@ def read_suppressions(path: str) -> tuple[Suppression, ...]:
     except (OSError, ValueError) as err:  # TOMLDecodeError and UnicodeDecodeError included
         reason = getattr(err, "strerror", None) or one_line(str(err), 200)
         raise UsageError(f"cannot read {name}: {reason}") from None
+    from gate.suppressions import suppressions_from_toml  # noqa: PLC0415 - only with a file
+
     return suppressions_from_toml(data, name)

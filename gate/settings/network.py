@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from urllib.parse import urlsplit
@@ -68,6 +67,8 @@ def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
+        import ipaddress  # noqa: PLC0415 - only http:// and --insecure: offline runs skip it
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
