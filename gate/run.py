@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, TextIO
 from gate import __version__, github, text
 from gate.core import (
     ChangeView,
+    ErrorInfo,
+    Outcome,
     ScanInfo,
     TaskVerdict,
     Verdict,
@@ -418,13 +420,21 @@ def with_codearts(
     from gate.api.summary import read_codearts_gate  # noqa: PLC0415 - requests is heavy
 
     project = settings.console_project_id or project_in_url(verdict.report_url)
-    with interrupts_as_errors():
-        gate = read_codearts_gate(
-            settings,
-            settings.timeout - (time.monotonic() - started),
-            project,
-            latest_only=not settings.gates_latest_scan,
-            on_secret=lambda secret: protect(secret, out, secrets),
+    try:
+        with interrupts_as_errors():
+            gate = read_codearts_gate(
+                settings,
+                settings.timeout - (time.monotonic() - started),
+                project,
+                latest_only=not settings.gates_latest_scan,
+                on_secret=lambda secret: protect(secret, out, secrets),
+            )
+    except Interrupted as error:  # stopped: no verdict (a known failure stays one)
+        failed = verdict.outcome is Outcome.FAILED
+        return replace(
+            verdict,
+            outcome=Outcome.FAILED if failed else Outcome.ERROR,
+            error=ErrorInfo.from_error(error),
         )
     if gate.problem and not gate.decides:
         message = one_line(f"CodeArts' own gate is unknown: {gate.problem}", 1000)

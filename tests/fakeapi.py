@@ -1701,6 +1701,8 @@ class CodeArtsGateApi:
     """
 
     is_access: Any = "1"
+    summary_delay: float = 0.0
+    """Seconds before the summary is answered (a slow service: a signal lands meanwhile)."""
     summary_steps: list[Step] = field(default_factory=list)
     review: Any = None
     review_steps: list[Step] = field(default_factory=list)
@@ -1711,6 +1713,8 @@ class CodeArtsGateApi:
         summary = GATE_SUMMARY_PATH.fullmatch(rec.path)
         if rec.method != "GET" or not (summary or rec.path == REVIEW_DATA_PATH):
             return None
+        if summary and self.summary_delay:
+            fake.wait_stopped(self.summary_delay)
         with self.lock:
             steps = self.summary_steps if summary else self.review_steps
             step = steps.pop(0) if steps else None

@@ -286,3 +286,39 @@ def test_no_lookup_when_nothing_could_be_sent(fake_api, tmp_path):
         fake_api, tmp_path, "--task-id", TASK, "--policy", "both", f"--sarif={folder}"
     )
     assert result.exit_code == 2 and not fake_api.requests
+
+
+@pytest.mark.parametrize(("signum", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_while_codearts_gate_is_read_ends_the_run_with_the_outputs(tmp_path, signum, code):
+    """A cancelled job during the read of CodeArts' own gate is not an "unknown" gate the
+    run carries on after: it ends the run (130/143), fetches no defects, writes every
+    output asked for."""
+    import signal
+    import subprocess
+    import time
+
+    from fakeapi import PASS_REPORT
+    from gaterun import GATE
+
+    with FakeCodeArts(scenario=[report_step(PASS_REPORT)]) as api:
+        api.codearts_gate_api.summary_delay = 30  # answered only after the signal
+        env = clean_env(CODEARTS_TOKEN=api.token, CODEARTS_ENDPOINT=api.url)
+        args = [str(GATE), "--task-id", TASK, f"--json={tmp_path}/r.json"]
+        args += [f"--sarif={tmp_path}/d.sarif", f"--junit={tmp_path}/j.xml"]
+        with subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as proc:
+            deadline = time.monotonic() + 20
+            while not any(r.path.endswith("/defects-summary") for r in api.requests):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+                time.sleep(0.05)
+            proc.send_signal(getattr(signal, signum))
+            _stdout, stderr = proc.communicate(timeout=20)
+        fetched = [r for r in api.requests if r.path.endswith("/defects-detail")]
+    assert proc.returncode == code, stderr
+    assert f"stopped by {signum}" in stderr and "Traceback" not in stderr
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert result["exit_code"] == code and result["verdict"] == "error"
+    assert fetched == []  # the user stopped the run: no defect fetch after it
+    assert json.loads((tmp_path / "d.sarif").read_text(encoding="utf-8"))["runs"]
+    assert ET.parse(tmp_path / "j.xml").getroot().tag == "testsuite"

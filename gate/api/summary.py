@@ -26,7 +26,7 @@ import requests
 from gate.api.iam import signed_in
 from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.core import CodeArtsGate
-from gate.errors import GateError
+from gate.errors import GateError, Interrupted
 from gate.settings import Settings
 from gate.text import one_line
 
@@ -97,6 +97,8 @@ def read_codearts_gate(
                 settings, deadline, gate, project_id, on_secret=on_secret, sleep=sleep
             ),
         )
+    except Interrupted:
+        raise  # the user stopped the run: no "unknown" gate, the run ends (143/130)
     except GateError as err:
         return _unknown(gate, err)
 
@@ -120,6 +122,8 @@ def exchange(
             summary = with_retries(
                 lambda: get(http, summary_url(settings), deadline), deadline, sleep
             )
+        except Interrupted:
+            raise
         except GateError as err:
             return _unknown(gate, err)
         state, problem = access_state(summary)
