@@ -150,8 +150,8 @@ def quick_given(args: Sequence[str]) -> dict[str, Any] | None:
             given[setting.field] = given.get(setting.field, 0) + 1 if count else True
             continue
         read = value if equals else _value_after(setting, queue)
-        if read is None:
-            return None
+        if read is None or (setting.kind == "optional" and read.startswith("-")):
+            return None  # click takes "-x" for an option there, not for a value
         repeated = given.get(setting.field, ()) if setting.kind == "list" else None
         given[setting.field] = read if repeated is None else (*repeated, read)
     return given

@@ -151,13 +151,13 @@ def build_settings(raw: RawOptions) -> Settings:
 def task_tables_of(raw: RawOptions) -> list[TaskTable] | None:
     """The tasks of a step of several: ``--task-id a,b,c`` or the file's ``[[tasks]]``
     (a task id from a flag or variable beats the file's tables); None for one task."""
-    from gate.settings.config_file import TaskTable  # noqa: PLC0415 - light; only for several tasks
-
     if raw.tasks and raw.rank("task_id") <= 1:
         if raw.task_id:
             raise UsageError("the config file sets both task-id and [[tasks]]: keep one")
         return list(raw.tasks)
     if raw.task_id and "," in raw.task_id:
+        from gate.settings.config_file import TaskTable  # noqa: PLC0415 - only for several tasks
+
         ids = [part.strip() for part in raw.task_id.split(",")]
         if not all(ids) or len(ids) > MAX_TASKS:
             raise UsageError(f"--task-id: 1 to {MAX_TASKS} comma-separated task ids, none empty")

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import UsageError
-from gate.settings.registry import BY_NAME, FILE_NAME, Setting, suggestion
+from gate.settings.provenance import ConfigFile
+from gate.settings.registry import BY_NAME, Setting, suggestion
 from gate.text import one_line
 
 MAX_BYTES = 256 * 1024
@@ -27,40 +28,11 @@ MAX_NUMBER = 10**12
 
 
 @dataclass(frozen=True)
-class ConfigFile:
-    """Where the file is, as shown to people, and how it was found."""
-
-    path: Path
-    shown: str
-    found: str  # "flag", "variable CODEARTS_CONFIG", or the place it was discovered
-
-
-@dataclass(frozen=True)
 class FileValue:
     """One setting read from the file: its value for ``RawOptions`` and its line."""
 
     value: object
     line: int
-
-
-def discover(cwd: Path) -> ConfigFile | None:
-    """``codearts-gate.toml`` in ``cwd``, else at the top of the git checkout ``cwd`` is in
-    (the nearest folder up that holds ``.git``, a folder or a worktree's file). No git run."""
-    here = cwd / FILE_NAME
-    if here.is_file():
-        return ConfigFile(here, FILE_NAME, "found in the working directory")
-    for folder in cwd.parents:
-        if (folder / ".git").exists():
-            candidate = folder / FILE_NAME
-            if candidate.is_file():
-                return ConfigFile(candidate, str(candidate), "found at the top of the checkout")
-            return None
-    return None
-
-
-def given(path: str, source: str) -> ConfigFile:
-    """The file named by ``--config``/``CODEARTS_CONFIG``."""
-    return ConfigFile(Path(path), path, source)
 
 
 def read_text(config: ConfigFile) -> str:

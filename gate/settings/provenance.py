@@ -7,35 +7,59 @@ Precedence, for every setting: flag > variable > config file > default.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gate.settings.raw import RawOptions
-from gate.settings.registry import BY_NAME, SETTINGS, Setting
+from gate.settings.registry import BY_NAME, FILE_NAME, SETTINGS, Setting
 from gate.text import one_line
 
-if TYPE_CHECKING:
-    from gate.settings.config_file import ConfigFile
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """Where the file is, as shown to people, and how it was found."""
+
+    path: Path
+    shown: str
+    found: str  # "flag", "variable CODEARTS_CONFIG", or the place it was discovered
+
+
+def discover(cwd: Path) -> ConfigFile | None:
+    """``codearts-gate.toml`` in ``cwd``, else at the top of the git checkout ``cwd`` is in
+    (the nearest folder up that holds ``.git``, a folder or a worktree's file). No git run."""
+    here = cwd / FILE_NAME
+    if here.is_file():
+        return ConfigFile(here, FILE_NAME, "found in the working directory")
+    for folder in cwd.parents:
+        if (folder / ".git").exists():
+            candidate = folder / FILE_NAME
+            if candidate.is_file():
+                return ConfigFile(candidate, str(candidate), "found at the top of the checkout")
+            return None
+    return None
+
+
+def given(path: str, source: str) -> ConfigFile:
+    """The file named by ``--config``/``CODEARTS_CONFIG``."""
+    return ConfigFile(Path(path), path, source)
 
 
 def config_of(raw: RawOptions, cwd: Path) -> ConfigFile | None:
-    """The config file to read: ``--config``/``CODEARTS_CONFIG``, else the one found."""
-    from gate.settings import config_file  # noqa: PLC0415 - only here: keeps the startup light
-
+    """The config file to read: ``--config``/``CODEARTS_CONFIG``, else the one found (the
+    reader, ``config_file``, and TOML load only when there is one)."""
     if raw.config:
-        return config_file.given(raw.config, raw.sources.get("config", "flag"))
-    return config_file.discover(cwd)
+        return given(raw.config, raw.sources.get("config", "flag"))
+    return discover(cwd)
 
 
 def with_config_file(raw: RawOptions, cwd: Path | None = None) -> RawOptions:
     """``raw`` with the config file's settings filled in where no flag or variable set
     them; ``UsageError`` (exit 2) for a file that cannot be read or holds a bad key."""
-    from gate.settings.config_file import read_settings  # noqa: PLC0415 - only when settings are resolved
-
     config = config_of(raw, cwd or Path.cwd())
     if config is None:
         return raw
+    from gate.settings.config_file import read_settings  # noqa: PLC0415 - only with a file
+
     found = read_settings(config)
     sources = dict(raw.sources)
     sources["config"] = config.found if not raw.config else sources.get("config", "flag")

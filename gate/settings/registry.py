@@ -7,7 +7,6 @@ Pure data: no click, no I/O.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 SECTIONS = (
@@ -508,6 +507,8 @@ TOOLING_PREFIX = "CODEARTS_GATE_"
 
 def suggestion(word: str, choices: list[str] | tuple[str, ...] | frozenset[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or ``""``."""
+    import difflib  # noqa: PLC0415 - only when a name is unknown: runs stay light
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
