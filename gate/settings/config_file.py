@@ -8,15 +8,13 @@ wrong type, a secret, a file that is not TOML or not UTF-8, too large or too dee
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from gate.errors import UsageError
+from gate.settings.files import read_bytes_nowait
 from gate.settings.provenance import ConfigFile
 from gate.settings.registry import BY_NAME, Setting, suggestion
 from gate.text import one_line
@@ -39,7 +37,7 @@ def read_text(config: ConfigFile) -> str:
     """The file's text: UTF-8, a byte-order mark allowed, at most ``MAX_BYTES``."""
     name = one_line(config.shown, 200)
     try:
-        data = read_bounded(config.path, MAX_BYTES + 1)
+        data = read_bytes_nowait(config.path, MAX_BYTES + 1)
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or "not a readable path"
         raise UsageError(f"cannot read the config file {name}: {reason}") from None
@@ -51,16 +49,6 @@ def read_text(config: ConfigFile) -> str:
         raise UsageError(
             f"the config file {name} is not UTF-8 text (byte {err.start} cannot be decoded)"
         ) from None
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """At most ``limit`` bytes of a file; opening never blocks (a FIFO without a writer
-    reads as empty) and an endless one (``/dev/zero``) is cut at the limit."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with contextlib.suppress(OSError):
-        os.set_blocking(fd, True)
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(limit)
 
 
 def parse(text: str, shown: str) -> dict[str, Any]:

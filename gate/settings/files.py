@@ -12,15 +12,17 @@ def read_text_nowait(path: str) -> str:
     return read_bytes_nowait(path).decode("utf-8")
 
 
-def read_bytes_nowait(path: str) -> bytes:
-    """A file's bytes; opening never blocks (a FIFO without a writer is at its end at once).
+def read_bytes_nowait(path: str | Path, limit: int = -1) -> bytes:
+    """A file's bytes (at most ``limit``, all when negative: an endless file such as
+    ``/dev/zero`` is cut there); opening never blocks (a FIFO without a writer is at its
+    end at once).
 
     Reading still waits for a writer that is there, so ``--report-file <(...)`` works."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with contextlib.suppress(OSError):
         os.set_blocking(fd, True)
     with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        return handle.read(limit)
 
 
 def is_readable_file(path: str) -> bool:
