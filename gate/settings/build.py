@@ -231,8 +231,9 @@ def one_task(raw: RawOptions) -> Settings:
     raw = flags_beat_variables(raw)
     report_file = raw.report_file
     offline = bool(report_file) and not raw.check
+    policy = policy_of(raw)  # parsed once: the defect severities follow its thresholds
     settings = Settings(
-        policy=policy_of(raw),
+        policy=policy,
         outputs=outputs_of(raw),
         job_id=None if offline else job_id_for(raw),
         task_id=task_id_of(raw.task_id),
@@ -246,7 +247,7 @@ def one_task(raw: RawOptions) -> Settings:
         insecure=raw.insecure,
         check=raw.check,
         **task_options(raw, offline),
-        defects=defect_settings_of(raw, policy_of(raw)),
+        defects=defect_settings_of(raw, policy),
         verdict_policy=verdict_policy_of(raw.policy),
         change=change_settings_of(
             raw,
