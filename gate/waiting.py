@@ -146,12 +146,18 @@ def honoured(retry_after: float | None) -> float:
     return min(max(retry_after, MIN_GAP), 4 * CAP)
 
 
+JITTER = random.Random()
+"""The retries' own random numbers: the global ``random`` state stays the caller's (a
+library must not draw from it; Hypothesis, for one, flags a test whose global random
+state moves while it draws, as a retry thread of an earlier test did)."""
+
+
 def failure_delay(failures: int, retry_after: float | None) -> float:
     """After a failed poll: ``Retry-After`` if given, else a jittered doubling from 2 s."""
     if retry_after is not None:
         return honoured(retry_after)
     ceiling: float = min(CAP, 2.0 * 2.0 ** (failures - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return ceiling / 2 + JITTER.uniform(0, ceiling / 2)
 
 
 @dataclass

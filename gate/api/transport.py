@@ -235,12 +235,18 @@ def _gave_up(err: GateError, attempts: int) -> GateError:
     return err
 
 
+JITTER = random.Random()
+"""The retries' own random numbers: the global ``random`` state stays the caller's (a
+library must not draw from it; Hypothesis, for one, flags a test whose global random
+state moves while it draws, as a retry thread of an earlier test did)."""
+
+
 def backoff(attempt: int, retry_after: float | None) -> float:
     """Seconds to wait before the next attempt: ``Retry-After`` if given, else jittered."""
     if retry_after is not None:
         return min(retry_after, BACKOFF_CAP * 4)
     ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return ceiling / 2 + JITTER.uniform(0, ceiling / 2)
 
 
 def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
