@@ -42,9 +42,8 @@ from gate.service_errors import (
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
 from gate.text import one_line
 
-if TYPE_CHECKING:  # requests loads only when the check reaches the service
-    import requests
-
+if TYPE_CHECKING:  # the HTTP stack loads only when the check reaches the service
+    from gate.api.http import Session
     from gate.api.transport import Deadline
     from gate.forges import CommentTarget
     from gate.report import Report
@@ -86,7 +85,7 @@ def endpoint_step(settings: Settings) -> str:
 def proxy_step(settings: Settings) -> str:
     """Which proxy the environment selects, credentials redacted; CA bundle and proxy
     variables that cannot work are a usage error here, as in a run."""
-    from gate.api.transport import (  # noqa: PLC0415 - requests only when checking
+    from gate.api.transport import (  # noqa: PLC0415 - HTTP only when checking
         check_environment,
         redacted_proxy,
     )
@@ -108,7 +107,7 @@ def resolve_step(settings: Settings, budget: Budget) -> str:
 
 def resolve(host: str, port: int, budget: Budget, hint: str) -> str:
     """``host -> addresses``; a name that does not resolve is a ``NetworkError``."""
-    from gate.api.transport import Deadline, within  # noqa: PLC0415 - requests only when checking
+    from gate.api.transport import Deadline, within  # noqa: PLC0415 - HTTP only when checking
 
     lookup = lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # noqa: E731
     try:
@@ -137,7 +136,7 @@ def connect(host: str, port: int, budget: Budget, hint: str) -> str:
 
 def proxy_connect_step(settings: Settings, budget: Budget) -> str:
     """The proxy the environment selects accepts connections (it is what the gate talks to)."""
-    from gate.api.transport import proxy_address  # noqa: PLC0415 - requests only when checking
+    from gate.api.transport import proxy_address  # noqa: PLC0415 - HTTP only when checking
 
     host, port = proxy_address(settings.endpoint)
     hint = "check HTTPS_PROXY: the proxy's host and port"
@@ -146,16 +145,11 @@ def proxy_connect_step(settings: Settings, budget: Budget) -> str:
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
-    """The same trust as the client: system store, ``--ca-bundle``, and the bundle requests
-    adds (``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when set, else its own)."""
-    import certifi  # noqa: PLC0415 - requests' own bundle
+    """The same trust as the client: system store, the bundle ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE`` names (else certifi's), and ``--ca-bundle``."""
+    from gate.api.transport import trust_context  # noqa: PLC0415 - the HTTP stack only when checking
 
-    from gate.api.transport import trust_context  # noqa: PLC0415 - requests only when checking
-
-    context = trust_context(settings.ca_bundle)
-    env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    context.load_verify_locations(cafile=env_bundle or certifi.where())
-    return context
+    return trust_context(settings.ca_bundle)
 
 
 def tls_step(settings: Settings, budget: Budget) -> str:
@@ -197,11 +191,11 @@ class Service:
     settings: Settings
     on_secret: Callable[[str], None]
     stack: ExitStack
-    http: requests.Session | None = None
+    http: Session | None = None
 
-    def call(self, budget: Budget, step: Callable[[requests.Session, Deadline], T]) -> T:
+    def call(self, budget: Budget, step: Callable[[Session, Deadline], T]) -> T:
         """``step`` with the session, inside what is left of ``--timeout``."""
-        from gate.api.iam import signed_in  # noqa: PLC0415 - requests only when checking
+        from gate.api.iam import signed_in  # noqa: PLC0415 - HTTP only when checking
         from gate.api.transport import Deadline, within  # noqa: PLC0415
 
         deadline = Deadline(budget.remaining())
@@ -221,9 +215,9 @@ class Service:
 
 def api_step(settings: Settings, budget: Budget, service: Service) -> str:
     """Authenticate and refresh the report once, as a run does."""
-    from gate.api.refresh import path_job_id, refresh  # noqa: PLC0415 - requests only now
+    from gate.api.refresh import path_job_id, refresh  # noqa: PLC0415 - HTTP only now
 
-    def once(http: requests.Session, deadline: Deadline) -> Report:
+    def once(http: Session, deadline: Deadline) -> Report:
         return refresh(http, settings, path_job_id(settings), deadline, time.sleep)
 
     report = service.call(budget, once)
@@ -236,7 +230,7 @@ def api_step(settings: Settings, budget: Budget, service: Service) -> str:
 
 def progress_step(settings: Settings, budget: Budget, service: Service) -> str:
     """``--run``/``--wait`` poll the task's progress: read it once."""
-    from gate.api.tasks import task_progress  # noqa: PLC0415 - requests only now
+    from gate.api.tasks import task_progress  # noqa: PLC0415 - HTTP only now
 
     progress = service.call(budget, lambda http, deadline: task_progress(http, settings, deadline))
     return f"task {settings.task_id}: {progress.describe()}"
@@ -244,10 +238,10 @@ def progress_step(settings: Settings, budget: Budget, service: Service) -> str:
 
 def defects_step(settings: Settings, budget: Budget, service: Service) -> str:
     """The defect outputs start with ``defects-statistic``: read it once."""
-    from gate.api.defects import expected_count, task_url  # noqa: PLC0415 - requests only now
+    from gate.api.defects import expected_count, task_url  # noqa: PLC0415 - HTTP only now
     from gate.api.transport import json_of, send, with_retries  # noqa: PLC0415
 
-    def once(http: requests.Session, deadline: Deadline) -> object:
+    def once(http: Session, deadline: Deadline) -> object:
         url = task_url(settings.endpoint, settings.task_id, "defects-statistic")
         get = lambda: json_of(send(http, url, deadline, method="GET"))  # noqa: E731
         return with_retries(get, deadline, time.sleep)
@@ -260,7 +254,7 @@ def defects_step(settings: Settings, budget: Budget, service: Service) -> str:
 
 def log_step(settings: Settings, budget: Budget, service: Service) -> str:
     """A failed scan's check log comes from ``log-detail``: read the latest run's once."""
-    from gate.api.tasks import log_tail  # noqa: PLC0415 - requests only now
+    from gate.api.tasks import log_tail  # noqa: PLC0415 - HTTP only now
 
     lines = service.call(
         budget, lambda http, deadline: log_tail(http, settings, None, deadline, time.sleep)
@@ -272,7 +266,7 @@ def history_step(settings: Settings, budget: Budget, service: Service) -> str:
     """The wait and ``--baseline previous`` read the task's scan history: read it once."""
     from datetime import datetime, timezone  # noqa: PLC0415
 
-    from gate.api.history import task_history  # noqa: PLC0415 - requests only now
+    from gate.api.history import task_history  # noqa: PLC0415 - HTTP only now
 
     project = settings.console_project_id or ""
     history = service.call(
@@ -303,7 +297,7 @@ def summary_step(settings: Settings, budget: Budget, service: Service) -> str:
 
 def with_retries_of(call: Callable[[], T], deadline: Deadline) -> T:
     """``call`` retried as every read of the gate is."""
-    from gate.api.transport import with_retries  # noqa: PLC0415 - requests only now
+    from gate.api.transport import with_retries  # noqa: PLC0415 - HTTP only now
 
     return with_retries(call, deadline, time.sleep)
 
@@ -443,7 +437,7 @@ def check_service(
 def tasks_step(settings: Settings, budget: Budget, service: Service) -> tuple[Settings, str]:
     """``--tasks-for-repo`` lists the project's tasks: list them once, and go on with the
     settings of the first task of this repository."""
-    from gate.api.tasklist import (  # noqa: PLC0415 - requests only now
+    from gate.api.tasklist import (  # noqa: PLC0415 - HTTP only now
         list_tasks,
         repository_of,
         repository_tasks,

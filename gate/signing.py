@@ -13,13 +13,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from requests import PreparedRequest
-from requests.auth import AuthBase
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from gate.api.http import Request
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
-# Headers owned by the transport (hop-by-hop, or computed/rewritten by requests, urllib3 or a
+# Headers owned by the transport (hop-by-hop, or computed/rewritten by http.client or a
 # proxy after signing), plus Authorization itself, which a re-sign finds from the last call.
 # Signing them breaks verification as soon as anything in between touches them. The SDK never
 # signs them either: it signs its own header_params before its HTTP client adds these.
@@ -124,7 +125,7 @@ def _sdk_date(moment: datetime) -> str:
 
 
 def _body_bytes(body: object) -> bytes | None:
-    # urllib3 2 sends a str body as UTF-8, so hashing its UTF-8 encoding hashes what is sent.
+    # A str body is sent as UTF-8, so hashing its UTF-8 encoding hashes what is sent.
     if body is None or isinstance(body, bytes):
         return body
     if isinstance(body, str):
@@ -133,7 +134,7 @@ def _body_bytes(body: object) -> bytes | None:
 
 
 def _header_text(value: str | bytes) -> str:
-    # requests also accepts bytes header values; the gateway reads them as UTF-8.
+    # A bytes header value is read by the gateway as UTF-8.
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
@@ -149,8 +150,8 @@ def _mask(ak: str) -> str:
     return f"{ak[:4]}…{ak[-2:]}" if len(ak) >= 12 else "***"
 
 
-class SdkHmacAuth(AuthBase):
-    """`requests` auth that signs each request with AK/SK (SDK-HMAC-SHA256).
+class SdkHmacAuth:
+    """The client's auth hook that signs each request with AK/SK (SDK-HMAC-SHA256).
 
     Every call stamps a fresh X-Sdk-Date, so re-sending a request through the auth again
     (a retry) re-signs it rather than replaying a stale signature.
@@ -175,7 +176,7 @@ class SdkHmacAuth(AuthBase):
         """Show a masked AK and never the SK."""
         return f"SdkHmacAuth(ak='{_mask(self._ak)}', sk=***)"
 
-    def __call__(self, r: PreparedRequest) -> PreparedRequest:
+    def __call__(self, r: Request) -> Request:
         """Sign `r` in place: headers, sorted query and body are exactly what gets sent."""
         if not r.url:
             raise ValueError("cannot sign a request without a URL")
@@ -184,14 +185,14 @@ class SdkHmacAuth(AuthBase):
         # Send the query in canonical order so the signed query is the sent query.
         r.url = urlunsplit(url._replace(query=_canonical_query(query)))
         r.body = _body_bytes(r.body)
-        sdk_date = self._set_headers(r, url.netloc.rpartition("@")[2])
+        sdk_date = self._set_headers(r, url.netloc.rpartition("@")[2].lower())
         headers = {name: _header_text(value) for name, value in r.headers.items()}
         canonical, signed = canonical_request(r.method or "", url.path, query, headers, r.body)
         to_sign = string_to_sign(canonical, sdk_date)
         r.headers["Authorization"] = authorization(self._ak, signed, signature(self._sk, to_sign))
         return r
 
-    def _set_headers(self, r: PreparedRequest, host: str) -> str:
+    def _set_headers(self, r: Request, host: str) -> str:
         sdk_date = r.headers["X-Sdk-Date"] = _sdk_date(self._clock())
         r.headers.setdefault("Content-Type", "application/json")
         r.headers["Host"] = host

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fakeapi import FakeCodeArts
+from httpmock import http_mock  # noqa: F401 - the fixture, for every test file
 from hypothesis import settings
 from validators import shared_schema, unavailable
 

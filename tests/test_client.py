@@ -1,4 +1,5 @@
-"""The HTTP client against requests-mock: the call, retries, error mapping, redirects."""
+"""The HTTP client against canned answers (tests/httpmock.py): the call, retries, error
+mapping, redirects."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import email.utils
 import time
 
 import pytest
-import requests
 
 from gate import __version__
+from gate.api import http as client
 from gate.api.refresh import fetch_report
 from gate.api.transport import MAX_ATTEMPTS, backoff, parse_retry_after
 from gate.errors import (
@@ -45,12 +46,12 @@ def fetch(sleeps: Sleeps, **changes: object):
     return fetch_report(settings(**changes), sleep=sleeps)
 
 
-def test_one_put_with_documented_shape(requests_mock, sleeps):
-    requests_mock.put(URL, json=GOOD)
+def test_one_put_with_documented_shape(http_mock, sleeps):
+    http_mock.put(URL, json=GOOD)
     report = fetch(sleeps)
     assert report.count("major") == 1
-    assert requests_mock.call_count == 1
-    request = requests_mock.last_request
+    assert http_mock.call_count == 1
+    request = http_mock.last_request
     assert request.method == "PUT"
     assert request.qs == {"task_id": [""], "async": ["false"]}
     assert "task_id=&" in request.url or request.url.endswith("task_id=")
@@ -60,66 +61,66 @@ def test_one_put_with_documented_shape(requests_mock, sleeps):
     assert sleeps == []
 
 
-def test_task_id_is_sent(requests_mock, sleeps):
-    requests_mock.put(URL, json=GOOD)
+def test_task_id_is_sent(http_mock, sleeps):
+    http_mock.put(URL, json=GOOD)
     fetch(sleeps, task_id="task42")
-    assert requests_mock.last_request.qs["task_id"] == ["task42"]
+    assert http_mock.last_request.qs["task_id"] == ["task42"]
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_transient_statuses_are_retried(requests_mock, sleeps, status):
-    requests_mock.put(URL, [{"status_code": status, "text": "busy"}, {"json": GOOD}])
+def test_transient_statuses_are_retried(http_mock, sleeps, status):
+    http_mock.put(URL, [{"status_code": status, "text": "busy"}, {"json": GOOD}])
     assert fetch(sleeps).count("critical") == 0
-    assert requests_mock.call_count == 2
+    assert http_mock.call_count == 2
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 0.5
 
 
 @pytest.mark.parametrize("code", ["CC.00050012", "CC.00000000"])
-def test_retry_later_envelopes_with_200_are_retried(requests_mock, sleeps, code):
+def test_retry_later_envelopes_with_200_are_retried(http_mock, sleeps, code):
     busy = {"status": "failed", "error_code": code, "error_msg": "network busy"}
-    requests_mock.put(URL, [{"json": busy}, {"json": GOOD}])
+    http_mock.put(URL, [{"json": busy}, {"json": GOOD}])
     fetch(sleeps)
-    assert requests_mock.call_count == 2
+    assert http_mock.call_count == 2
 
 
-def test_retry_after_is_honoured(requests_mock, sleeps):
+def test_retry_after_is_honoured(http_mock, sleeps):
     limited = {
         "status_code": 429,
         "headers": {"Retry-After": "2"},
         "json": {"error_code": "APIGW.0308"},
     }
-    requests_mock.put(URL, [limited, {"json": GOOD}])
+    http_mock.put(URL, [limited, {"json": GOOD}])
     fetch(sleeps)
     assert sleeps == [2.0]
 
 
-def test_attempts_are_bounded(requests_mock, sleeps):
-    requests_mock.put(URL, status_code=503, text="down")
+def test_attempts_are_bounded(http_mock, sleeps):
+    http_mock.put(URL, status_code=503, text="down")
     with pytest.raises(ServiceError, match=f"gave up after {MAX_ATTEMPTS} attempts") as caught:
         fetch(sleeps)
-    assert requests_mock.call_count == MAX_ATTEMPTS
+    assert http_mock.call_count == MAX_ATTEMPTS
     assert caught.value.exit_code is ExitCode.NO_VERDICT
     assert sleeps == sorted(sleeps)
 
 
-def test_no_retry_when_the_wait_would_pass_the_deadline(requests_mock, sleeps):
-    requests_mock.put(URL, status_code=429, headers={"Retry-After": "600"})
+def test_no_retry_when_the_wait_would_pass_the_deadline(http_mock, sleeps):
+    http_mock.put(URL, status_code=429, headers={"Retry-After": "600"})
     with pytest.raises(ServiceError, match="HTTP 429"):
         fetch(sleeps, timeout="5")
-    assert requests_mock.call_count == 1 and sleeps == []
+    assert http_mock.call_count == 1 and sleeps == []
 
 
-def test_connection_errors_are_retried(requests_mock, sleeps):
-    requests_mock.put(URL, [{"exc": requests.ConnectionError("refused")}, {"json": GOOD}])
+def test_connection_errors_are_retried(http_mock, sleeps):
+    http_mock.put(URL, [{"exc": client.ConnectError("refused")}, {"json": GOOD}])
     fetch(sleeps)
-    assert requests_mock.call_count == 2
+    assert http_mock.call_count == 2
 
 
-def test_read_timeouts_are_retried_then_reported(requests_mock, sleeps):
-    requests_mock.put(URL, exc=requests.exceptions.ReadTimeout("slow"))
+def test_read_timeouts_are_retried_then_reported(http_mock, sleeps):
+    http_mock.put(URL, exc=client.ReadTimeout("slow"))
     with pytest.raises(NetworkError, match="did not answer in time"):
         fetch(sleeps)
-    assert requests_mock.call_count == MAX_ATTEMPTS
+    assert http_mock.call_count == MAX_ATTEMPTS
 
 
 # The texts urllib3 gives for an unreachable proxy and for a CONNECT answered 407,
@@ -141,35 +142,31 @@ PROXY_WANTS_AUTH = (
     ("text", "expected"),
     [(UNREACHABLE_PROXY, "cannot reach"), (PROXY_WANTS_AUTH, "asked for authentication")],
 )
-def test_proxy_407_is_told_apart_from_a_port_number(
-    requests_mock, sleeps, monkeypatch, text, expected
-):
+def test_proxy_407_is_told_apart_from_a_port_number(http_mock, sleeps, monkeypatch, text, expected):
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    requests_mock.put(URL, exc=requests.exceptions.ProxyError(text))
+    http_mock.put(URL, exc=client.ProxyFailure(text))
     with pytest.raises(NetworkError, match=expected):
         fetch(sleeps)
 
 
-def test_tls_failure_names_host_and_fix(requests_mock, sleeps):
-    requests_mock.put(URL, exc=requests.exceptions.SSLError("bad cert"))
+def test_tls_failure_names_host_and_fix(http_mock, sleeps):
+    http_mock.put(URL, exc=client.TlsError("bad cert"))
     with pytest.raises(NetworkError, match="TLS verification of codearts-check") as caught:
         fetch(sleeps)
-    assert "CA" in str(caught.value) and requests_mock.call_count == 1
+    assert "CA" in str(caught.value) and http_mock.call_count == 1
 
 
 @pytest.mark.parametrize("status", [400, 404, 409])
-def test_other_4xx_are_not_retried(requests_mock, sleeps, status):
-    requests_mock.put(
-        URL, status_code=status, json={"error_code": "CC.00050000", "error_msg": "bad"}
-    )
+def test_other_4xx_are_not_retried(http_mock, sleeps, status):
+    http_mock.put(URL, status_code=status, json={"error_code": "CC.00050000", "error_msg": "bad"})
     with pytest.raises(ServiceError, match=f"HTTP {status}, CC.00050000: bad"):
         fetch(sleeps)
-    assert requests_mock.call_count == 1
+    assert http_mock.call_count == 1
 
 
-def test_expired_token_is_exit_3_with_fix_and_request_id(requests_mock, sleeps):
+def test_expired_token_is_exit_3_with_fix_and_request_id(http_mock, sleeps):
     body = {"error_code": "CC.00000003", "error_msg": "Authentication information expired."}
-    requests_mock.put(URL, status_code=401, json=body, headers={"X-Request-Id": "req-77"})
+    http_mock.put(URL, status_code=401, json=body, headers={"X-Request-Id": "req-77"})
     with pytest.raises(CredentialsError) as caught:
         fetch(sleeps)
     message = str(caught.value)
@@ -180,52 +177,50 @@ def test_expired_token_is_exit_3_with_fix_and_request_id(requests_mock, sleeps):
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_401_403_without_body_are_credentials(requests_mock, sleeps, status):
-    requests_mock.put(URL, status_code=status, text="")
+def test_401_403_without_body_are_credentials(http_mock, sleeps, status):
+    http_mock.put(URL, status_code=status, text="")
     with pytest.raises(CredentialsError):
         fetch(sleeps)
 
 
-def test_error_envelope_with_200_is_not_a_pass(requests_mock, sleeps):
-    requests_mock.put(
-        URL, json={"status": "failed", "error_code": "CC.00050006", "error_msg": "inner"}
-    )
+def test_error_envelope_with_200_is_not_a_pass(http_mock, sleeps):
+    http_mock.put(URL, json={"status": "failed", "error_code": "CC.00050006", "error_msg": "inner"})
     with pytest.raises(ServiceError, match=r"CC\.00050006"):
         fetch(sleeps)
-    assert requests_mock.call_count == 1
+    assert http_mock.call_count == 1
 
 
-def test_async_answer_without_result_is_an_error(requests_mock, sleeps):
-    requests_mock.put(URL, json={"status": "success", "httpStatus": "OK"})
+def test_async_answer_without_result_is_an_error(http_mock, sleeps):
+    http_mock.put(URL, json={"status": "success", "httpStatus": "OK"})
     with pytest.raises(ReportError, match="no 'result'"):
         fetch(sleeps)
 
 
-def test_non_json_body_names_content_type(requests_mock, sleeps):
-    requests_mock.put(URL, text="<html>hi</html>", headers={"Content-Type": "text/html"})
+def test_non_json_body_names_content_type(http_mock, sleeps):
+    http_mock.put(URL, text="<html>hi</html>", headers={"Content-Type": "text/html"})
     with pytest.raises(ReportError, match=r"text/html body .*<html>hi</html>"):
         fetch(sleeps)
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_redirects_are_refused_naming_the_target(requests_mock, sleeps, status):
-    requests_mock.put(URL, status_code=status, headers={"Location": "https://evil.example/x"})
-    requests_mock.put("https://evil.example/x", json=GOOD)
+def test_redirects_are_refused_naming_the_target(http_mock, sleeps, status):
+    http_mock.put(URL, status_code=status, headers={"Location": "https://evil.example/x"})
+    http_mock.put("https://evil.example/x", json=GOOD)
     with pytest.raises(NetworkError, match=r"redirected .* to https://evil\.example/x"):
         fetch(sleeps)
-    assert [r.hostname for r in requests_mock.request_history] == [
+    assert [r.hostname for r in http_mock.request_history] == [
         "codearts-check.cn-north-4.myhuaweicloud.com"
     ]
 
 
-def test_oversized_body_is_refused(requests_mock, sleeps):
-    requests_mock.put(URL, content=b" " * (10 * 1024 * 1024 + 1))
+def test_oversized_body_is_refused(http_mock, sleeps):
+    http_mock.put(URL, content=b" " * (10 * 1024 * 1024 + 1))
     with pytest.raises(NetworkError, match="larger than 10 MiB"):
         fetch(sleeps)
 
 
-def test_retries_stop_inside_the_deadline(requests_mock):
-    requests_mock.put(URL, status_code=503)
+def test_retries_stop_inside_the_deadline(http_mock):
+    http_mock.put(URL, status_code=503)
     now = [0.0]
 
     def sleep(seconds: float) -> None:
@@ -234,7 +229,7 @@ def test_retries_stop_inside_the_deadline(requests_mock):
     with pytest.raises(ServiceError, match="HTTP 503"):
         fetch_report(settings(timeout="3"), sleep=sleep, clock=lambda: now[0])
     assert now[0] < 3
-    assert 2 <= requests_mock.call_count < MAX_ATTEMPTS
+    assert 2 <= http_mock.call_count < MAX_ATTEMPTS
 
 
 def test_backoff_grows_with_jitter_and_is_capped():

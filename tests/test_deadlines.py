@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 
-import requests
 from fakeapi import (
     PASS_REPORT,
     FakeCodeArts,
@@ -23,6 +22,7 @@ from fakeapi import (
 )
 from gaterun import JOB, clean_env, run_gate
 
+from gate.api.http import Session
 from gate.api.transport import Deadline, send
 from gate.errors import DeadlineError
 
@@ -42,7 +42,7 @@ def test_send_gives_up_at_the_deadline_on_a_trickled_body():
     outcome: list[BaseException] = []
 
     def call() -> None:
-        with requests.Session() as http:
+        with Session() as http:
             try:
                 send(http, f"{api.url}/v1/jobs/{JOB}/result/refresh", Deadline(1.0))
             except BaseException as err:  # judged on the test's thread

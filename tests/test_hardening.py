@@ -26,8 +26,6 @@ from urllib.parse import quote, quote_plus
 
 import click
 import pytest
-import requests
-import urllib3
 from budget import examples
 from click.testing import CliRunner
 from fakeapi import FakeCodeArts, json_step
@@ -38,7 +36,9 @@ from validators import unsafe_text
 
 import gate
 from gate import text
-from gate.api.transport import Deadline, transport_error
+from gate.api.http import ConnectError, Session
+from gate.api.tasks import request_not_sent
+from gate.api.transport import Deadline, send, transport_error
 from gate.cli import main
 from gate.core import evaluate
 from gate.errors import GateError, ReportError
@@ -815,24 +815,33 @@ def test_check_with_a_report_file_does_not_suggest_one(tmp_path):
     assert "--check calls the service" in result.stderr and "or judge" not in result.stderr
 
 
-def connection_failure(reason: BaseException) -> requests.ConnectionError:
-    pool_error = urllib3.exceptions.MaxRetryError(None, "/", reason)  # type: ignore[arg-type]
-    return requests.ConnectionError(pool_error)
+def connection_failure(reason: BaseException) -> ConnectError:
+    """What the client raises when a connect fails: the socket's error as its cause."""
+    failure = ConnectError(str(reason))
+    failure.__cause__ = reason
+    return failure
 
 
 def test_an_unresolvable_host_is_named_as_dns_with_what_to_check():
-    name_error = urllib3.exceptions.NameResolutionError(
-        "x.invalid", None, socket.gaierror(-2, "Name or service not known")
-    )  # type: ignore[arg-type]
+    name_error = socket.gaierror(-2, "Name or service not known")
     err = transport_error(connection_failure(name_error), "https://x.invalid/v1", Deadline(10))
     assert "cannot resolve x.invalid (DNS)" in err.message and "--endpoint" in (err.hint or "")
 
 
 def test_a_refused_connection_is_named_with_what_to_check():
-    refused = urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
-    refused.__context__ = ConnectionRefusedError(111, "Connection refused")
+    refused = ConnectionRefusedError(111, "Connection refused")
     err = transport_error(connection_failure(refused), "https://h:8443/v1", Deadline(10))
     assert "h:8443 refused the connection" in err.message and "port" in (err.hint or "")
+
+
+def test_a_refused_connection_on_loopback_is_named_by_the_real_client():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]  # closed below: nothing listens there then
+    url = f"http://127.0.0.1:{port}/v1"
+    with Session(env={}) as http, pytest.raises(GateError) as caught:
+        send(http, url, Deadline(10))
+    assert f"127.0.0.1:{port} refused the connection" in caught.value.message
+    assert request_not_sent(caught.value)
 
 
 def test_junit_names_are_stable_and_do_not_look_like_files():

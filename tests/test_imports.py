@@ -28,18 +28,20 @@ TASKS = {"task-run", "task-defects"}
 MAY_IMPORT: dict[str, set[str]] = {
     # the command line: click only for what a person types by hand
     "click": {"version", "help"},
-    # HTTP only for the flows that call the service
-    "requests": NETWORK,
-    "urllib3": NETWORK,
+    # HTTP only for the flows that call the service, on the standard library's client
+    "requests": set(),
+    "urllib3": set(),
     "http.client": NETWORK,
-    "ssl": NETWORK,
+    "gate.api.http": NETWORK,
+    "ssl": NETWORK,  # http.client loads it; the trust store (certifi) only for https://
+    "certifi": set(),  # the fake here speaks http://
     "email.utils": NETWORK,
     "gate.api.transport": NETWORK,
     "gate.api.refresh": NETWORK,
     "gate.api.iam": NETWORK,
     "gate.signing": NETWORK,
-    "hashlib": NETWORK,  # requests' digest auth, the defects' fingerprints
-    "tempfile": NETWORK,  # requests.utils; the gate writes its files without it
+    "hashlib": NETWORK,  # AK/SK signatures, the defects' fingerprints
+    "tempfile": set(),  # the gate writes its files without it
     "random": NETWORK,  # retry jitter, the adaptive wait
     # waiting only for a task
     "gate.waiting": TASKS,
@@ -66,7 +68,7 @@ MUST_IMPORT: dict[str, set[str]] = {
     "version": {"click"},
     "help": {"click", "gate.metrics"},
     "offline": {"gate.formats.junit", "gate.formats.markdown", "gate.formats.jsonfmt"},
-    "job": {"requests", "gate.api.refresh", "gate.formats.junit"},
+    "job": {"gate.api.http", "gate.api.refresh", "gate.formats.junit"},
     "task-run": {"gate.api.scan", "gate.waiting", "gate.heartbeat"},
     "task-defects": {"gate.defect_run", "gate.api.defects", "gate.formats.sarif"},
 }

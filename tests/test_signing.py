@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json as jsonlib
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -11,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import requests_mock
+from httpmock import mocked
 
+from gate.api.http import Request, Session
 from gate.signing import (
     SdkHmacAuth,
     authorization,
@@ -57,9 +58,28 @@ def expected_authorization(canonical: str, sdk_date: str) -> str:
     return authorization(AK, signed, signature(SK, string_to_sign(canonical, sdk_date)))
 
 
+def prepare(
+    method: str,
+    url: str,
+    auth: SdkHmacAuth,
+    *,
+    session: Session | None = None,
+    params: Any = None,
+    headers: Any = None,
+    data: Any = None,
+    json: Any = None,
+) -> Request:
+    """The request the client would send, signed by ``auth`` (what its ``request`` does
+    before the wire)."""
+    body = jsonlib.dumps(json).encode("utf-8") if json is not None else data
+    built = (session or Session()).prepare(
+        method, url, params, body, headers, is_json=json is not None
+    )
+    return auth(built)
+
+
 def sign(method: str, url: str, clock: Callable[[], datetime] | None = None, **kw: Any) -> Any:
-    auth = SdkHmacAuth(AK, SK, clock=clock or pinned(T0))
-    return requests.Request(method, url, auth=auth, **kw).prepare()
+    return prepare(method, url, SdkHmacAuth(AK, SK, clock=clock or pinned(T0)), **kw)
 
 
 # --- the official SDK's vectors -----------------------------------------------------------
@@ -98,9 +118,9 @@ def test_auth_on_prepared_request_reproduces_vector(vector: dict[str, Any]) -> N
     project_id = headers.pop("X-Project-Id", None)
     auth = SdkHmacAuth(vector["ak"], vector["sk"], project_id, clock=pinned(vector_date(vector)))
     url = f"https://{given['host']}{given['path']}"
-    prepared = requests.Request(
-        given["method"], url, params=given["query"], headers=headers, data=given["body"], auth=auth
-    ).prepare()
+    prepared = prepare(
+        given["method"], url, auth, params=given["query"], headers=headers, data=given["body"]
+    )
 
     assert prepared.headers["Authorization"] == out["authorization"]
     assert prepared.url == out["final_url"]
@@ -182,18 +202,19 @@ def test_url_without_port_gives_bare_host() -> None:
 
 
 def test_transport_and_underscore_headers_are_sent_but_not_signed() -> None:
-    session = requests.Session()  # adds Accept-Encoding, Connection, Accept, User-Agent
-    request = requests.Request(
+    session = Session()  # adds Accept-Encoding
+    session.headers.update({"Accept": "*/*", "User-Agent": "ua", "Connection": "keep-alive"})
+    prepared = prepare(
         "PUT",
         "https://example.com/x",
+        SdkHmacAuth(AK, SK, clock=pinned(T0)),
+        session=session,
         data=b"{}",
-        headers={"X_Custom": "1", "X-Trace": "t1  "},
-        auth=SdkHmacAuth(AK, SK, clock=pinned(T0)),
+        headers={"X_Custom": "1", "X-Trace": "t1  ", "Content-Length": "2"},
     )
-    prepared = session.prepare_request(request)
-    session.close()
     auth_header = prepared.headers["Authorization"]
     assert "SignedHeaders=accept;content-type;host;user-agent;x-sdk-date;x-trace," in auth_header
+    assert prepared.headers["Accept-Encoding"] == "gzip, deflate"
     assert prepared.headers["Content-Length"] == "2"
     assert prepared.headers["X_Custom"] == "1"
 
@@ -212,7 +233,7 @@ def test_same_header_twice_in_different_case_is_refused() -> None:
 def test_existing_content_type_is_kept_and_project_id_is_set() -> None:
     auth = SdkHmacAuth(AK, SK, project_id="p1", clock=pinned(T0))
     headers = {"Content-Type": "application/json;charset=utf8"}
-    prepared = requests.Request("GET", "https://h/x", headers=headers, auth=auth).prepare()
+    prepared = prepare("GET", "https://h/x", auth, headers=headers)
     assert prepared.headers["Content-Type"] == "application/json;charset=utf8"
     assert prepared.headers["X-Project-Id"] == "p1"
     signed = "SignedHeaders=content-type;host;x-project-id;x-sdk-date,"
@@ -254,7 +275,7 @@ def test_str_body_is_sent_and_hashed_as_utf8() -> None:
 
 def test_resigning_with_an_advancing_clock_refreshes_date_and_signature() -> None:
     auth = SdkHmacAuth(AK, SK, clock=ticking(T0, timedelta(seconds=7)))
-    prepared = requests.Request("GET", "https://example.com/x?b=1&a=2", auth=auth).prepare()
+    prepared = prepare("GET", "https://example.com/x?b=1&a=2", auth)
     first = (prepared.headers["X-Sdk-Date"], prepared.headers["Authorization"])
     auth(prepared)
     second = (prepared.headers["X-Sdk-Date"], prepared.headers["Authorization"])
@@ -278,10 +299,10 @@ def test_sent_request_carries_the_signed_url_and_headers() -> None:
     given = vector["input"]
     auth = SdkHmacAuth(AK, SK, clock=pinned(vector_date(vector)))
     url = f"https://{given['host']}{given['path']}"
-    with requests_mock.Mocker() as mock, requests.Session() as session:
-        session.headers.clear()  # no default Accept/User-Agent: the vector signs neither
+    with mocked() as mock, Session() as session:
+        session.auth = auth  # no Accept/User-Agent on the session: the vector signs neither
         mock.put(url, json={"status": "success"})
-        session.put(url, params=given["query"], auth=auth, timeout=5)
+        session.request("PUT", url, params=dict(given["query"]), timeout=(5, 5)).close()
         sent = mock.last_request
     assert sent.url == vector["output"]["final_url"]
     assert sent.headers["Authorization"] == vector["output"]["authorization"]
@@ -289,7 +310,7 @@ def test_sent_request_carries_the_signed_url_and_headers() -> None:
 
 def test_default_clock_is_current_utc() -> None:
     before = datetime.now(timezone.utc).replace(microsecond=0)
-    prepared = requests.Request("GET", "https://h/x", auth=SdkHmacAuth(AK, SK)).prepare()
+    prepared = prepare("GET", "https://h/x", SdkHmacAuth(AK, SK))
     stamped = datetime.strptime(prepared.headers["X-Sdk-Date"], "%Y%m%dT%H%M%SZ")
     assert before <= stamped.replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
 
@@ -331,7 +352,7 @@ def _generator_body() -> Iterator[bytes]:
         (lambda: SdkHmacAuth("", SK), ValueError),
         (lambda: sign("GET", "https://h/x", clock=pinned(datetime(2025, 1, 1))), ValueError),
         (lambda: sign("PUT", "https://h/x", data=_generator_body()), TypeError),
-        (lambda: SdkHmacAuth(AK, SK)(requests.PreparedRequest()), ValueError),
+        (lambda: SdkHmacAuth(AK, SK)(Request("GET", "", {}, None)), ValueError),
     ],
     ids=["sk-whitespace", "sk-empty", "ak-empty", "naive-clock", "streaming-body", "no-url"],
 )

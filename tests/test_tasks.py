@@ -1,21 +1,20 @@
-"""The task endpoints against requests-mock: shapes, HTTP-200 errors, the no-second-scan rule."""
+"""The task endpoints against canned answers (tests/httpmock.py): shapes, HTTP-200 errors,
+the no-second-scan rule."""
 
 from __future__ import annotations
 
-import http.client
 import json
 
 import pytest
-import requests
-import requests_mock
-import urllib3
 from budget import examples
+from httpmock import mocked
 from hypothesis import assume, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from test_hardening import ENCODINGS, FILLER, SECRETS, apart, pieces
 
 from gate import text
+from gate.api import http as client
 from gate.api import scan, tasks
 from gate.api.transport import Deadline, build_session
 from gate.errors import (
@@ -49,25 +48,25 @@ def run(**changes):
         return tasks.run_task(http, s, Deadline(30), lambda _s: None)
 
 
-def test_run_posts_the_branch_and_returns_the_exec_id(requests_mock):
-    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
+def test_run_posts_the_branch_and_returns_the_exec_id(http_mock):
+    http_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
     assert run(branch="feature/x") == EXEC
-    request = requests_mock.last_request
+    request = http_mock.last_request
     assert request.json() == {"git_branch": "feature/x"}
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["X-Auth-Token"] == TOKEN
 
 
-def test_run_without_branch_sends_an_empty_object(requests_mock):
-    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
-    assert run() == EXEC and requests_mock.last_request.json() == {}
+def test_run_without_branch_sends_an_empty_object(http_mock):
+    http_mock.post(f"{BASE}/run", json={"exec_id": EXEC})
+    assert run() == EXEC and http_mock.last_request.json() == {}
 
 
 @pytest.mark.parametrize("status", [200, 400])
-def test_task_is_running_is_not_an_error_but_no_exec_id(requests_mock, status):
+def test_task_is_running_is_not_an_error_but_no_exec_id(http_mock, status):
     body = {"error_code": "CC.00050015", "error_msg": "task is running"}
-    requests_mock.post(f"{BASE}/run", status_code=status, json=body)
-    assert run() is None and requests_mock.call_count == 1
+    http_mock.post(f"{BASE}/run", status_code=status, json=body)
+    assert run() is None and http_mock.call_count == 1
 
 
 @pytest.mark.parametrize(
@@ -80,14 +79,14 @@ def test_task_is_running_is_not_an_error_but_no_exec_id(requests_mock, status):
         {"status": "failed", "exec_id": 12345},  # not an id the gate can use, yet named
     ],
 )
-def test_a_failed_run_answer_that_names_an_exec_id_may_have_started_a_scan(requests_mock, body):
-    requests_mock.post(f"{BASE}/run", json=body)
+def test_a_failed_run_answer_that_names_an_exec_id_may_have_started_a_scan(http_mock, body):
+    http_mock.post(f"{BASE}/run", json=body)
     with pytest.raises(ServiceError) as caught:
         run()
     assert type(caught.value) is ServiceError and caught.value.exit_code == 4
     named = str(body["exec_id"])
     assert "may have started a scan" in caught.value.message and named in caught.value.message
-    assert requests_mock.call_count == 1
+    assert http_mock.call_count == 1
 
 
 @pytest.mark.parametrize(
@@ -102,55 +101,49 @@ def test_a_failed_run_answer_that_names_an_exec_id_may_have_started_a_scan(reque
         ("<html>OK</html>", ServiceError, "not"),
     ],
 )
-def test_run_answers_with_http_200_that_are_errors(requests_mock, body, error, words):
+def test_run_answers_with_http_200_that_are_errors(http_mock, body, error, words):
     if isinstance(body, str):
-        requests_mock.post(f"{BASE}/run", text=body)
+        http_mock.post(f"{BASE}/run", text=body)
     else:
-        requests_mock.post(f"{BASE}/run", json=body)
+        http_mock.post(f"{BASE}/run", json=body)
     with pytest.raises(error, match=words) as caught:
         run()
     if "exec_id" in words or isinstance(body, str):
         assert "may have started a scan" in caught.value.message and caught.value.hint
 
 
-def test_run_is_sent_again_when_the_connection_never_opened(requests_mock):
-    requests_mock.post(
+def test_run_is_sent_again_when_the_connection_never_opened(http_mock):
+    http_mock.post(
         f"{BASE}/run",
         [
-            {"exc": requests.exceptions.ConnectTimeout("connect timed out")},
+            {"exc": client.ConnectTimeout("connect timed out")},
             {"json": {"exec_id": EXEC}},
         ],
     )
-    assert run() == EXEC and requests_mock.call_count == 2
+    assert run() == EXEC and http_mock.call_count == 2
 
 
-def test_run_is_sent_again_when_the_connection_was_refused(requests_mock):
-    refused = urllib3.exceptions.NewConnectionError(None, "Connection refused")
-    wrapped = requests.exceptions.ConnectionError(
-        urllib3.exceptions.MaxRetryError(None, "/", refused)
-    )
-    requests_mock.post(f"{BASE}/run", [{"exc": wrapped}, {"json": {"exec_id": EXEC}}])
-    assert run() == EXEC and requests_mock.call_count == 2
+def test_run_is_sent_again_when_the_connection_was_refused(http_mock):
+    wrapped = client.ConnectError("Connection refused")
+    wrapped.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    http_mock.post(f"{BASE}/run", [{"exc": wrapped}, {"json": {"exec_id": EXEC}}])
+    assert run() == EXEC and http_mock.call_count == 2
 
 
 @pytest.mark.parametrize(
     "failure",
     [
-        requests.exceptions.ConnectionError(
-            urllib3.exceptions.ProtocolError(
-                "Connection aborted.", http.client.RemoteDisconnected()
-            )
-        ),
-        requests.exceptions.ReadTimeout("read timed out"),
-        requests.exceptions.ChunkedEncodingError("broken body"),
+        client.ProtocolFailure("no answer (RemoteDisconnected)"),
+        client.ReadTimeout("read timed out"),
+        client.ProtocolFailure("the answer broke off (IncompleteRead)"),
     ],
     ids=["disconnected", "read-timeout", "broken-body"],
 )
-def test_run_is_never_sent_twice_once_the_request_may_have_left(requests_mock, failure):
-    requests_mock.post(f"{BASE}/run", [{"exc": failure}, {"json": {"exec_id": EXEC}}])
+def test_run_is_never_sent_twice_once_the_request_may_have_left(http_mock, failure):
+    http_mock.post(f"{BASE}/run", [{"exc": failure}, {"json": {"exec_id": EXEC}}])
     with pytest.raises(NetworkError, match="not sent again") as caught:
         run()
-    assert requests_mock.call_count == 1
+    assert http_mock.call_count == 1
     assert not isinstance(caught.value, TransientNetworkError)  # nothing above retries it
 
 
@@ -182,43 +175,43 @@ def test_progress_without_a_readable_status_is_an_error(body):
         tasks.progress_of(body)
 
 
-def test_progress_error_with_http_200_is_raised_and_retry_after_is_kept(requests_mock):
-    requests_mock.get(f"{BASE}/progress", json={"error_code": "CC.00050013", "error_msg": "x"})
+def test_progress_error_with_http_200_is_raised_and_retry_after_is_kept(http_mock):
+    http_mock.get(f"{BASE}/progress", json={"error_code": "CC.00050013", "error_msg": "x"})
     s = settings()
     with build_session(s) as http, pytest.raises(ServiceError, match=r"CC\.00050013"):
         tasks.task_progress(http, s, Deadline(30))
-    requests_mock.get(f"{BASE}/progress", json={"task_status": 0}, headers={"Retry-After": "9"})
+    http_mock.get(f"{BASE}/progress", json={"task_status": 0}, headers={"Retry-After": "9"})
     with build_session(s) as http:
         assert tasks.task_progress(http, s, Deadline(30)).retry_after == 9.0
 
 
 @pytest.mark.parametrize("body", [b"null", b"", b"{}"])
-def test_stop_accepts_null_empty_or_an_empty_object(requests_mock, body):
-    requests_mock.post(f"{BASE}/stop", content=body)
+def test_stop_accepts_null_empty_or_an_empty_object(http_mock, body):
+    http_mock.post(f"{BASE}/stop", content=body)
     s = settings()
     with build_session(s) as http:
         tasks.stop_task(http, s, Deadline(30), lambda _s: None)
-    assert requests_mock.call_count == 1 and not requests_mock.last_request.body
+    assert http_mock.call_count == 1 and not http_mock.last_request.body
 
 
-def test_stop_error_with_http_200_is_raised(requests_mock):
-    requests_mock.post(f"{BASE}/stop", json={"error_code": "CC.00050000", "error_msg": "bad"})
+def test_stop_error_with_http_200_is_raised(http_mock):
+    http_mock.post(f"{BASE}/stop", json={"error_code": "CC.00050000", "error_msg": "bad"})
     s = settings()
     with build_session(s) as http, pytest.raises(ServiceError, match=r"CC\.00050000"):
         tasks.stop_task(http, s, Deadline(30), lambda _s: None)
 
 
-def test_log_tail_reads_the_last_lines_of_the_run(requests_mock):
+def test_log_tail_reads_the_last_lines_of_the_run(http_mock):
     project = "5e1f" * 8
     url = f"{ENDPOINT}/v2/{project}/tasks/{TASK}/log-detail"
     entries = [{"log": f"line {i}", "analysis": ""} for i in range(20)]
     entries.append({"log": "fatal: boom\n\n", "analysis": "the build failed"})
-    requests_mock.get(url, json={"param_info": {}, "log_info": [*entries, "junk", {"log": 3}]})
+    http_mock.get(url, json={"param_info": {}, "log_info": [*entries, "junk", {"log": 3}]})
     s = settings(console_project_id=f"https://x.example/codecheck/project/{project}/task/y")
     with build_session(s) as http:
         lines = tasks.log_tail(http, s, EXEC, Deadline(30), lambda _s: None)
     assert lines[-2:] == ["fatal: boom", "the build failed"] and len(lines) == tasks.LOG_TAIL_LINES
-    assert requests_mock.last_request.qs == {"execute_id": [EXEC]}
+    assert http_mock.last_request.qs == {"execute_id": [EXEC]}
 
 
 def test_run_body_is_the_sdk_shape():
@@ -313,10 +306,10 @@ def test_waiting_for_an_interrupted_run_answer_and_the_stop_share_one_budget(mon
 
 
 @pytest.mark.parametrize("envelope", [{"error_code": None}, {"error_code": "", "error_msg": None}])
-def test_success_answers_carrying_a_null_error_code_are_not_errors(requests_mock, envelope):
-    requests_mock.post(f"{BASE}/run", json={"exec_id": EXEC, **envelope})
-    requests_mock.get(f"{BASE}/progress", json={"task_status": 2, **envelope})
-    requests_mock.post(f"{BASE}/stop", json=envelope)
+def test_success_answers_carrying_a_null_error_code_are_not_errors(http_mock, envelope):
+    http_mock.post(f"{BASE}/run", json={"exec_id": EXEC, **envelope})
+    http_mock.get(f"{BASE}/progress", json={"task_status": 2, **envelope})
+    http_mock.post(f"{BASE}/stop", json=envelope)
     s = settings()
     assert run() == EXEC
     with build_session(s) as http:
@@ -325,19 +318,19 @@ def test_success_answers_carrying_a_null_error_code_are_not_errors(requests_mock
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
-def test_a_server_error_on_the_run_says_a_scan_may_have_started(requests_mock, status):
-    requests_mock.post(f"{BASE}/run", status_code=status, text="<html>Gateway Timeout</html>")
+def test_a_server_error_on_the_run_says_a_scan_may_have_started(http_mock, status):
+    http_mock.post(f"{BASE}/run", status_code=status, text="<html>Gateway Timeout</html>")
     with pytest.raises(ServiceError, match="may have started a scan") as caught:
         run()
-    assert f"HTTP {status}" in caught.value.message and requests_mock.call_count == 1
+    assert f"HTTP {status}" in caught.value.message and http_mock.call_count == 1
 
 
-def test_a_throttled_run_started_nothing_and_says_so_plainly(requests_mock):
+def test_a_throttled_run_started_nothing_and_says_so_plainly(http_mock):
     body = {"error_code": "APIGW.0308", "error_msg": "throttled"}
-    requests_mock.post(f"{BASE}/run", status_code=429, json=body)
+    http_mock.post(f"{BASE}/run", status_code=429, json=body)
     with pytest.raises(ServiceError) as caught:
         run()
-    assert "may have started" not in caught.value.message and requests_mock.call_count == 1
+    assert "may have started" not in caught.value.message and http_mock.call_count == 1
 
 
 def test_a_run_without_its_own_job_id_gates_nothing():
@@ -378,7 +371,7 @@ def test_only_a_clean_run_answer_after_busy_ones_is_gated(busy, last, others_end
     now = [0.0]
     tools = scan.Tools(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     s = settings()
-    with requests_mock.Mocker() as mock, build_session(s) as http:
+    with mocked() as mock, build_session(s) as http:
         mock.post(f"{BASE}/run", [RUN_ANSWERS[kind] for kind in [*busy, last]])
         mock.get(f"{BASE}/progress", json={"task_status": others_end, "progress": {}})
         flow = scan.Flow(http, s, Deadline(3600, tools.clock), tools, ScanLog(TASK, "run"))
@@ -414,9 +407,9 @@ def test_only_a_clean_run_answer_after_busy_ones_is_gated(busy, last, others_end
     ],
 )
 def test_a_refused_task_call_names_the_permission_it_needs(
-    requests_mock, method, what, permission, refusal
+    http_mock, method, what, permission, refusal
 ):
-    requests_mock.register_uri(method, f"{BASE}/{what}", **refusal)
+    http_mock.register_uri(method, f"{BASE}/{what}", **refusal)
     s = settings()
     calls = {
         "run": lambda http: tasks.run_task(http, s, Deadline(30), lambda _s: None),
@@ -429,9 +422,9 @@ def test_a_refused_task_call_names_the_permission_it_needs(
     assert "getReport" not in str(caught.value)
 
 
-def test_a_refused_token_on_a_task_call_keeps_its_credentials_hint(requests_mock):
+def test_a_refused_token_on_a_task_call_keeps_its_credentials_hint(http_mock):
     body = {"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication"}
-    requests_mock.get(f"{BASE}/progress", status_code=401, json=body)
+    http_mock.get(f"{BASE}/progress", status_code=401, json=body)
     s = settings()
     with build_session(s) as http, pytest.raises(CredentialsError) as caught:
         tasks.task_progress(http, s, Deadline(30))

@@ -14,13 +14,13 @@ import socket
 import threading
 
 import pytest
-import requests
 from fakeapi import PASS_REPORT, FakeCodeArts, json_step, report_step
 from gaterun import clean_env, run_gate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.api.defects import expected_count, page_of
+from gate.api.http import Session
 from gate.api.tasks import ratio_of
 from gate.api.transport import RETRY_AFTER_CAP, Deadline, parse_retry_after, send
 from gate.defects import position, whole_number
@@ -268,7 +268,7 @@ def test_any_size_or_delay_header_gives_an_answer_or_a_gate_error(head, monkeypa
     monkeypatch.setenv("NO_PROXY", "*")
     url = raw_answer(head)
     try:
-        with requests.Session() as http:
+        with Session() as http:
             answer = send(http, url, Deadline(10), method="GET")
     except GateError as err:
         assert err.exit_code == ExitCode.NO_VERDICT

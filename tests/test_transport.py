@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 import trustme
 from fakeapi import FakeCodeArts
 from gaterun import JOB, clean_env, run_gate
 
+from gate.api.http import Session
 from gate.api.transport import Deadline, send
 from gate.errors import DeadlineError
 
@@ -236,5 +236,5 @@ def test_a_deadline_that_runs_out_just_before_sending_is_a_deadline_error(fake_a
 
     deadline = Crossing(5)
     deadline.check()  # 1.0 s left: passes; the next reading is 0
-    with requests.Session() as http, pytest.raises(DeadlineError):
+    with Session() as http, pytest.raises(DeadlineError):
         send(http, f"{fake_api.url}/v2/tasks/t/progress", deadline, method="GET")

@@ -26,8 +26,7 @@ from itertools import islice
 from typing import TypeVar
 from urllib.parse import quote
 
-import requests
-
+from gate.api.http import Session
 from gate.api.iam import signed_in
 from gate.api.transport import (
     DEADLINE_GRACE,
@@ -408,7 +407,7 @@ class FetchResult:
 class DefectQuery:
     """One run's defect fetch: where, what, and the shared HTTP machinery."""
 
-    http: requests.Session
+    http: Session
     settings: Settings
     severities: Sequence[str]
     deadline: Deadline
@@ -503,25 +502,12 @@ def page_through(
     return FetchResult(pager.max_total, len(pager.seen), reason, capped, pager.expected, notes)
 
 
-def freeze_environment(http: requests.Session, url: str) -> None:
-    """Read the proxy and CA settings of the environment once, not on each of 3,000 pages.
-
-    What requests would derive per request (``HTTPS_PROXY``, ``NO_PROXY``,
-    ``REQUESTS_CA_BUNDLE``...) is fixed on the session, which then stops looking.
-    """
-    if not http.trust_env:
-        return
-    found = http.merge_environment_settings(url, {}, True, http.verify, None)
-    http.proxies, http.verify = found["proxies"], found["verify"]
-    http.trust_env = False
-
-
 def fetch_defects(
     settings: Settings,
     severities: Sequence[str],
     consume: Callable[[Row], None],
     *,
-    session: requests.Session | None = None,
+    session: Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     on_secret: Callable[[str], None] = lambda _secret: None,
@@ -536,7 +522,6 @@ def fetch_defects(
     """
     deadline = Deadline(settings.timeout if budget is None else budget, clock)
     with signed_in(settings, deadline, session, sleep, on_secret) as http:  # IAM first
-        freeze_environment(http, task_url(settings.endpoint, settings.task_id, ""))
         query = DefectQuery(
             http, settings, severities, deadline, sleep, Throttle(sleep, clock), statuses
         )

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import requests
-
+from gate.api.http import Session
 from gate.api.iam import signed_in
 from gate.api.refresh import fetch_report
 from gate.api.transport import Deadline, json_of, send, with_retries, within
@@ -49,7 +48,7 @@ def checkrecord_url(settings: Settings, project: str) -> str:
 
 
 def task_history(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     project: str,
     deadline: Deadline,

@@ -7,8 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 
-import requests
-
+from gate.api.http import Session
 from gate.api.transport import (
     Answer,
     Deadline,
@@ -30,10 +29,10 @@ log = logging.getLogger(__name__)
 def signed_in(
     settings: Settings,
     deadline: Deadline,
-    session: requests.Session | None,
+    session: Session | None,
     sleep: Callable[[float], None],
     on_secret: Callable[[str], None],
-) -> Iterator[requests.Session]:
+) -> Iterator[Session]:
     """The run's session (``session``, else one built here), logged in to IAM first when
     the credentials are an IAM password."""
     log_proxy(settings.endpoint)
@@ -43,7 +42,7 @@ def signed_in(
 
 
 def authenticate(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     deadline: Deadline,
     sleep: Callable[[float], None],
@@ -72,7 +71,7 @@ def login_body(creds: IamPasswordCredentials) -> bytes:
     return json.dumps(body).encode("utf-8")
 
 
-def login(http: requests.Session, creds: IamPasswordCredentials, deadline: Deadline) -> str:
+def login(http: Session, creds: IamPasswordCredentials, deadline: Deadline) -> str:
     """One IAM password login: the token is the ``X-Subject-Token`` header of a 201."""
     deadline.check()
     log.info("logging in to IAM at %s as %s", creds.endpoint, creds.user)

@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote
 
-import requests
-
+from gate.api.http import Session
 from gate.api.iam import signed_in
 from gate.api.transport import (
     Answer,
@@ -35,7 +34,7 @@ def refresh_url(endpoint: str, job_id: str) -> str:
 
 def fetch_report(
     settings: Settings,
-    session: requests.Session | None = None,
+    session: Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     on_secret: Callable[[str], None] = lambda _secret: None,
@@ -55,7 +54,7 @@ def fetch_report(
 def exchange(
     settings: Settings,
     deadline: Deadline,
-    session: requests.Session | None,
+    session: Session | None,
     sleep: Callable[[float], None],
     on_secret: Callable[[str], None],
 ) -> Report:
@@ -78,7 +77,7 @@ def path_job_id(settings: Settings) -> str:
 
 
 def refresh(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     job_id: str,
     deadline: Deadline,
@@ -90,9 +89,7 @@ def refresh(
     return with_retries(lambda: refresh_once(http, url, params, deadline), deadline, sleep)
 
 
-def refresh_once(
-    http: requests.Session, url: str, params: dict[str, str], deadline: Deadline
-) -> Report:
+def refresh_once(http: Session, url: str, params: dict[str, str], deadline: Deadline) -> Report:
     """One PUT: send, read the answer (bounded), interpret it."""
     deadline.check()
     answer = send(http, url, deadline, params=params)

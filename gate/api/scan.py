@@ -22,9 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypeVar
 
-import requests
-
 from gate.api.history import task_history
+from gate.api.http import Session
 from gate.api.iam import authenticate
 from gate.api.refresh import path_job_id, refresh
 from gate.api.tasks import log_tail, run_task, stop_task, task_progress
@@ -64,7 +63,7 @@ class Tools:
     heartbeat: Callable[[Progress | None, float], None] = lambda _p, _e: None
     tick: float = 10.0
     schedule: Callable[[float, tuple[float, float] | None], Schedule] = AdaptiveSchedule
-    session: requests.Session | None = None
+    session: Session | None = None
     on_secret: Callable[[str], None] = lambda _secret: None
     wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     on_estimate: Callable[[Callable[[], str | None]], None] = lambda _estimate: None
@@ -75,7 +74,7 @@ class Tools:
 class Flow:
     """One task flow's shared state: the session, settings, deadline, tools, what it learnt."""
 
-    http: requests.Session
+    http: Session
     settings: Settings
     deadline: Deadline
     tools: Tools

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import quote
 
-import requests
-
+from gate.api.http import Session
 from gate.api.iam import signed_in
 from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.core import CodeArtsGate
@@ -132,7 +131,7 @@ def exchange(
 
 
 def get(
-    http: requests.Session, url: str, deadline: Deadline, params: dict[str, str] | None = None
+    http: Session, url: str, deadline: Deadline, params: dict[str, str] | None = None
 ) -> object:
     """One GET; the decoded body or the error it stands for."""
     deadline.check()
@@ -140,7 +139,7 @@ def get(
 
 
 def review_thresholds(
-    http: requests.Session, settings: Settings, project_id: str | None, deadline: Deadline
+    http: Session, settings: Settings, project_id: str | None, deadline: Deadline
 ) -> tuple[tuple[str, ...] | None, str | None]:
     """(thresholds, why unknown) from the docs-only review-data endpoint; never raises."""
     if not project_id:

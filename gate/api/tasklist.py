@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import requests
-
+from gate.api.http import Session
 from gate.api.iam import signed_in
 from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.errors import ServiceError, UsageError
@@ -144,7 +143,7 @@ def repository_of(env: Mapping[str, str]) -> tuple[str, str]:
 
 
 def list_tasks(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     project_id: str,
     deadline: Deadline,

@@ -13,9 +13,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-import requests
-import urllib3
-
+from gate.api.http import ConnectError, Session
 from gate.api.transport import (
     MAX_ATTEMPTS,
     Answer,
@@ -64,7 +62,7 @@ def run_body(branch: str | None) -> bytes:
 
 
 def run_task(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     deadline: Deadline,
     sleep: Callable[[float], None],
@@ -79,7 +77,7 @@ def run_task(
 
 
 def send_run(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     deadline: Deadline,
     sleep: Callable[[float], None],
@@ -111,13 +109,7 @@ def request_not_sent(err: GateError) -> bool:
 
     ``transport_error`` raises ``from None``, which keeps the original on ``__context__``.
     """
-    original = err.__context__
-    if isinstance(original, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(original, requests.exceptions.ConnectionError):
-        return False
-    reason = getattr(original.args[0] if original.args else None, "reason", None)
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return isinstance(err.__context__, ConnectError)
 
 
 def maybe_started(err: GateError) -> GateError:
@@ -177,7 +169,7 @@ def unreadable_run(message: str) -> ServiceError:
     )
 
 
-def task_progress(http: requests.Session, settings: Settings, deadline: Deadline) -> Progress:
+def task_progress(http: Session, settings: Settings, deadline: Deadline) -> Progress:
     """One ``GET /v2/tasks/{task_id}/progress`` (the waiting loop retries, not this)."""
     deadline.check()
     with needing(PROGRESS_PERMISSION):
@@ -232,7 +224,7 @@ def ratio_of(value: object) -> float | None:
 
 
 def stop_task(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     deadline: Deadline,
     sleep: Callable[[float], None],
@@ -249,7 +241,7 @@ def stop_task(
 
 
 def log_tail(
-    http: requests.Session,
+    http: Session,
     settings: Settings,
     exec_id: str | None,
     deadline: Deadline,

@@ -13,8 +13,6 @@ import logging
 import os
 import random
 import re
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,11 +21,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-
 from gate import __version__
+from gate.api import http as client
+from gate.api.http import Session, environment_proxy
 from gate.errors import (
     DeadlineError,
     GateError,
@@ -42,6 +38,10 @@ from gate.settings import AkSkCredentials, Settings, TokenCredentials
 from gate.signing import SdkHmacAuth
 from gate.text import one_line, preview
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ CONNECT_TIMEOUT = 10.0
 MAX_BODY = 10 * 1024 * 1024
 DEADLINE_GRACE = 0.5  # seconds the worker gets past the deadline to report its own error
 CHUNK = 64 * 1024
-USER_AGENT = f"codearts-gate/{__version__} python-requests/{requests.__version__}"
+USER_AGENT = f"codearts-gate/{__version__} (python)"
 
 
 @dataclass
@@ -91,26 +91,14 @@ class Answer:
     """Every header of the answer (case-insensitive): pagination, rate limits."""
 
 
-class TrustAdapter(HTTPAdapter):
-    """An adapter whose TLS context trusts the default CAs *and* the ones configured."""
+def trust_context(ca_bundle: str | None, env: Mapping[str, str] = os.environ) -> ssl.SSLContext:
+    """What the gate trusts: the system's store (``SSL_CERT_FILE``/``SSL_CERT_DIR``
+    honoured), the bundle ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names (else
+    certifi's, as requests trusted), and ``ca_bundle``: trust only grows."""
+    import ssl  # noqa: PLC0415 - only for https://
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, ssl_context=self.context, **kwargs)
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        return super().proxy_manager_for(proxy, ssl_context=self.context, **kwargs)
-
-
-def trust_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system's default trust store (``SSL_CERT_FILE`` honoured) plus ``ca_bundle``.
-
-    requests still adds its own bundle (or ``REQUESTS_CA_BUNDLE``) on top: trust only grows.
-    """
     context = ssl.create_default_context()
+    _load(context, _environment_bundle(env))
     if not ca_bundle:
         return context
     try:
@@ -118,6 +106,29 @@ def trust_context(ca_bundle: str | None) -> ssl.SSLContext:
     except (OSError, ssl.SSLError, ValueError):
         raise UsageError(f"--ca-bundle {ca_bundle!r} holds no readable PEM certificate") from None
     return context
+
+
+def _environment_bundle(env: Mapping[str, str]) -> str:
+    """The CA bundle the environment names, else certifi's (as requests chose it)."""
+    named = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
+    if named:
+        return named
+    import certifi  # noqa: PLC0415 - only for https://
+
+    return str(certifi.where())
+
+
+def _load(context: ssl.SSLContext, bundle: str) -> None:
+    """Add a bundle (a file, or a folder of hashed certificates) to ``context``."""
+    import ssl  # noqa: PLC0415 - loaded by the caller already
+
+    try:
+        if Path(bundle).is_dir():
+            context.load_verify_locations(capath=bundle)
+        else:
+            context.load_verify_locations(cafile=bundle)
+    except (OSError, ssl.SSLError, ValueError):
+        raise UsageError(f"the CA bundle {bundle!r} holds no readable PEM certificate") from None
 
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -153,13 +164,14 @@ def _exists(path: str) -> bool:
 
 
 def _usable_proxy(value: str) -> bool:
+    """An ``http://`` proxy URL with a host and, if any, a port in range (the client
+    tunnels through http:// proxies only: neither TLS to the proxy nor SOCKS)."""
     try:
         parts = urlsplit(value if "://" in value else f"http://{value}")
         _ = parts.port  # raises on a port that is not a number in range
-        urllib3.util.parse_url(value)
-    except (ValueError, urllib3.exceptions.LocationParseError):
+    except ValueError:
         return False
-    return bool(parts.hostname) and parts.scheme in ("http", "https", "socks5", "socks5h")
+    return bool(parts.hostname) and parts.scheme.lower() == "http"
 
 
 def proxy_address(url: str) -> tuple[str, int]:
@@ -169,16 +181,12 @@ def proxy_address(url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def build_session(settings: Settings) -> requests.Session:
+def build_session(settings: Settings) -> Session:
     """The one place a session is built: identity, credentials, trust (no redirects followed)."""
     check_environment(settings.endpoint)
-    session = requests.Session()
+    ca_bundle = settings.ca_bundle
+    session = Session(trust=lambda: trust_context(ca_bundle), verify=not settings.insecure)
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    if settings.insecure:
-        session.verify = False
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # we warn once, loudly
-    else:
-        session.mount("https://", TrustAdapter(trust_context(settings.ca_bundle)))
     creds = settings.credentials
     if isinstance(creds, TokenCredentials):
         session.headers["X-Auth-Token"] = creds.token.reveal()
@@ -187,12 +195,12 @@ def build_session(settings: Settings) -> requests.Session:
     return session
 
 
-def build_forge_session(settings: Settings, headers: Mapping[str, str]) -> requests.Session:
+def build_forge_session(settings: Settings, headers: Mapping[str, str]) -> Session:
     """A session for a forge's REST API (GitHub, GitLab): the same trust and identity as
     the service's, its own credentials in ``headers``, none of CodeArts'."""
-    session = requests.Session()
+    ca_bundle = settings.ca_bundle
+    session = Session(trust=lambda: trust_context(ca_bundle))
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json", **headers})
-    session.mount("https://", TrustAdapter(trust_context(settings.ca_bundle)))
     return session
 
 
@@ -249,15 +257,15 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return ceiling / 2 + JITTER.uniform(0, ceiling / 2)
 
 
-def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
+def send(http: Session, url: str, deadline: Deadline, **kwargs: Any) -> Answer:
     """Send a PUT (or ``method``) and read the whole answer; transport failures -> ``GateError``.
 
-    The whole exchange runs under ``within``: requests' read timeout restarts with every
+    The whole exchange runs under ``within``: a socket's read timeout restarts with every
     byte, so a service trickling its headers or body one byte at a time would otherwise
     hold the gate far past ``--timeout``, whichever call (refresh, IAM login, statistic,
     log) it answers.
     """
-    left = deadline.remaining()  # read once: a second reading may be 0, which requests refuses
+    left = deadline.remaining()  # read once: a second reading may be 0, which sockets refuse
     if left <= 0:
         raise DeadlineError(f"no report within --timeout {deadline.seconds:g} s")
     timeout = (min(CONNECT_TIMEOUT, left), left)
@@ -265,7 +273,7 @@ def send(http: requests.Session, url: str, deadline: Deadline, **kwargs: Any) ->
 
 
 def exchange(
-    http: requests.Session,
+    http: Session,
     url: str,
     deadline: Deadline,
     timeout: tuple[float, float],
@@ -275,16 +283,7 @@ def exchange(
     method = kwargs.pop("method", "PUT")
     limit = kwargs.pop("max_body", MAX_BODY)
     try:
-        # verify per request: a session-level False loses to REQUESTS_CA_BUNDLE in requests
-        with http.request(
-            method,
-            url,
-            timeout=timeout,
-            stream=True,
-            allow_redirects=False,
-            verify=http.verify,
-            **kwargs,
-        ) as r:
+        with http.request(method, url, timeout=timeout, **kwargs) as r:
             return Answer(
                 status=r.status_code,
                 body=read_bounded(r, deadline, limit),
@@ -296,11 +295,11 @@ def exchange(
                 url=url,
                 headers=r.headers,
             )
-    except requests.RequestException as err:
+    except client.HttpError as err:
         raise transport_error(err, url, deadline) from None
 
 
-def read_bounded(response: requests.Response, deadline: Deadline, limit: int = MAX_BODY) -> bytes:
+def read_bounded(response: client.Response, deadline: Deadline, limit: int = MAX_BODY) -> bytes:
     """The body, in chunks, refusing more than ``limit`` bytes and stopping at the deadline."""
     body = bytearray()
     for chunk in response.iter_content(min(CHUNK, limit + 1)):
@@ -323,29 +322,31 @@ def size_text(size: int) -> str:
 TUNNEL_AUTH_REQUIRED = re.compile(r"Tunnel connection failed: 407\b")
 
 
-def transport_error(err: requests.RequestException, url: str, deadline: Deadline) -> GateError:
+def transport_error(err: client.HttpError, url: str, deadline: Deadline) -> GateError:
     """A ``GateError`` for a transport failure, naming the host and not the credentials."""
     host = urlsplit(url).netloc
     if deadline.remaining() <= 0:
         return DeadlineError(f"no report from {host} within --timeout {deadline.seconds:g} s")
-    if isinstance(err, requests.exceptions.ProxyError):
+    if isinstance(err, client.ProxyFailure):
         # err's text is only searched, never shown: it can hold the proxy's password
         return proxy_error(url, auth_required=TUNNEL_AUTH_REQUIRED.search(str(err)) is not None)
-    if isinstance(err, requests.exceptions.SSLError):
+    if isinstance(err, client.TlsError):
         return tls_error(err, host)
-    if isinstance(err, requests.exceptions.Timeout):
+    if isinstance(err, (client.ConnectTimeout, client.ReadTimeout)):
         return TransientNetworkError(f"{host} did not answer in time")
-    if isinstance(err, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+    if isinstance(err, (client.ConnectError, client.ProtocolFailure)):
         return connection_error(err, url)
     return NetworkError(f"the call to {host} failed ({type(err).__name__})")
 
 
-def connection_error(err: requests.RequestException, url: str) -> GateError:
+def connection_error(err: client.HttpError, url: str) -> GateError:
     """A failed connection, telling a name that does not resolve from a refused connection,
     with what to check (as ``--check`` does)."""
+    import socket  # noqa: PLC0415 - loaded by the client already
+
     parts = urlsplit(url)
     host, netloc = parts.hostname or "", parts.netloc
-    if _caused_by(err, socket.gaierror, urllib3.exceptions.NameResolutionError):
+    if _caused_by(err, socket.gaierror):
         return TransientNetworkError(
             f"cannot resolve {host} (DNS)",
             hint="check --endpoint/--region for typos, the runner's DNS, or set HTTPS_PROXY "
@@ -387,12 +388,10 @@ NOT_TLS_REASONS = frozenset(
 
 def speaks_no_tls(err: BaseException) -> bool:
     """True when the TLS handshake failed because the server answered without TLS."""
-    return any(
-        isinstance(item, ssl.SSLError) and item.reason in NOT_TLS_REASONS for item in _causes(err)
-    )
+    return any(getattr(item, "reason", None) in NOT_TLS_REASONS for item in _causes(err))
 
 
-def tls_error(err: requests.exceptions.SSLError, host: str) -> NetworkError:
+def tls_error(err: BaseException, host: str) -> NetworkError:
     """A failed TLS handshake: a server that speaks no TLS, or a certificate not trusted."""
     if speaks_no_tls(err):
         return not_tls_error(host)
@@ -427,8 +426,7 @@ def proxy_error(url: str, *, auth_required: bool) -> GateError:
 
 def selected_proxy(url: str) -> str | None:
     """The proxy URL the environment picks for ``url`` (``NO_PROXY`` honoured), if any."""
-    proxies = requests.utils.get_environ_proxies(url)
-    return proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    return environment_proxy(url)
 
 
 def redacted_proxy(url: str) -> str | None:

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from gate.api.http import Session
 from gate.api.transport import Answer, Deadline, backoff, send
 from gate.errors import CommentError, GateError, TransientNetworkError
 from gate.text import one_line, preview
@@ -46,7 +45,7 @@ class CommentTarget:
 class ForgeCall:
     """The shared machinery of one forge's calls: session, deadline, sleep, clock."""
 
-    http: requests.Session
+    http: Session
     deadline: Deadline
     sleep: Callable[[float], None] = time.sleep
     wall: Callable[[], float] = time.time
