@@ -16,10 +16,10 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import UsageError
+from gate.structs import record
 from gate.text import one_line
 
 CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
@@ -149,7 +149,7 @@ _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NUMBER = re.compile(r"[1-9][0-9]{0,11}")
 
 
-@dataclass(frozen=True)
+@record
 class ChangeRequest:
     """A pull request (GitHub), merge request (GitLab) or change request (Jenkins).
 

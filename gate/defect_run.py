@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -33,6 +32,7 @@ from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
 from gate.report import Report
 from gate.settings import DefectSettings, Settings
+from gate.structs import replace
 from gate.suppressions import Ledger, counts_without_suppressed
 from gate.text import one_line, redact
 

@@ -26,11 +26,11 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO, cast
 
 from gate.errors import OutputError
+from gate.structs import record
 
 _STREAM_PATH = re.compile(
     r"/dev/(?:std(?:in|out|err)|fd/\d+)|/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd/\d+"
@@ -40,7 +40,7 @@ MAX_LINKS = 40
 """Links followed, at most, to see whether a path leads to a stream (as the kernel does)."""
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What writing to a path means (see the module's description)."""
 

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
@@ -58,6 +57,7 @@ from gate.settings import (
 )
 from gate.settings.provenance import describe, file_origin, with_config_file
 from gate.streams import safe
+from gate.structs import replace
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated

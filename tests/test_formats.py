@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 
 import pytest
 import xmlschema
@@ -16,6 +15,7 @@ from gate.formats import FORMATS, render
 from gate.formats.markdown import md_escape
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.structs import replace
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 5)))
 HOSTILE = "x</failure>]]><!-- & \x00\x1b[31m\u2028|`*_[a](javascript:alert(1))"

@@ -60,6 +60,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "gate.suppressions": {"task-defects"},  # the defect run keeps the suppression ledger
     "tomllib": set(),
     "datetime": NETWORK | {"version", "help"},  # email.utils, signatures, history; click
+    # records are gate.structs: dataclasses (and the inspect, ast, dis it imports) only for
+    # the transport's own records, and inspect for click
+    "dataclasses": NETWORK,
+    "inspect": NETWORK | {"version", "help"},
 }
 
 MUST_IMPORT: dict[str, set[str]] = {

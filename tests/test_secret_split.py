@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
@@ -34,6 +33,7 @@ from gate.formats import DEFECT_FORMATS, render
 from gate.formats.markdown import md_escape
 from gate.paths import normalized
 from gate.report import Report
+from gate.structs import replace
 from gate.text import MIN_FRAGMENT, joined, one_line, preview, redact
 
 SEPARATORS = [
