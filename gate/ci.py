@@ -16,11 +16,14 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from typing import Any
 
 from gate.errors import UsageError
 from gate.structs import record
 from gate.text import one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
 """GitLab's branch (the source branch in a merge request pipeline), then Jenkins' (a

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from gate.defects import SEVERITIES, DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
@@ -14,6 +13,7 @@ from gate.report import Report
 from gate.structs import field, record, replace
 from gate.text import bidi_shown, encodable, redact
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
     from gate.baseline import Baseline
     from gate.suppressions import SuppressionOutcome

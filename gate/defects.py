@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
-from typing import NamedTuple
 
-from gate.structs import field, record, replace
+from gate.structs import NamedTuple, field, record, replace
 from gate.text import bidi_shown, encodable, redact
 
 SEVERITIES = ("critical", "major", "minor", "suggestion")

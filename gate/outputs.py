@@ -27,10 +27,13 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TextIO, cast
 
 from gate.errors import OutputError
 from gate.structs import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _STREAM_PATH = re.compile(
     r"/dev/(?:std(?:in|out|err)|fd/\d+)|/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd/\d+"
@@ -236,7 +239,7 @@ def open_atomic(path: str, *, kind: str) -> Iterator[TextIO]:
                 yield handle
                 return
             safe = JobLogWriter(handle, kind)
-            yield cast(TextIO, safe)
+            yield safe  # type: ignore[misc] # it writes as a TextIO does (no typing.cast: startup)
             safe.finish()
         return
     with _replacing(Path(path)) as handle:

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
 from gate.core import (
@@ -60,7 +59,10 @@ from gate.streams import safe
 from gate.structs import replace
 from gate.text import one_line
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from typing import TextIO
+
     from gate.baseline import Baseline
     from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog

@@ -11,18 +11,31 @@ The semantics are dataclasses' (``eq=True``, ``frozen`` as asked, a method the c
 defines is kept, a mutable default is refused, fields inherited from a record base), for
 the subset the gate uses: no ``order``, ``slots``, ``kw_only``, ``InitVar`` or
 ``init=False`` fields. tests/test_structs.py compares it with dataclasses.
+
+``NamedTuple`` is ``typing.NamedTuple`` (to the type checker, and at run time without
+importing ``typing``): ``class Row(NamedTuple)`` with annotated fields and defaults.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from operator import attrgetter
 
-__all__ = ["MISSING", "Field", "FrozenInstanceError", "field", "fields", "record", "replace"]
+__all__ = [
+    "MISSING",
+    "Field",
+    "FrozenInstanceError",
+    "NamedTuple",
+    "field",
+    "fields",
+    "record",
+    "replace",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar, overload
+    from typing import Any, NamedTuple, TypeVar, overload
 
     from typing_extensions import dataclass_transform
 
@@ -321,3 +334,59 @@ def _compile_init(cls: type, found: tuple[Field, ...], frozen: bool) -> Callable
     made: Callable[..., None] = scope["__init__"]
     made.__qualname__ = f"{cls.__qualname__}.__init__"
     return made
+
+
+_NAMED_TUPLE_OWN = frozenset(
+    {"__new__", "__init__", "__slots__", "__getnewargs__", "_fields", "_field_defaults"}
+    | {"_make", "_replace", "_asdict", "_source"}
+)
+"""What a named tuple's body may not define (``typing`` refuses the same)."""
+
+
+class _NamedTupleMeta(type):
+    """Builds ``class Row(NamedTuple)`` as ``typing.NamedTupleMeta`` does in Python 3.11:
+    ``collections.namedtuple`` of the annotated fields, then the body's other attributes."""
+
+    def __new__(cls, typename: str, bases: tuple[type, ...], ns: dict[str, Any]) -> Any:
+        if ns.get("_root"):
+            return super().__new__(cls, typename, bases, ns)
+        if bases != (NamedTuple,):
+            raise TypeError("can only inherit from a NamedTuple type and Generic")
+        annotations = ns.get("__annotations__", {})
+        defaults = [ns[name] for name in _defaulted(annotations, ns)]
+        made = _namedtuple(typename, list(annotations), defaults=defaults, module=ns["__module__"])
+        made.__annotations__ = made.__new__.__annotations__ = dict(annotations)
+        for key, value in ns.items():
+            if key in _NAMED_TUPLE_OWN:
+                raise AttributeError("Cannot overwrite NamedTuple attribute " + key)
+            if key not in {"__module__", "__name__", "__annotations__"} and key not in annotations:
+                setattr(made, key, value)
+        return made
+
+
+_namedtuple: Callable[..., Any] = namedtuple
+"""``collections.namedtuple`` called with computed fields (the type checker reads literal
+ones only)."""
+
+
+def _defaulted(annotations: dict[str, Any], ns: dict[str, Any]) -> list[str]:
+    """The fields with a default, which must all come after those without one."""
+    defaulted: list[str] = []
+    for name in annotations:
+        if name in ns:
+            defaulted.append(name)
+        elif defaulted:
+            plural = "s" if len(defaulted) > 1 else ""
+            raise TypeError(
+                f"Non-default namedtuple field {name} cannot follow default"
+                f" field{plural} {', '.join(defaulted)}"
+            )
+    return defaulted
+
+
+if not TYPE_CHECKING:
+
+    class NamedTuple(metaclass=_NamedTupleMeta):
+        """The base of a named tuple class (the class built is a tuple, not one of these)."""
+
+        _root = True

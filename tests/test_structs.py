@@ -310,3 +310,82 @@ def test_fields_and_replace_refuse_what_is_no_record():
         structs.fields(object())
     with pytest.raises(TypeError):
         structs.replace(object())
+
+
+def named(base: Any) -> type:
+    """One named tuple body, on ``typing.NamedTuple`` or on ``gate.structs.NamedTuple``."""
+
+    class Row(base):
+        """A row."""
+
+        a: int
+        b: str = "b"
+        c: tuple[int, ...] = ()
+
+        @property
+        def doubled(self) -> int:
+            return self.a * 2
+
+        def text(self) -> str:
+            return f"{self.a}{self.b}"
+
+    return Row
+
+
+@settings(max_examples=examples(50))
+@given(call=calls, changes=st.dictionaries(st.sampled_from("abz"), values, max_size=2))
+def test_named_tuples_behave_as_typings(call, changes):
+    import typing
+
+    seen = []
+    for base in (typing.NamedTuple, structs.NamedTuple):
+        row = named(base)
+        built = outcome(lambda row=row: row(*call[0], **call[1]))
+        if built[0] == "raised":
+            seen.append(built)
+            continue
+        obj = built[1]
+        seen.append(
+            (
+                repr(obj),
+                tuple(obj),
+                obj._fields,
+                obj._field_defaults,
+                obj._asdict(),
+                outcome(lambda obj=obj: repr(obj._replace(**changes))),
+                outcome(lambda obj=obj: obj.doubled),
+                outcome(lambda obj=obj: obj.text()),
+                type(obj).__doc__,
+                type(obj).__module__,
+                type(obj).__match_args__,
+                isinstance(obj, tuple),
+            )
+        )
+    assert seen[0] == seen[1]
+
+
+def test_named_tuples_refuse_what_typing_refuses():
+    import typing
+
+    def bodies(base: Any) -> list[Any]:
+        def required_after_default() -> None:
+            class Bad(base):
+                a: int = 1
+                b: int
+
+        def own_replace() -> None:
+            class Bad(base):
+                a: int
+
+                def _replace(self) -> None:
+                    pass
+
+        def another_base() -> None:
+            class Bad(base, int):  # type: ignore[misc]
+                a: int
+
+        return [required_after_default, own_replace, another_base]
+
+    for made, expected in zip(bodies(structs.NamedTuple), bodies(typing.NamedTuple), strict=True):
+        assert outcome(made) == outcome(expected)
+        assert outcome(expected)[0] == "raised"

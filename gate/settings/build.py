@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gate.errors import UsageError
 from gate.policy import Policy
-from gate.structs import field, record, replace
-from gate.text import one_line
-
-if TYPE_CHECKING:
-    from gate.baseline import BaselineSpec
-    from gate.settings.config_file import TaskTable
 from gate.settings.branch import branch_of
 from gate.settings.change import ChangeSettings, change_settings_of
 from gate.settings.credentials import (
@@ -38,6 +31,15 @@ from gate.settings.network import (
 )
 from gate.settings.raw import RawOptions
 from gate.settings.thresholds import policy_of
+from gate.structs import field, record, replace
+from gate.text import one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gate.baseline import BaselineSpec
+    from gate.settings.config_file import TaskTable
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from gate.structs import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from gate.settings.config_file import TaskTable
     from gate.suppressions import Suppression
