@@ -81,16 +81,33 @@ def build(kind: str, frozen: bool) -> dict[str, type]:
     return {c.__name__: c for c in (Plain, Checked, Base, Child, Custom, Empty, Single)}
 
 
-KINDS = {(kind, frozen): build(kind, frozen) for kind in ("dc", "rec") for frozen in (True, False)}
+RECORDS = {"rec": structs.COMPILE_AFTER, "compiled": 0, "generic": 10**9}
+"""The records under test, by when they compile ``__init__``: as the gate's do, at once
+(every instance through the compiled one), never (every instance through the generic one)."""
+
+
+def build_all() -> dict[tuple[str, bool], dict[str, type]]:
+    made = {("dc", frozen): build("dc", frozen) for frozen in (True, False)}
+    for kind, compile_after in RECORDS.items():
+        with mock.patch.object(structs, "COMPILE_AFTER", compile_after):
+            made |= {(kind, frozen): build("rec", frozen) for frozen in (True, False)}
+    return made
+
+
+KINDS = build_all()
 
 values = st.one_of(
+    st.integers(-3, 12),  # most draws fit every field
     st.integers(-3, 12),
     st.text(max_size=4),
     st.lists(st.integers(0, 3), max_size=3),
     st.tuples(st.integers(0, 3)),
     st.none(),
 )
-calls = st.tuples(st.lists(values, max_size=4), st.dictionaries(st.sampled_from("abc"), values))
+names = st.sampled_from(["a", "b", "c", "low", "high", "items", "zz"])
+calls = st.tuples(
+    st.lists(values, max_size=4), st.dictionaries(names, values, max_size=2) | st.just({})
+)
 """Positional arguments and keyword arguments, valid or not."""
 
 
@@ -136,7 +153,7 @@ def replace_of(obj: Any) -> Any:
 )
 def test_records_behave_as_dataclasses(name, frozen, call, other_call, changes):
     made = {}
-    for kind in ("dc", "rec"):
+    for kind in ("dc", *RECORDS):
         cls = KINDS[kind, frozen][name]
         args, kwargs = call
         built = outcome(lambda cls=cls, args=args, kwargs=kwargs: cls(*args, **kwargs))
@@ -145,7 +162,8 @@ def test_records_behave_as_dataclasses(name, frozen, call, other_call, changes):
             made[kind] = observed(built[1], other[1], changes)
         else:
             made[kind] = (shown(built), shown(other))
-    assert made["rec"] == made["dc"]
+    for kind in RECORDS:
+        assert made[kind] == made["dc"], kind
 
 
 VALID = {
@@ -166,10 +184,10 @@ defines its own hash)."""
 def test_valid_instances_behave_as_dataclasses(name, frozen):
     one, two = VALID[name]
     seen = []
-    for kind in ("dc", "rec"):
+    for kind in ("dc", *RECORDS):
         cls = KINDS[kind, frozen][name]
         seen.append(observed(cls(*one), cls(*two), {}))
-    assert seen[0] == seen[1]
+    assert seen[1:] == [seen[0]] * len(RECORDS)
     assert seen[0]["hash"][0] == ("ok" if frozen or name == "Custom" else "raised")
 
 
@@ -182,6 +200,35 @@ def test_the_class_level_facts_match(frozen):
         assert (rec.__hash__ is None) == (dc.__hash__ is None), name
         for attribute in ("b", "hidden", "items", "shared"):
             assert getattr(rec, attribute, "absent") == getattr(dc, attribute, "absent")
+
+
+@pytest.mark.parametrize("kind", ["dc", *RECORDS])
+def test_post_init_runs_on_every_path(kind):
+    checked = KINDS[kind, True]["Checked"]
+    with pytest.raises(ValueError, match="5 > 1"):
+        checked(5, 1)
+    with pytest.raises(ValueError, match="11 > 10"):
+        checked(low=11)
+    assert checked(1, high=5).high == 5
+
+
+def test_a_mutable_records_own_setattr_sees_every_field_set():
+    seen = []
+    for kind in ("dc", *RECORDS):
+        decorate: Any = dataclasses.dataclass if kind == "dc" else structs.record(frozen=False)
+        with mock.patch.object(structs, "COMPILE_AFTER", RECORDS.get(kind, 0)):
+
+            @decorate
+            class Watched:
+                a: int
+                b: int = 2
+
+                def __setattr__(self, name: str, value: object) -> None:
+                    object.__setattr__(self, "log", [*getattr(self, "log", []), name])
+                    object.__setattr__(self, name, value)
+
+        seen.append(Watched(1).log)  # type: ignore[attr-defined]
+    assert seen == [["a", "b"]] * len(seen)
 
 
 def test_a_default_factory_runs_for_each_instance():
@@ -283,18 +330,38 @@ def test_what_dataclasses_refuses_is_refused_alike(index):
     assert outcome(refusals("rec")[index]) == expected
 
 
-def test_init_is_compiled_on_the_first_instance_only():
+def test_init_is_compiled_after_the_first_instances():
     @structs.record
     class Lazy:
         a: int
+        items: list[int] = structs.field(default_factory=list)
 
     stub = Lazy.__dict__["__init__"]
-    assert Lazy(1).a == 1
+    for n in range(structs.COMPILE_AFTER):
+        assert Lazy(n).a == n
+    assert Lazy.__dict__["__init__"] is stub
+    assert Lazy(1, [2]).items == [2]
     compiled = Lazy.__dict__["__init__"]
     assert compiled is not stub
     assert Lazy(2).a == 2 and Lazy.__dict__["__init__"] is compiled
+
+
+def test_a_call_that_does_not_fit_is_refused_by_the_compiled_init():
+    """The generic __init__ hands a wrong call to the compiled one, which words the error
+    as Python does; no factory ran for the refused call."""
+    made = []
+
+    @structs.record
+    class Lazy:
+        a: int
+        items: list[int] = structs.field(default_factory=lambda: made.append(1) or [])
+
+    stub = Lazy.__dict__["__init__"]
     with pytest.raises(TypeError, match=r"Lazy.__init__\(\) missing 1 required positional"):
         Lazy()  # type: ignore[call-arg]
+    assert Lazy.__dict__["__init__"] is not stub and made == []
+    with pytest.raises(TypeError, match="got multiple values for argument 'a'"):
+        Lazy(1, a=2)  # type: ignore[misc]
 
 
 def test_a_field_named_self_is_allowed():
