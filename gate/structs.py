@@ -148,8 +148,11 @@ else:
 
 
 def _is_class_var(annotation: object) -> bool:
-    """True for ``ClassVar[...]``: as a string (postponed annotations) or as the object."""
+    """True for ``ClassVar[...]``: as a string (postponed annotations) or as the object.
+    ``InitVar`` and ``KW_ONLY`` are refused rather than taken for plain fields."""
     text = annotation if isinstance(annotation, str) else repr(annotation)
+    if text.startswith(("InitVar", "KW_ONLY", "dataclasses.")):
+        raise TypeError(f"gate.structs has no {text}: see its docstring for what it has")
     return text.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar"))
 
 

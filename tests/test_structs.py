@@ -364,6 +364,13 @@ def test_a_call_that_does_not_fit_is_refused_by_the_compiled_init():
         Lazy(1, a=2)  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("annotation", ["InitVar[int]", "KW_ONLY", "dataclasses.InitVar[int]"])
+def test_what_records_do_not_have_is_refused(annotation):
+    body = type("Body", (), {"__annotations__": {"a": annotation}})
+    with pytest.raises(TypeError, match=r"gate\.structs has no"):
+        structs.record(body)
+
+
 def test_a_field_named_self_is_allowed():
     @structs.record
     class Odd:
