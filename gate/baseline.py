@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from gate.errors import BaselineError, UsageError
 from gate.metrics import METRICS
 from gate.records import History, Record
 from gate.report import Report
+from gate.structs import field, record
 from gate.text import one_line
 
 KINDS = ("previous", "job", "file")
@@ -23,7 +23,7 @@ SKEW = timedelta(seconds=10)
 scan from the one before it."""
 
 
-@dataclass(frozen=True)
+@record
 class BaselineSpec:
     """``--baseline``: ``previous``, ``job:ID`` or ``file:PATH``."""
 
@@ -35,7 +35,7 @@ class BaselineSpec:
         return self.kind if self.kind == "previous" else f"{self.kind}:{self.value}"
 
 
-@dataclass(frozen=True)
+@record
 class Baseline:
     """The counts to compare with and where they came from, in words for every output."""
 

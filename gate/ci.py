@@ -16,11 +16,14 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from gate.errors import UsageError
+from gate.structs import record
 from gate.text import one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CI_BRANCH_VARIABLES = ("CI_COMMIT_REF_NAME", "CHANGE_BRANCH", "BRANCH_NAME")
 """GitLab's branch (the source branch in a merge request pipeline), then Jenkins' (a
@@ -149,7 +152,7 @@ _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NUMBER = re.compile(r"[1-9][0-9]{0,11}")
 
 
-@dataclass(frozen=True)
+@record
 class ChangeRequest:
     """A pull request (GitHub), merge request (GitLab) or change request (Jenkins).
 

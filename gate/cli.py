@@ -17,7 +17,6 @@ import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from gate import __version__
 from gate.errors import EXIT_CODE_MEANINGS
@@ -27,7 +26,10 @@ from gate.settings.registry import BY_FIELD, SECTIONS, SETTINGS, Setting, unknow
 from gate.streams import safe
 from gate.text import one_line
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # click is imported only for help, version and mistakes
+    from typing import Any, NoReturn
+
     import click
 
 PROG_NAME = "codearts-gate"

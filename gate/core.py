@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from gate.defects import SEVERITIES, DefectDigest
 from gate.errors import ExitCode, GateError, ReportError, final_exit_code
 from gate.metrics import METRICS
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.structs import field, record, replace
 from gate.text import bidi_shown, encodable, redact
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
     from gate.baseline import Baseline
     from gate.suppressions import SuppressionOutcome
@@ -27,7 +27,7 @@ class Outcome(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """One threshold applied: ``actual`` is ``None`` when the count could not be read.
 
@@ -124,7 +124,7 @@ class Check:
         return METRICS[self.metric].description
 
 
-@dataclass(frozen=True)
+@record
 class ErrorInfo:
     """Why no verdict was reached."""
 
@@ -140,7 +140,7 @@ class ErrorInfo:
         return cls(kind=err.kind, message=message, exit_code=err.exit_code)
 
 
-@dataclass(frozen=True)
+@record
 class ScanInfo:
     """Which scan of a task was gated and how long it took (``--run``, ``--wait``,
     ``--task-id`` alone).
@@ -230,7 +230,7 @@ PER_DEFECT_METRICS = ("critical", "major", "minor", "suggestion", "new")
 (``new`` is every severity together)."""
 
 
-@dataclass(frozen=True)
+@record
 class ChangeView:
     """What ``--scope change`` judged: the change's base and head, how much it touches,
     and the pending defects on its added or modified lines (``digest``).
@@ -251,7 +251,7 @@ class ChangeView:
         return replace(self, digest=self.digest and self.digest.redacted(secrets))
 
 
-@dataclass(frozen=True)
+@record
 class CommentResult:
     """What became of the pull/merge request comment: ``created``, ``updated``,
     ``skipped`` or ``failed``, and why (never changes the verdict)."""
@@ -261,7 +261,7 @@ class CommentResult:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ChangeCounts:
     """Defects per severity on the change's lines; ``complete`` False when the fetch
     ended early (a count within its maximum then cannot be trusted)."""
@@ -281,7 +281,7 @@ POLICIES = ("local", "codearts", "both")
 """``--policy``: whose verdict counts: the local thresholds, CodeArts' own gate, or both."""
 
 
-@dataclass(frozen=True)
+@record
 class CodeArtsGate:
     """CodeArts Check's own quality gate for the task, as read from the service.
 
@@ -341,7 +341,7 @@ class CodeArtsGate:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """Everything the outputs show: the outcome, the checks, the counts and the context."""
 
@@ -642,7 +642,7 @@ def with_codearts_gate(verdict: Verdict, gate: CodeArtsGate) -> Verdict:
     return replace(verdict, outcome=Outcome.PASSED)
 
 
-@dataclass(frozen=True)
+@record
 class TaskVerdict:
     """One task of a step gating several: its name, id, folder and verdict."""
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate import github
 from gate.baseline import Baseline
@@ -27,14 +26,18 @@ from gate.core import (
 from gate.defects import SEVERITIES, Defect, DefectDigest, DefectReader, DigestBuilder, FetchInfo
 from gate.errors import GateError, OutputError
 from gate.filter.diff import ChangedLines
-from gate.formats import DefectWriter, combine_defect_parts, defect_writer
+from gate.formats import combine_defect_parts, defect_writer
 from gate.gitdiff import ChangeDiff
 from gate.outputs import open_atomic, write_atomic
 from gate.paths import PathMapper
 from gate.report import Report
 from gate.settings import DefectSettings, Settings
+from gate.structs import replace
 from gate.suppressions import Ledger, counts_without_suppressed
 from gate.text import one_line, redact
+
+if TYPE_CHECKING:  # a protocol: gate.formats defines it for the type checker only
+    from gate.formats import DefectWriter
 
 
 def skip_reason(settings: Settings, verdict: Verdict) -> str | None:

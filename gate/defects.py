@@ -9,10 +9,9 @@ and a fingerprint that stays the same across runs. Imports neither click nor req
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import NamedTuple
 
+from gate.structs import NamedTuple, field, record, replace
 from gate.text import bidi_shown, encodable, redact
 
 SEVERITIES = ("critical", "major", "minor", "suggestion")
@@ -316,7 +315,7 @@ class DefectReader:
         return f"{base}#{self._repeats[base]}"
 
 
-@dataclass(frozen=True)
+@record
 class DefectDigest:
     """What the summary and the annotations show of the defects: a few, and the counts.
 
@@ -456,7 +455,7 @@ def default_severities(metrics: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in SEVERITIES if s in chosen) or SEVERITIES
 
 
-@dataclass(frozen=True)
+@record
 class FetchInfo:
     """How the fetch ended, for the outputs to say: totals, or why there are no defects."""
 

@@ -16,7 +16,6 @@ import ssl
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
@@ -40,6 +39,7 @@ from gate.service_errors import (
     token_refused,
 )
 from gate.settings import AkSkCredentials, IamPasswordCredentials, Settings, TokenCredentials
+from gate.structs import record, replace
 from gate.text import one_line
 
 if TYPE_CHECKING:  # the HTTP stack loads only when the check reaches the service
@@ -183,7 +183,7 @@ def tls_step(settings: Settings, budget: Budget) -> str:
         raise NetworkError(f"TLS handshake with {host} failed ({type(err).__name__})") from None
 
 
-@dataclass
+@record(frozen=False)
 class Service:
     """One signed-in session for the calls to the service, opened (and, with an IAM
     password, logged in) on first use and closed when the check ends."""
@@ -327,7 +327,7 @@ def review_step(settings: Settings, budget: Budget, service: Service) -> str:
     return f"CodeArts' gate thresholds read (review-data): {len(thresholds)} switched on"
 
 
-@dataclass(frozen=True)
+@record
 class ServiceStep:
     """A read-only call a run with these settings makes, and the permission it needs."""
 

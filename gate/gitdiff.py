@@ -12,11 +12,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from gate.errors import DeadlineError, UsageError
 from gate.filter.diff import ChangedLines, parse_diff
+from gate.structs import record
 
 DIFF_OPTIONS = (
     "--unified=0",
@@ -42,7 +42,7 @@ FETCH_HINTS = {
 DEFAULT_HINT = "fetch the whole history (`git fetch --unshallow`) and the base revision"
 
 
-@dataclass(frozen=True)
+@record
 class ChangeDiff:
     """What the change touches: its base and head commits and the changed lines."""
 
@@ -51,7 +51,7 @@ class ChangeDiff:
     lines: ChangedLines
 
 
-@dataclass
+@record(frozen=False)
 class Git:
     """Runs git in ``root`` within ``seconds``; ``forge`` picks the hint for missing history."""
 

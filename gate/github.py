@@ -13,7 +13,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
 
 from gate.ci import active
 from gate.core import Check, Verdict
@@ -21,6 +20,10 @@ from gate.defects import Defect, DefectDigest
 from gate.formats import render
 from gate.settings import OutputPaths
 from gate.text import escape_controls, neutralize_commands, one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub rejects a step summary over 1 MiB (bytes, the whole file of the step)."""

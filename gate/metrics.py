@@ -7,10 +7,10 @@ metric lists the fields to read, preferred first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from gate.structs import record
 
 
-@dataclass(frozen=True)
+@record
 class Metric:
     """A count in the report: its friendly name, the fields holding it, a description."""
 

@@ -26,11 +26,14 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, cast
 
 from gate.errors import OutputError
+from gate.structs import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _STREAM_PATH = re.compile(
     r"/dev/(?:std(?:in|out|err)|fd/\d+)|/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd/\d+"
@@ -40,7 +43,7 @@ MAX_LINKS = 40
 """Links followed, at most, to see whether a path leads to a stream (as the kernel does)."""
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What writing to a path means (see the module's description)."""
 
@@ -236,7 +239,7 @@ def open_atomic(path: str, *, kind: str) -> Iterator[TextIO]:
                 yield handle
                 return
             safe = JobLogWriter(handle, kind)
-            yield cast(TextIO, safe)
+            yield safe  # type: ignore[misc] # it writes as a TextIO does (no typing.cast: startup)
             safe.finish()
         return
     with _replacing(Path(path)) as handle:

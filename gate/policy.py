@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from gate.errors import UsageError
 from gate.metrics import METRICS
+from gate.structs import record
 from gate.text import one_line
 
 OFF = "off"
@@ -15,7 +15,7 @@ MAX_DIGITS = 18
 and past 4,300 digits Python's ``int`` would refuse it with a ``ValueError``."""
 
 
-@dataclass(frozen=True)
+@record
 class Threshold:
     """One check: ``metric`` may be at most ``maximum`` (None: no maximum), may grow by
     at most ``max_increase`` since the baseline (None: as the baseline decides), and over
@@ -30,7 +30,7 @@ class Threshold:
     warn: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     """The checks to make, in order; a metric appears at most once."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from gate.defects import whole_number
 from gate.errors import ServiceError
+from gate.structs import field, record
 
 MAX_RECORDS = 1000
 """The most records one answer is read for (the endpoint's ``limit`` maximum)."""
@@ -66,7 +66,7 @@ def api_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
+@record
 class Record:
     """One past scan: when it started and ended (None: not finished), its counts."""
 
@@ -99,7 +99,7 @@ def record_of(row: object) -> Record | None:
     return Record(started, parse_time(row.get("check_end_time")), counts)
 
 
-@dataclass(frozen=True)
+@record
 class History:
     """The records read, oldest first, and whether the service holds more than were read."""
 

@@ -11,15 +11,15 @@ import contextlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from gate.errors import GateError, ReportError
 from gate.metrics import METRICS
 from gate.service_errors import ServiceAnswer, classify
+from gate.structs import record
 from gate.text import bidi_shown, encodable, one_line, preview
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The ``result`` object of a refresh answer (JobReportInfo), as received."""
 

@@ -14,10 +14,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__, github, text
 from gate.core import (
@@ -58,9 +56,13 @@ from gate.settings import (
 )
 from gate.settings.provenance import describe, file_origin, with_config_file
 from gate.streams import safe
+from gate.structs import replace
 from gate.text import one_line
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the task flow's modules load only when a task is gated
+    from typing import TextIO
+
     from gate.baseline import Baseline
     from gate.gitdiff import ChangeDiff
     from gate.waiting import ScanLog

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from gate.errors import CredentialsError, GateError, ServiceError, TransientServiceError
+from gate.structs import record
 from gate.text import one_line
 
 CREDENTIAL_CODES = frozenset(
@@ -60,7 +60,7 @@ STATUS_HINTS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ServiceAnswer:
     """The parts of an error answer that matter, all optional but the status."""
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from typing import TextIO, cast
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class SafeStream(io.TextIOBase):
@@ -75,6 +78,5 @@ def to_null(stream: TextIO) -> None:
 
 def safe(stream: TextIO | None) -> TextIO:
     """``stream`` behind a ``SafeStream`` (once: a safe stream is returned as it is)."""
-    if isinstance(stream, SafeStream):
-        return cast(TextIO, stream)
-    return cast(TextIO, SafeStream(stream))
+    wrapped = stream if isinstance(stream, SafeStream) else SafeStream(stream)
+    return wrapped  # type: ignore[return-value] # a TextIO to its writers (no typing.cast: startup)

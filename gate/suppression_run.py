@@ -5,7 +5,6 @@ suppressed defects ignored in CodeArts. Called by the edge (``gate.run``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -15,6 +14,7 @@ from gate.defects import DefectReader
 from gate.errors import GateError
 from gate.paths import PathMapper
 from gate.settings import Settings
+from gate.structs import replace
 from gate.suppressions import Ledger, Suppression, matched_entries
 from gate.text import one_line
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from gate.defects import SEVERITIES, Defect
 from gate.errors import UsageError
+from gate.structs import field, record, replace
 from gate.text import one_line, redact
 
 KEYS = frozenset({"defect_id", "rule", "path", "reason", "until"})
@@ -27,7 +27,7 @@ KEPT = 50
 REASON_LIMIT = 500
 
 
-@dataclass(frozen=True)
+@record
 class Suppression:
     """One ``[[suppress]]`` entry (``number``: its place in ``source``, from 1)."""
 
@@ -132,7 +132,7 @@ def until_of(value: object, where: str) -> date:
     raise UsageError(f"{where}: until must be a date (2027-01-31), got {one_line(repr(value), 60)}")
 
 
-@dataclass
+@record(frozen=False)
 class Ledger:
     """Applies the suppressions to each fetched defect and keeps the tally (a sink of the
     fetch). Expired entries are set aside at the start: they suppress nothing."""
@@ -193,7 +193,7 @@ def redacted_entry(entry: Suppression, secrets: tuple[str, ...]) -> Suppression:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@record
 class SuppressionOutcome:
     """What the suppressions did in this run, for every output."""
 

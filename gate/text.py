@@ -11,6 +11,7 @@ characters (see ``joined``). Everything that folds service text through them inh
 
 from __future__ import annotations
 
+import binascii
 import json
 import re
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ not escape (``\\x1b``), which starts a terminal colour sequence."""
 _WRAPPING_TAG = "(?i:br|wbr|nobr|span|div|font|code|pre|em|strong|mark|small|tt)"
 """Tags a service wraps text with; any tag would also take ``<A`` of a secret and the
 ``>`` after it for one."""
-_ESCAPED_OR_MARKUP = re.compile(
+_ESCAPED_OR_MARKUP = (
     "|".join(  # each alternative starts with a literal: the engine skips to those characters
         [
             r"\x1b(?:\[[0-9;?]{0,16}[ -/]{0,4}[@-~])?",  # a terminal colour sequence
@@ -61,23 +62,45 @@ _ESCAPED_OR_MARKUP = re.compile(
         ]
     )
 )
-_HIDDEN_RUN = re.compile(f"[{_HIDDEN}]+")
-_UNUSUAL = re.compile(f"[\\\\%&<\\x1b{_HIDDEN}]")
-"""A character that may start an interruption other than whitespace."""
-_UNUSUAL_ASCII = re.compile("[\\\\%&<\x00-\x08\x0e-\x1b\x7f]")
-SPACED = (re.compile(r"\s+"), _HIDDEN_RUN)
-"""What the spaced view drops: whitespace and hidden characters, as they are."""
-WRAPPED = (*SPACED, _ESCAPED_OR_MARKUP)
-"""What ``joined`` drops by default: also escapes and markup. Both views are searched: an
-escape or a tag can take a character of the secret itself (``<A`` of a secret, ``>`` of
-the text after it), which the spaced view keeps."""
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
-_ELLIPSIS = re.compile(r"…|\.\.\.")
+"""Escapes and markup a service wraps text with (compiled in ``_Wrapping``)."""
 MASK = "***"
 MIN_FRAGMENT = 6
 """A piece of a secret at least this long, left at a cut edge, is redacted like the secret."""
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+"""``html.escape`` (quotes included) as one translation: importing ``html`` (and its table
+of entities) took a few milliseconds of every run with a secret. ``binascii`` is what
+``base64.b64encode`` calls, for the same reason."""
 _LEGACY_COMMAND = "##["
 """GitHub's runner reads ``##[command]`` anywhere in a log line (the legacy syntax)."""
+
+
+class _Wrapping:
+    """The patterns that only a run with secrets uses (to find one a service wrapped, to
+    list its forms, to trim the pieces an ellipsis left), compiled on first use: they cost
+    some milliseconds, which a verdict without secrets does not pay."""
+
+    def __init__(self) -> None:
+        self.escaped_or_markup = re.compile(_ESCAPED_OR_MARKUP)
+        self.hidden_run = re.compile(f"[{_HIDDEN}]+")
+        self.unusual = re.compile(f"[\\\\%&<\\x1b{_HIDDEN}]")
+        """A character that may start an interruption other than whitespace."""
+        self.unusual_ascii = re.compile("[\\\\%&<\x00-\x08\x0e-\x1b\x7f]")
+        self.spaced = (re.compile(r"\s+"), self.hidden_run)
+        """What the spaced view drops: whitespace and hidden characters, as they are."""
+        self.wrapped = (*self.spaced, self.escaped_or_markup)
+        """What ``joined`` drops by default: also escapes and markup. Both views are
+        searched: an escape or a tag can take a character of the secret itself (``<A`` of
+        a secret, ``>`` of the text after it), which the spaced view keeps."""
+        self.percent = re.compile(r"%[0-9A-F]{2}")
+        self.ellipsis = re.compile(r"…|\.\.\.")
+
+
+@lru_cache(maxsize=1)
+def _wrapping() -> _Wrapping:
+    return _Wrapping()
+
 
 _run_secrets: tuple[str, ...] = ()
 
@@ -132,11 +155,9 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     and base64 (standard and URL-safe, at each of the three byte alignments, so that the
     secret is found inside a longer encoded value such as ``Basic base64(user:password)``).
     Longest first, so that a longer form is replaced before a shorter one it contains."""
-    import html  # noqa: PLC0415 - only runs that hold a secret: offline verdicts skip it
-
-    forms = {secret, html.escape(secret), quote(quote(secret, safe=""), safe="")}
+    forms = {secret, secret.translate(_HTML_ESCAPES), quote(quote(secret, safe=""), safe="")}
     for url in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
-        forms |= {url, _PERCENT.sub(lambda m: m.group().lower(), url)}
+        forms |= {url, _wrapping().percent.sub(lambda m: m.group().lower(), url)}
     for ascii_only in (True, False):
         escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
         forms |= {escaped, escaped.replace("/", "\\/")}
@@ -146,10 +167,8 @@ def secret_forms(secret: str) -> tuple[str, ...]:
 
 def _base64_cores(data: bytes) -> Iterable[str]:
     """The part of base64(… + data + …) that depends only on ``data``, per alignment."""
-    import base64  # noqa: PLC0415 - only runs that hold a secret: offline verdicts skip it
-
     for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + data).decode("ascii")
+        encoded = binascii.b2a_base64(b"\0" * shift + data, newline=False).decode("ascii")
         start = (shift * 4 + 2) // 3  # characters touched by the bytes before the secret
         end = (shift + len(data)) // 3 * 4  # whole groups only: the tail depends on what follows
         core = encoded[start:end]
@@ -174,8 +193,9 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 def _unusual(text: str) -> bool:
     """Whether ``text`` holds a character that may start an interruption other than
-    whitespace (``_UNUSUAL``); ASCII text checked with a smaller, quicker pattern."""
-    return (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text) is not None
+    whitespace (``_Wrapping.unusual``); ASCII text checked with a smaller, quicker pattern."""
+    patterns = _wrapping()
+    return (patterns.unusual_ascii if text.isascii() else patterns.unusual).search(text) is not None
 
 
 def _redact_found(text: str, forms: _Forms) -> str:
@@ -196,20 +216,22 @@ def _redact_found(text: str, forms: _Forms) -> str:
 
 
 def _views(text: str) -> tuple[str, ...]:
-    """``text`` joined (``WRAPPED``), then spaced (``SPACED``) when that differs: the
+    """``text`` joined (``_Wrapping.wrapped``), then spaced (``.spaced``) when that differs: the
     common case costs a split and one search, no substitution."""
-    spaced = "".join(text.split())  # joined(text, SPACED) without a regex
+    spaced = "".join(text.split())  # joined(text, spaced) without a regex
     if not _unusual(spaced):
         return (spaced,)
-    spaced = _HIDDEN_RUN.sub("", spaced)
-    return _ESCAPED_OR_MARKUP.sub("", spaced), spaced
+    patterns = _wrapping()
+    spaced = patterns.hidden_run.sub("", spaced)
+    return patterns.escaped_or_markup.sub("", spaced), spaced
 
 
-def joined(text: str, stages: tuple[re.Pattern[str], ...] = WRAPPED) -> str:
+def joined(text: str, stages: tuple[re.Pattern[str], ...] | None = None) -> str:
     """``text`` without what a service inserts when it wraps a long value: whitespace, line
     breaks and invisible characters, as they are or escaped (JSON, URL, HTML, ``\\xNN``),
-    and markup (``<br>``, ``</span><span>``). A secret is looked for in this view too."""
-    for stage in stages:
+    and markup (``<br>``, ``</span><span>``). A secret is looked for in this view too.
+    ``stages``: the patterns dropped in turn (all of them by default)."""
+    for stage in _wrapping().wrapped if stages is None else stages:
         text = stage.sub("", text)
     return text
 
@@ -275,7 +297,7 @@ class _Joined:
 
 class _Forms:
     """Every form of a set of secrets, longest first, as written and as each view sees
-    it (``WRAPPED``, ``SPACED``), with what the edge search needs precomputed: the pieces
+    it (``_Wrapping.wrapped``, ``.spaced``), with what the edge search needs precomputed: the pieces
     of ``MIN_FRAGMENT`` characters that can start or end a cut."""
 
     def __init__(self, values: tuple[str, ...]) -> None:
@@ -283,7 +305,11 @@ class _Forms:
             {f for s in values for f in secret_forms(s)}, key=len, reverse=True
         )
         self.anywhere = _alternation(self.longest_first)
-        self.joined = (_Joined(self.longest_first, WRAPPED), _Joined(self.longest_first, SPACED))
+        views = _wrapping()
+        self.joined = (
+            _Joined(self.longest_first, views.wrapped),
+            _Joined(self.longest_first, views.spaced),
+        )
         self.changed_by_joining = any(joined(f) != f for f in self.longest_first)
         self.pieces = _pieces(self.longest_first).union(*(j.pieces for j in self.joined))
 
@@ -297,10 +323,11 @@ def _redact_edges(text: str, views: tuple[str, ...], forms: _Forms) -> str:
     ellipsis: what a cut (the service's or ours) leaves of a secret."""
     if "…" not in text and "..." not in text:
         return _trim_edges(text, views, forms)
-    parts = _ELLIPSIS.split(text)
+    ellipsis = _wrapping().ellipsis
+    parts = ellipsis.split(text)
     if len(parts) == 1:
         return _trim_edges(text, views, forms)
-    marks = _ELLIPSIS.findall(text)
+    marks = ellipsis.findall(text)
     cleaned = [_trim_edges(part, _views(part), forms) for part in parts]
     return "".join(p + m for p, m in zip(cleaned, [*marks, ""], strict=True))
 

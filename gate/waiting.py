@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from gate.core import ScanInfo
 from gate.core import seconds_text as duration
 from gate.errors import DeadlineError, TransientNetworkError, TransientServiceError
+from gate.structs import field, record
 
 if TYPE_CHECKING:
     from gate.records import History
@@ -42,7 +42,7 @@ CAP = 15.0  # never more than this between two polls
 RATIO_STEP = 0.01  # the ratio comes as a whole percentage: it lags the truth by < 1%
 
 
-@dataclass(frozen=True)
+@record
 class Progress:
     """One progress answer: ``status`` 0-3 or None (never ran), ``ratio`` 0..1 if given."""
 
@@ -74,7 +74,7 @@ class Schedule(Protocol):
         """Seconds from ``now`` to the next poll."""
 
 
-@dataclass
+@record(frozen=False)
 class FixedSchedule:
     """Poll every ``interval`` seconds, whatever the service says (the peers' way)."""
 
@@ -88,7 +88,7 @@ class FixedSchedule:
         return self.interval
 
 
-@dataclass
+@record(frozen=False)
 class AdaptiveSchedule:
     """Few polls, and one soon after the end.
 
@@ -160,7 +160,7 @@ def failure_delay(failures: int, retry_after: float | None) -> float:
     return ceiling / 2 + JITTER.uniform(0, ceiling / 2)
 
 
-@dataclass
+@record(frozen=False)
 class ScanLog:
     """What the task flow learnt, filled in as it goes: read after a verdict or an error."""
 
@@ -194,7 +194,7 @@ class ScanLog:
         )
 
 
-@dataclass
+@record(frozen=False)
 class Waiter:
     """The polling loop's tools: clock, sleep, the deadline and a heartbeat callback."""
 
@@ -271,7 +271,7 @@ SPREAD_SIGMAS = 3.0  # how far from the median an outlier is no longer "plausibl
 MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal law, in sigmas
 
 
-@dataclass(frozen=True)
+@record
 class Expectation:
     """What the task's past scans say of this one's length (seconds from its start).
 
@@ -318,7 +318,7 @@ def percentile(ordered: list[float], share: float) -> float:
     return ordered[below] + (ordered[above] - ordered[below]) * (spot - below)
 
 
-@dataclass
+@record(frozen=False)
 class HistorySchedule:
     """The adaptive schedule told how long the task's scans take.
 

@@ -3,12 +3,11 @@ report; a fetch that ended early never passes a count."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from gate.core import ChangeCounts, Outcome, ScanInfo, evaluate
 from gate.formats import render
 from gate.policy import build_policy
 from gate.report import Report
+from gate.structs import replace
 
 REPORT = Report({"critical": 9, "major": 9, "minor": 50, "UNRESOLVED_ADD": 68, "FILE_TOTAL": 7})
 POLICY = build_policy([("critical", 0), ("major", 1), ("new", 3), ("files", 10)])

@@ -5,7 +5,6 @@ change of verdict."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import pytest
 from fakeforge import FakeForge, Fault
@@ -19,6 +18,7 @@ from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import build_policy
 from gate.report import report_from_payload
 from gate.settings import ChangeSettings, Settings
+from gate.structs import replace
 
 REPO = "octo/widgets"
 TASK = "task-0123"

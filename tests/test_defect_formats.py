@@ -10,7 +10,6 @@ import json
 import random
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 
 import pytest
 from budget import examples
@@ -39,6 +38,7 @@ from gate.formats import sarif as sarif_format
 from gate.paths import MAX_MISSES, PathMapper, normalized
 from gate.policy import Policy, Threshold
 from gate.report import Report
+from gate.structs import replace
 from gate.text import MIN_FRAGMENT, escape_controls, one_line, secret_forms, use_secrets
 
 POLICY = Policy((Threshold("critical", 0), Threshold("major", 0), Threshold("new", 0)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -42,6 +41,7 @@ from gate.defects import DefectReader
 from gate.errors import CredentialsError, DeadlineError, NetworkError, ReportError, ServiceError
 from gate.paths import normalized
 from gate.settings import RawOptions, build_settings
+from gate.structs import replace
 
 ALL = ("critical", "major", "minor", "suggestion")
 
@@ -424,11 +424,10 @@ def test_generated_rows_are_the_made_rows():
 def test_the_defect_fetch_gets_only_what_is_left_of_the_timeout(fake_api, tmp_path):
     """--timeout bounds the whole run: a verdict that used it all leaves the defects missing,
     with no defect request sent, and the verdict stands."""
-    from dataclasses import replace
-
     from gate.core import evaluate
     from gate.defect_run import attach_defects
     from gate.report import Report
+    from gate.structs import replace
 
     fake_api.defect_api.rows = GeneratedDefects(10)
     settings = settings_for(fake_api, timeout="5", sarif=str(tmp_path / "d.sarif"))

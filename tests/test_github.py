@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from gate.policy import Policy, Threshold
 from gate.report import Report
 from gate.run import execute
 from gate.settings import OutputPaths, RawOptions
+from gate.structs import replace
 from gate.text import neutralize_commands
 
 ACTIONS = {"GITHUB_ACTIONS": "true"}

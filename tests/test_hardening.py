@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -47,6 +46,7 @@ from gate.formats.junit import CLASSNAME
 from gate.formats.markdown import md_escape
 from gate.policy import build_policy
 from gate.report import Report, decode_json, report_from_payload
+from gate.structs import replace
 from gate.text import MIN_FRAGMENT, one_line, preview, redact
 
 AK = "HPUAEXAMPLEAK0000001"

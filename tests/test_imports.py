@@ -62,6 +62,15 @@ MAY_IMPORT: dict[str, set[str]] = {
     "gate.suppressions": {"task-defects"},  # the defect run keeps the suppression ledger
     "tomllib": set(),
     "datetime": NETWORK | {"version", "help"},  # email.utils, signatures, history; click
+    # records are gate.structs: dataclasses (and the inspect, ast, dis it imports) only for
+    # the transport's own records, and inspect for click
+    "dataclasses": NETWORK,
+    "inspect": NETWORK | {"version", "help"},
+    # typing only for the annotations' checker (gate.structs has NamedTuple), and click,
+    # requests; the secrets' HTML and base64 forms without html (its entities) or base64
+    "typing": NETWORK | {"version", "help"},
+    "html": set(),
+    "base64": NETWORK,
 }
 
 MUST_IMPORT: dict[str, set[str]] = {
@@ -75,13 +84,16 @@ MUST_IMPORT: dict[str, set[str]] = {
 
 
 LISTING = """\
-import atexit, runpy, sys
+import atexit, sys
 listing, script = sys.argv[1:3]
 atexit.register(lambda: open(listing, "w", encoding="utf-8").write("\\n".join(sys.modules)))
 sys.argv = sys.argv[2:]
-runpy.run_path(script, run_name="__main__")
+with open(script, encoding="utf-8") as source:
+    code = compile(source.read(), script, "exec")
+exec(code, {"__name__": "__main__", "__file__": script})
 """
-"""Runs the console script as is, and writes the modules it left loaded when it exits."""
+"""Runs the console script as is, and writes the modules it left loaded when it exits
+(not through runpy: it imports pkgutil, and with it typing)."""
 
 
 def imported(args: list[str], env: dict[str, str], folder: Path) -> tuple[int, set[str], str]:

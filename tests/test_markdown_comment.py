@@ -4,7 +4,6 @@ service text must not become markup; defect links go to the commit under test on
 
 from __future__ import annotations
 
-from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -22,6 +21,7 @@ from gate.formats import render
 from gate.metrics import DEFAULT_MAXIMUMS
 from gate.policy import build_policy
 from gate.report import Report
+from gate.structs import replace
 
 COMMIT = "c0ffee" * 6 + "abcd"
 FILES = "https://github.example/o/r/blob"

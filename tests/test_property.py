@@ -16,7 +16,6 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from gate.formats import render
 from gate.metrics import METRICS
 from gate.policy import Policy, build_policy
 from gate.report import Report, decode_json, report_from_payload
+from gate.structs import replace
 
 FORMATS = ("console", "junit", "summary", "json")
 EXAMPLES = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
@@ -34,7 +33,8 @@ from gate.formats import DEFECT_FORMATS, render
 from gate.formats.markdown import md_escape
 from gate.paths import normalized
 from gate.report import Report
-from gate.text import MIN_FRAGMENT, joined, one_line, preview, redact
+from gate.structs import replace
+from gate.text import MIN_FRAGMENT, joined, one_line, preview, redact, secret_forms
 
 SEPARATORS = [
     " ",
@@ -314,3 +314,11 @@ def test_each_line_of_a_multi_line_secret_is_masked_as_is_and_unindented():
         "::add-mask::    second-line-4567",
         "::add-mask::second-line-4567",
     ]
+
+
+@settings(max_examples=examples(100))
+@given(secret=st.text(min_size=1, max_size=30))
+def test_the_secret_forms_hold_its_html_escaped_form(secret):
+    """secret_forms escapes HTML without importing html (startup): the same text as
+    html.escape, quotes included, for any secret."""
+    assert html.escape(secret) in secret_forms(secret)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -32,6 +31,7 @@ from gate.github import annotation_lines
 from gate.policy import build_policy
 from gate.report import Report
 from gate.settings import RawOptions, build_settings
+from gate.structs import replace
 from gate.suppressions import Ledger, Suppression, SuppressionOutcome, suppressions_from_toml
 
 TASK = "task-0123"

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from gate.formats.codequality import task_fingerprint
 from gate.formats.markdown import tasks_render
 from gate.paths import PathMapper, normalized
 from gate.settings import DefectSettings
+from gate.structs import replace
 
 FAIL = {"critical": 2, "major": 0, "UNRESOLVED_ADD": 0, "minor": 0}
 PASS = {"critical": 0, "major": 0, "UNRESOLVED_ADD": 0, "minor": 0}

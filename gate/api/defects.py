@@ -21,7 +21,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TypeVar
 from urllib.parse import quote
@@ -46,6 +45,7 @@ from gate.errors import (
     TransientServiceError,
 )
 from gate.settings import Settings
+from gate.structs import field, record, replace
 from gate.text import one_line
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def task_url(endpoint: str, task_id: str, what: str) -> str:
     return f"{endpoint}/v2/tasks/{quote(task_id, safe='')}/{what}"
 
 
-@dataclass(frozen=True)
+@record
 class Page:
     """One answer of defects-detail: the service's ``total`` (if readable) and its rows."""
 
@@ -142,7 +142,7 @@ def row_key(row: Row) -> int:
     return hash(tuple(sorted((k, v) for k, v in row.items() if not isinstance(v, (dict, list)))))
 
 
-@dataclass
+@record(frozen=False)
 class Pager:
     """Which offset to ask for next and when to stop; fed the pages in offset order.
 
@@ -388,7 +388,7 @@ class OrderedFetcher:
             slot.done.set()
 
 
-@dataclass(frozen=True)
+@record
 class FetchResult:
     """How paging ended: the service's largest ``total``, distinct rows, and why it stopped."""
 
@@ -403,7 +403,7 @@ class FetchResult:
     """What the service did that makes its counts doubtful."""
 
 
-@dataclass
+@record(frozen=False)
 class DefectQuery:
     """One run's defect fetch: where, what, and the shared HTTP machinery."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -31,6 +30,7 @@ from gate.baseline import (
 from gate.errors import BaselineError, DeadlineError, GateError, Interrupted
 from gate.records import MAX_RECORDS, History, api_time, history_of
 from gate.settings import Settings
+from gate.structs import replace
 
 if TYPE_CHECKING:
     from gate.waiting import ScanLog

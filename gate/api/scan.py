@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TypeVar
 
@@ -32,6 +31,7 @@ from gate.core import seconds_text
 from gate.errors import DeadlineError, GateError, Interrupted, ScanError
 from gate.report import Report
 from gate.settings import Settings, project_in_url
+from gate.structs import record, replace
 from gate.text import one_line
 from gate.waiting import (
     FAILED,
@@ -54,7 +54,7 @@ T = TypeVar("T")
 STOP_BUDGET = 5.0  # seconds for the stop call after a timeout or a signal
 
 
-@dataclass
+@record(frozen=False)
 class Tools:
     """The injectable parts: clock, sleep, heartbeat, schedule, session."""
 
@@ -70,7 +70,7 @@ class Tools:
     """Handed the wait's estimate of the time left (the heartbeat shows it)."""
 
 
-@dataclass
+@record(frozen=False)
 class Flow:
     """One task flow's shared state: the session, settings, deadline, tools, what it learnt."""
 
@@ -190,7 +190,7 @@ def run_or_cancel(flow: Flow) -> str | None:
         raise interrupted_run(flow, err, answered, run) from None
 
 
-@dataclass
+@record(frozen=False)
 class RunAnswer:
     """What the run request returned, kept for a gate interrupted while it was under way."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from urllib.parse import quote
 
 from gate.api.http import Session
@@ -27,6 +26,7 @@ from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.core import CodeArtsGate
 from gate.errors import GateError, Interrupted
 from gate.settings import Settings
+from gate.structs import replace
 from gate.text import one_line
 
 log = logging.getLogger(__name__)

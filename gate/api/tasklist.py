@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from gate.api.http import Session
@@ -20,6 +19,7 @@ from gate.api.iam import signed_in
 from gate.api.transport import Deadline, json_of, send, with_retries, within
 from gate.errors import ServiceError, UsageError
 from gate.settings import Settings
+from gate.structs import record
 from gate.text import one_line
 
 PAGE = 100
@@ -27,7 +27,7 @@ MAX_PAGES = 100
 _SCP = re.compile(r"^(?:[^@/]+@)?([^:/]+):(?!//)(.+)$")  # git@host:owner/repo.git
 
 
-@dataclass(frozen=True)
+@record
 class ListedTask:
     """A task of the project list: its id, name and repository."""
 

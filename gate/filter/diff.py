@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from gate.defects import Defect
 from gate.paths import normalized
+from gate.structs import field, record
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {
@@ -65,7 +65,7 @@ def header_path(rest: bytes, prefix: bytes) -> str | None:
     return normalized(raw.decode("utf-8", "replace"))
 
 
-@dataclass
+@record(frozen=False)
 class ChangedLines:
     """For each path of the new side, the line ranges the change adds or modifies."""
 

@@ -13,12 +13,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from gate.api.http import Session
 from gate.api.transport import Answer, Deadline, backoff, send
 from gate.errors import CommentError, GateError, TransientNetworkError
+from gate.structs import record
 from gate.text import one_line, preview
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ further (the comment is then created anew)."""
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-@dataclass(frozen=True)
+@record
 class CommentTarget:
     """Where the comment goes: the API's base URL, the repository (``owner/name``) or
     project id, the change request's number, and the marker that finds it again."""
@@ -41,7 +41,7 @@ class CommentTarget:
     marker: str
 
 
-@dataclass
+@record(frozen=False)
 class ForgeCall:
     """The shared machinery of one forge's calls: session, deadline, sleep, clock."""
 

@@ -6,9 +6,11 @@ Modules are imported only when their format is asked for.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol, TextIO
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Protocol, TextIO
+
     from gate.core import Verdict
     from gate.defects import Defect, FetchInfo
 
@@ -35,14 +37,16 @@ DEFECT_FORMATS: dict[str, str] = {
 """Per-defect formats: each module's ``Writer(handle)`` streams the defects into a file."""
 
 
-class DefectWriter(Protocol):
-    """Takes the defects one by one, then writes what is left on ``finish``."""
+if TYPE_CHECKING:  # a type only (typing is not imported at run time: startup)
 
-    def add(self, defect: Defect) -> None:
-        """Take one defect."""
+    class DefectWriter(Protocol):
+        """Takes the defects one by one, then writes what is left on ``finish``."""
 
-    def finish(self, info: FetchInfo) -> None:
-        """Complete the document (empty but valid when nothing was added)."""
+        def add(self, defect: Defect) -> None:
+            """Take one defect."""
+
+        def finish(self, info: FetchInfo) -> None:
+            """Complete the document (empty but valid when nothing was added)."""
 
 
 def defect_writer(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from gate.core import ChangeView, Check, CommentResult, ScanInfo, Verdict
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the suppressions load only for the runs that have them
     from gate.suppressions import Suppression, SuppressionOutcome
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from gate.core import PER_DEFECT_METRICS, Check, Outcome, TaskVerdict, Verdict
 from gate.defects import SEVERITIES, Defect, DefectDigest
 from gate.formats.console import all_warnings, level_text, plural, verdict_words
+from gate.structs import record
 from gate.text import one_line
 
 # What GitHub-flavoured Markdown reads inside a line: emphasis, code, links, images, raw
@@ -172,7 +172,7 @@ DEFECTS_PER_CHECK = 10
 """Defects listed under a failing check; the rest kept are collapsed in ``<details>``."""
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     """How much of the defects a document shows, and where file links lead."""
 
@@ -180,6 +180,10 @@ class Layout:
     collapsed: int = 100
     files_url: str | None = None
     commit: str | None = None
+
+
+PLAIN_LAYOUT = Layout()
+"""Ten defects a check, a hundred collapsed, no file links."""
 
 
 def layout_of(verdict: Verdict, collapsed: int = 100) -> Layout:
@@ -199,13 +203,13 @@ def _where(defect: Defect, layout: Layout) -> str:
     return md_link(url, where)
 
 
-def _defect_line(defect: Defect, layout: Layout = Layout()) -> str:
+def _defect_line(defect: Defect, layout: Layout = PLAIN_LAYOUT) -> str:
     message = md_escape(one_line(defect.message or defect.rule, 160))
     rule = md_escape(defect.rule or defect.rule_id)
     return f"- **{defect.severity}** {_where(defect, layout)} · {rule}: {message}"
 
 
-def _check_defects(check: Check, digest: DefectDigest, layout: Layout = Layout()) -> list[str]:
+def _check_defects(check: Check, digest: DefectDigest, layout: Layout = PLAIN_LAYOUT) -> list[str]:
     severities = [check.metric] if check.metric in SEVERITIES else list(digest.severities)
     if not set(severities) & set(digest.severities):
         return [f"- {check.metric} defects were not fetched (see `--defect-severity`)"]

@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gate.errors import UsageError
 from gate.policy import Policy
-from gate.text import one_line
-
-if TYPE_CHECKING:
-    from gate.baseline import BaselineSpec
-    from gate.settings.config_file import TaskTable
 from gate.settings.branch import branch_of
 from gate.settings.change import ChangeSettings, change_settings_of
 from gate.settings.credentials import (
@@ -38,6 +31,15 @@ from gate.settings.network import (
 )
 from gate.settings.raw import RawOptions
 from gate.settings.thresholds import policy_of
+from gate.structs import field, record, replace
+from gate.text import one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gate.baseline import BaselineSpec
+    from gate.settings.config_file import TaskTable
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -45,7 +47,7 @@ _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
-@dataclass(frozen=True)
+@record
 class OutputPaths:
     """The files asked for; ``None`` where a format was not asked for."""
 
@@ -59,7 +61,7 @@ class OutputPaths:
         return {name: path for name, path in pairs.items() if path}
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """Everything one run needs, validated."""
 
@@ -124,7 +126,7 @@ def outputs_of(raw: RawOptions) -> OutputPaths:
     return OutputPaths(junit=raw.junit or None, summary=raw.summary or None, json=raw.json or None)
 
 
-@dataclass(frozen=True)
+@record
 class TaskRun:
     """One task of several gated in one step: its name (the id by default), its folder
     in the repository (``path``), and its own settings."""

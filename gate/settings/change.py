@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from gate import ci
 from gate.ci import ChangeRequest
 from gate.errors import UsageError
 from gate.settings.raw import RawOptions
+from gate.structs import record
 
 
-@dataclass(frozen=True)
+@record
 class ChangeSettings:
     """``--scope``, ``--base``, ``--comment`` and what the CI says of the change.
 

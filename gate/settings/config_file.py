@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import UsageError
 from gate.settings.files import read_bytes_nowait
 from gate.settings.provenance import ConfigFile
 from gate.settings.registry import BY_NAME, Setting, suggestion
+from gate.structs import record
 from gate.text import one_line
 
 MAX_BYTES = 256 * 1024
@@ -25,7 +25,7 @@ MAX_NUMBER = 10**12
 """Far above any count or timeout: a larger number is a mistake, not a setting."""
 
 
-@dataclass(frozen=True)
+@record
 class FileValue:
     """One setting read from the file: its value for ``RawOptions`` and its line."""
 
@@ -133,7 +133,7 @@ TASK_SETTINGS: tuple[str, ...] = (
 MAX_TASKS = 50
 
 
-@dataclass(frozen=True)
+@record
 class TaskTable:
     """One ``[[tasks]]`` table: the task, its name and folder, and its own thresholds (as
     ``RawOptions`` field and value pairs)."""

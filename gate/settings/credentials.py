@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import UsageError
@@ -14,11 +13,12 @@ from gate.secret import Secret
 from gate.settings.files import read_text_nowait
 from gate.settings.network import iam_endpoint_of
 from gate.settings.raw import RawOptions
+from gate.structs import field, record
 
 _PROJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@dataclass(frozen=True)
+@record
 class TokenCredentials:
     """An IAM token sent as ``X-Auth-Token``."""
 
@@ -29,7 +29,7 @@ class TokenCredentials:
         return (self.token.reveal(),)
 
 
-@dataclass(frozen=True)
+@record
 class AkSkCredentials:
     """An access key pair: every request is signed with SDK-HMAC-SHA256."""
 
@@ -42,7 +42,7 @@ class AkSkCredentials:
         return (self.ak, self.sk.reveal())
 
 
-@dataclass(frozen=True)
+@record
 class IamPasswordCredentials:
     """An IAM user's password, exchanged for a token by one login per run."""
 
@@ -149,7 +149,7 @@ def _iam(raw: RawOptions, region: str) -> Credentials:
     return IamPasswordCredentials(raw.iam_user, Secret(password), raw.iam_domain, endpoint, region)
 
 
-@dataclass(frozen=True)
+@record
 class SecretFormat:
     """What a credential may look like: checked before anything is sent."""
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from gate.defects import SEVERITIES, default_severities
 from gate.errors import UsageError
 from gate.policy import Policy
 from gate.settings.raw import RawOptions
+from gate.structs import record, replace
 
 
-@dataclass(frozen=True)
+@record
 class DefectSettings:
     """The per-defect outputs asked for and what to fetch for them."""
 

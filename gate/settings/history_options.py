@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from gate.errors import UsageError
 from gate.settings.files import read_text_nowait
 from gate.settings.raw import RawOptions
+from gate.structs import record
 from gate.text import one_line
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # baselines and suppressions load only for the runs that have them
+    from typing import Any
+
     from gate.suppressions import Suppression
 
 SYNC_MODES = {"dry-run": "dry-run", "true": "dry-run", "apply": "apply"}
 
 
-@dataclass(frozen=True)
+@record
 class SuppressionSettings:
     """``--suppressions``: the entries read, where from, and ``--sync-suppressions``."""
 

@@ -7,15 +7,15 @@ Precedence, for every setting: flag > variable > config file > default.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gate.settings.raw import RawOptions
 from gate.settings.registry import BY_NAME, FILE_NAME, SETTINGS, Setting
+from gate.structs import record, replace
 from gate.text import one_line
 
 
-@dataclass(frozen=True)
+@record
 class ConfigFile:
     """Where the file is, as shown to people, and how it was found."""
 

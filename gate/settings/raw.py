@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from gate.structs import field, record
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from gate.settings.config_file import TaskTable
     from gate.suppressions import Suppression
 
 
-@dataclass(frozen=True)
+@record
 class RawOptions:
     """The options as given, unvalidated; ``None`` where the user said nothing."""
 

@@ -7,7 +7,7 @@ Pure data: no click, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from gate.structs import record
 
 SECTIONS = (
     "Flow",
@@ -24,7 +24,7 @@ SECTIONS = (
 FILE_NAME = "codearts-gate.toml"
 
 
-@dataclass(frozen=True)
+@record
 class Setting:
     """One setting. ``kind`` says how it is given and read:
 
