@@ -16,9 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from gate import __version__
@@ -36,14 +34,17 @@ from gate.report import decode_json, envelope_error, is_error_envelope
 from gate.service_errors import ServiceAnswer, classify
 from gate.settings import AkSkCredentials, Settings, TokenCredentials
 from gate.signing import SdkHmacAuth
+from gate.structs import field, record
 from gate.text import one_line, preview
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time, jittered
@@ -55,7 +56,7 @@ CHUNK = 64 * 1024
 USER_AGENT = f"codearts-gate/{__version__} (python)"
 
 
-@dataclass
+@record(frozen=False)
 class Deadline:
     """The overall bound of a run: every wait and every timeout stays inside it."""
 
@@ -75,7 +76,7 @@ class Deadline:
             raise DeadlineError(f"no report within --timeout {self.seconds:g} s")
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     """A response read whole (bounded): status, headers that matter, body."""
 
