@@ -122,6 +122,46 @@ def test_a_connection_the_server_closed_is_not_reused(serve):
     assert len(set(server.ports)) == 3
 
 
+def test_a_kept_connection_dropped_under_a_get_is_replaced_once(serve):
+    """The server lets a kept connection go just as the next request arrives: an
+    idempotent call goes again on a new connection, and is answered."""
+    answered: set[int] = set()
+
+    def once_per_connection(handler: http.server.BaseHTTPRequestHandler) -> None:
+        port = handler.client_address[1]
+        if port in answered:
+            handler.close_connection = True  # closes without a word: the client sees EOF
+            return
+        answered.add(port)
+        body_answer(b"{}")(handler)
+
+    server = serve(once_per_connection)
+    with Session(env={}) as http:
+        assert get(f"{server.url}/one", session=http) == b"{}"
+        assert get(f"{server.url}/two", session=http) == b"{}"
+    first, dropped, again = server.ports
+    assert first == dropped != again  # the second request went twice, once per connection
+
+
+def test_a_post_never_rides_a_kept_connection(serve):
+    server = serve(body_answer(b"{}"))
+    with Session(env={}) as http:
+        for _ in range(2):
+            assert send(http, f"{server.url}/run", Deadline(10), method="POST").status == 200
+    assert server.ports[0] != server.ports[1]
+    assert server.lines == ["POST /run HTTP/1.1"] * 2
+
+
+def test_a_post_whose_connection_drops_is_not_sent_again(serve):
+    def drop(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+
+    server = serve(drop)
+    with Session(env={}) as http, pytest.raises(GateError):
+        send(http, f"{server.url}/run", Deadline(10), method="POST")
+    assert server.lines == ["POST /run HTTP/1.1"]
+
+
 def test_chunked_answers_are_read_whole(serve):
     def chunked(handler: http.server.BaseHTTPRequestHandler) -> None:
         handler.send_response(200)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import ssl
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+"""Methods the client may send again when a kept connection was closed under it."""
 DECODED = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 """Content encodings read, with the ``wbits`` that reads each (others are refused)."""
 
@@ -324,16 +326,35 @@ class Session:
         return Request(method.upper(), url, merged, body)
 
     def send(self, request: Request, timeout: tuple[float, float]) -> Response:
-        """Send ``request`` on a kept or new connection and read the answer's head."""
+        """Send ``request`` and read the answer's head. An idempotent request may ride a
+        kept connection, and goes again on a new one when the kept one turns out closed
+        before any answer (the server let it go); a POST or PATCH always opens its own:
+        it is never sent twice by the client."""
         parts = urlsplit(request.url)
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS or not parts.hostname:
             raise HttpError(f"cannot call {scheme or 'a URL without a scheme'}://")
         origin = (scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme])
         proxy = self.proxy_for(request.url)
-        connection = self._connection(origin, proxy, timeout)
-        headers, target = request.headers, _path(parts)
-        if proxy and scheme == "http":  # the proxy forwards it: the whole URL, its login
+        reuse = request.method in IDEMPOTENT
+        connection, reused = self._connection(origin, proxy, timeout, reuse=reuse)
+        try:
+            return self._exchange(origin, connection, request, proxy)
+        except ProtocolFailure as err:
+            if not (reused and isinstance(err.__cause__, ConnectionError)):
+                raise
+        connection, _ = self._connection(origin, proxy, timeout, reuse=False)
+        return self._exchange(origin, connection, request, proxy)
+
+    def _exchange(
+        self,
+        origin: tuple[str, str, int],
+        connection: http.client.HTTPConnection,
+        request: Request,
+        proxy: str | None,
+    ) -> Response:
+        headers, target = request.headers, _path(urlsplit(request.url))
+        if proxy and origin[0] == "http":  # the proxy forwards it: the whole URL, its login
             target, authorization = request.url, _proxy_parts(proxy)[2]
             headers = (
                 {**headers, "Proxy-Authorization": authorization} if authorization else headers
@@ -367,23 +388,37 @@ class Session:
         connection.close()
 
     def _connection(
-        self, origin: tuple[str, str, int], proxy: str | None, timeout: tuple[float, float]
-    ) -> http.client.HTTPConnection:
+        self,
+        origin: tuple[str, str, int],
+        proxy: str | None,
+        timeout: tuple[float, float],
+        *,
+        reuse: bool,
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        """A kept connection to ``origin`` (when ``reuse``) or a new one; True if kept."""
+        kept = self._kept(origin, timeout[1]) if reuse else None
+        if kept is not None:
+            return kept, True
+        connection = self._connect(origin, proxy, timeout)
+        with self._lock:
+            self._busy.add(connection)
+        return connection, False
+
+    def _kept(
+        self, origin: tuple[str, str, int], timeout: float
+    ) -> http.client.HTTPConnection | None:
         with self._lock:
             idle = self._idle.get(origin, [])
             while idle:
                 kept = idle.pop()
                 if _still_open(kept):
-                    kept.timeout = timeout[1]
+                    kept.timeout = timeout
                     if kept.sock is not None:
-                        kept.sock.settimeout(timeout[1])
+                        kept.sock.settimeout(timeout)
                     self._busy.add(kept)
                     return kept
                 kept.close()
-        connection = self._connect(origin, proxy, timeout)
-        with self._lock:
-            self._busy.add(connection)
-        return connection
+        return None
 
     def _connect(
         self, origin: tuple[str, str, int], proxy: str | None, timeout: tuple[float, float]
