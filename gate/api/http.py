@@ -293,11 +293,9 @@ class Session:
         json: object = None,
         headers: Mapping[str, str] | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
-        **_ignored: object,
     ) -> Response:
-        """Send one request and return its answer, the body not read yet. The words of
-        ``requests`` that the gate passes (``stream``, ``allow_redirects``, ``verify``)
-        are accepted: answers are always streamed and redirects never followed."""
+        """Send one request and return its answer, the body not read yet (``timeout``:
+        connect, then each read). A redirect is an answer like any other: never followed."""
         body = _body(data, json)
         request = self.prepare(method, url, params, body, headers, is_json=json is not None)
         if self.auth is not None:
