@@ -260,11 +260,9 @@ def raw_answer(head: bytes) -> str:
         "ra-5000-digits",
     ],
 )
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_any_size_or_delay_header_gives_an_answer_or_a_gate_error(head, monkeypatch):
-    """urllib3 drops the connection of an answer it refuses (two lengths) without closing
-    it: its socket is closed when collected, here, not in a later test."""
+    """Every answer the client refuses or reads closes its connection: no socket is left
+    for a later test's garbage collection to find."""
     monkeypatch.setenv("NO_PROXY", "*")
     url = raw_answer(head)
     try:

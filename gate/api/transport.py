@@ -363,8 +363,9 @@ def connection_error(err: client.HttpError, url: str) -> GateError:
 
 
 def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
-    """True when ``err`` or anything in its chain of causes (urllib3 nests them in
-    ``reason`` and ``args``) is one of ``kinds``."""
+    """True when ``err`` or anything in its chain of causes (``__cause__``,
+    ``__context__``, and the ``reason``/``args`` some errors keep them in) is one of
+    ``kinds``."""
     return any(isinstance(item, kinds) for item in _causes(err))
 
 
