@@ -2,7 +2,8 @@
 
 A fresh venv is built exactly as the Dockerfile builds the image's (the build stage's
 RUN lines, read from the Dockerfile: its venvs, the hash-checked ``pip install`` of
-requirements-build.txt and docker/requirements.txt, the wheel build, with the same flags), then
+requirements-build.txt and docker/requirements.txt, the wheel build, with the same flags; only
+where pip itself lives differs, see ``image_install_steps``), then
 its ``codearts-gate`` entrypoint runs as the GitHub runner would start the action:
 ``GITHUB_ACTIONS=true``, ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` files, the
 workspace as working directory, and the ``CODEARTS_*`` variables that action.yml's
@@ -48,16 +49,30 @@ def local_path(word: str, root: Path) -> str:
     return str(root / word[1:]) if IMAGE_PATH.match(word) else word
 
 
+def pip_for(venv: Path) -> list[str]:
+    """The command of ``venv``'s pip: this interpreter's pip, aimed at it (``--python``)."""
+    return [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+
+
 def image_install_steps(dockerfile: Path, root: Path) -> list[list[str]]:
     """The build stage's commands (venvs, pip, build), with image paths moved under ``root``.
 
     Every RUN line must be replayable here: a command this cannot map fails the test
-    rather than being skipped.
+    rather than being skipped. One thing differs from the image, for speed: a venv is
+    created ``--without-pip``, and its ``bin/pip`` runs as this interpreter's pip aimed
+    at it (``pip --python``, the same pip code run by the venv's interpreter). Installing
+    pip into each venv (ensurepip) cost more CPU than every other step together, and pip
+    itself is no part of what the image runs. The pip commands, their flags, requirement
+    files and hashes are the Dockerfile's own, so a broken install step still fails here.
     """
     steps = []
     for command in (shlex.split(line) for line in run_lines(dockerfile)):
         if command[:3] == ["python", "-m", "venv"]:
-            steps.append([sys.executable, "-m", "venv", local_path(command[3], root)])
+            venv = local_path(command[3], root)
+            steps.append([sys.executable, "-m", "venv", "--without-pip", venv])
+        elif command[0].endswith("/bin/pip"):
+            venv = Path(local_path(command[0], root)).parents[1]
+            steps.append(pip_for(venv) + [local_path(word, root) for word in command[1:]])
         else:
             assert IMAGE_PATH.match(command[0]), f"cannot replay outside the image: {command}"
             steps.append([local_path(word, root) for word in command])
@@ -72,12 +87,21 @@ def runtime_venv(dockerfile: Path, root: Path) -> Path:
     return Path(local_path(copied, root))
 
 
+def image_env(**extra: str) -> dict[str, str]:
+    """The environment of the Dockerfile's stages: its ``PYTHONDONTWRITEBYTECODE=1``, and
+    not the test session's ``PYTHONPYCACHEPREFIX`` (tests/conftest.py), which would send
+    the bytecode pip compiles for the venv elsewhere and leave the image's own unused."""
+    env = clean_env(PYTHONDONTWRITEBYTECODE="1", **extra)
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
 @pytest.fixture(scope="session")
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv installed the way the Dockerfile installs the image's (once per session)."""
     root = tmp_path_factory.mktemp("image")
     for step in image_install_steps(REPO / "Dockerfile", root):
-        env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
+        env = image_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
         proc = subprocess.run(
             step, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
         )
@@ -86,11 +110,13 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_image_venv_holds_exactly_the_locked_dependencies(image_venv):
-    pip = str(image_venv / "bin" / "pip")
-    check = subprocess.run([pip, "check"], capture_output=True, text=True, timeout=120, check=False)
+    pip = pip_for(image_venv)
+    check = subprocess.run(
+        [*pip, "check"], capture_output=True, text=True, timeout=120, check=False
+    )
     assert check.returncode == 0, f"docker/requirements.txt misses a dependency:\n{check.stdout}"
     frozen = subprocess.run(
-        [pip, "freeze", "--exclude", "codearts-gate"],
+        [*pip, "freeze", "--exclude", "codearts-gate"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -115,7 +141,7 @@ def build_sdist(image_venv: Path, outdir: Path) -> Path:
     proc = subprocess.run(
         [str(python), "-m", "build", "--sdist", "--no-isolation", "--outdir", str(outdir), "."],
         cwd=REPO,
-        env=clean_env(SOURCE_DATE_EPOCH="1700000000"),
+        env=image_env(SOURCE_DATE_EPOCH="1700000000"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -223,7 +249,8 @@ def run_step(venv: Path, tmp_path: Path, inputs: dict[str, str]) -> StepRun:
     output, summary = commands / "set_output", commands / "step_summary"
     output.touch()
     summary.touch()
-    env = clean_env(
+    env = image_env(
+        PYTHONUNBUFFERED="1",  # the final stage's ENV, as PYTHONDONTWRITEBYTECODE
         GITHUB_ACTIONS="true",
         GITHUB_OUTPUT=str(output),
         GITHUB_STEP_SUMMARY=str(summary),
