@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -75,8 +76,11 @@ def pytest_configure(config: pytest.Config) -> None:
     folder, kept = bytecode_folder()
     if not kept:
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    cold = not any(folder.iterdir())
     os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if cold and len(getattr(config.option, "tx", None) or ()) > 1:
+        warm_bytecode(config)
 
 
 def bytecode_folder() -> tuple[Path, bool]:
@@ -99,6 +103,23 @@ def bytecode_folder() -> tuple[Path, bool]:
         shutil.rmtree(folder / temporary.relative_to(temporary.anchor), ignore_errors=True)
         return folder, True
     return Path(tempfile.mkdtemp(prefix="codearts-gate-pycache-")), False
+
+
+def warm_bytecode(config: pytest.Config) -> None:
+    """Fill an empty bytecode folder before the xdist workers start: one process collects
+    the tests (compiling them and all they import), and the workers then find it done,
+    where each of them compiled it all at once (a new venv: CI, a fresh clone), four
+    times the CPU. Its outcome is not judged: the workers collect again and report."""
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0"]
+    command += ["-p", "no:randomly", "-p", "no:cacheprovider", *config.args]
+    subprocess.run(
+        command,
+        cwd=config.invocation_params.dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True)
