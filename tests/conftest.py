@@ -68,17 +68,18 @@ def pytest_configure(config: pytest.Config) -> None:
     """The gate runs as hundreds of fresh processes: let them share compiled bytecode.
 
     With PYTHONDONTWRITEBYTECODE set (as in the image and on CI machines) an editable
-    install recompiles the whole package in every process. The processes this session
-    starts (the xdist workers, the gates) cache it in a private folder instead; the
-    checkout is left untouched."""
+    install recompiles the whole package in every process. This session (its test
+    modules, imported from here on) and the processes it starts (the xdist workers, the
+    gates) cache it in a private folder instead; the checkout is left untouched."""
     if hasattr(config, "workerinput") or os.environ.get("PYTHONPYCACHEPREFIX"):
         return  # an xdist worker (the controller set it up), or the user's own choice
     folder, kept = bytecode_folder()
     if not kept:
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     cold = not any(folder.iterdir())
-    os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix = str(folder)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
     if cold and len(getattr(config.option, "tx", None) or ()) > 1:
         warm_bytecode(config)
 
