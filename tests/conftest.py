@@ -30,9 +30,12 @@ settings.load_profile(
 
 # --------------------------------------------------------------------------- parallel runs
 
-TOGETHER = frozenset({"tests/test_faults.py", "tests/test_container_smoke.py"})
+TOGETHER = frozenset(
+    {"tests/test_faults.py", "tests/test_container_smoke.py", "tests/test_task_defects.py"}
+)
 """Test files whose tests share one costly fixture (the fault scenarios run in parallel
-threads, the image's venv): each runs whole on one process so that it is made once."""
+threads, the image's venv, a gate run of three tasks): each runs whole on one process so
+that it is made once."""
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -87,10 +87,14 @@ def read(run: GateRun) -> tuple[dict, list, ET.Element]:
     return sarif, codequality, ET.parse(run.folder / "jd.xml").getroot()
 
 
-@pytest.fixture
-def three_task_run(fake_api, tmp_path) -> GateRun:
-    three_tasks_with_defects(fake_api, tmp_path)
-    run = gate(fake_api, tmp_path)
+@pytest.fixture(scope="module")
+def three_task_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
+    """One run of the three tasks, read by several tests (this file runs whole on one
+    process, ``TOGETHER`` in tests/conftest.py, so that the run is made once)."""
+    checkout = tmp_path_factory.mktemp("three-tasks")
+    with FakeCodeArts() as api:
+        three_tasks_with_defects(api, checkout)
+        run = gate(api, checkout)
     assert run.code == 1, run.stderr  # api failed: the defects never change the verdict
     return run
 
