@@ -6,6 +6,7 @@ CODEARTS_GATE_REQUIRE_VALIDATORS=1, which turns every such skip into a failure.
 
 from __future__ import annotations
 
+import functools
 import os
 import unicodedata
 from pathlib import Path
@@ -52,8 +53,10 @@ def unsafe_text(text: str) -> str | None:
     return None
 
 
+@functools.cache
 def json_validator(name: str):  # -> jsonschema validator
-    """A validator for a JSON schema in ../shared/schemas (skip or fail when it is absent)."""
+    """A validator for a JSON schema in ../shared/schemas (skip or fail when it is absent).
+    Made once per process: checking the SARIF schema itself takes a quarter of a second."""
     import json
 
     import jsonschema
