@@ -29,7 +29,7 @@ sys.path[:0] = [str(HERE), str(REPO / "tests")]
 
 from fakeapi import FakeCodeArts  # noqa: E402 - lives in tests/
 
-from bench import machine  # noqa: E402 - bench/bench.py, found via sys.path
+from bench import compiled, machine  # noqa: E402 - bench/bench.py, found via sys.path
 
 GATE = Path(sys.executable).with_name("codearts-gate")
 REPORT = REPO / "examples" / "reports" / "api-example.json"
@@ -67,13 +67,7 @@ def commands(folder: Path, api: FakeCodeArts) -> dict[str, tuple[list[str], int]
 def measure(folder: Path) -> dict[str, list[tuple[float, float]]]:
     """Every command ``RUNS`` times, in turn, after one warm-up each: (wall, CPU) in ms."""
     with FakeCodeArts(scenario="fail") as api:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(
-            PYTHONPYCACHEPREFIX=str(folder / "pycache"),
-            CODEARTS_TOKEN=api.token,
-            CODEARTS_ENDPOINT=api.url,
-            NO_PROXY="*",
-        )
+        env = compiled(folder, CODEARTS_TOKEN=api.token, CODEARTS_ENDPOINT=api.url, NO_PROXY="*")
         todo = commands(folder, api)
         for command, expect in todo.values():
             run_once(command, env, expect)

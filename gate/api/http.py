@@ -132,10 +132,8 @@ class Response:
         while self.raw.length != 0:  # None: chunked, or until the server closes
             try:
                 chunk = self.raw.read1(chunk_size)
-            except TimeoutError as err:
-                raise ReadTimeout(str(err)) from err
             except (http.client.HTTPException, OSError, ValueError) as err:
-                raise ProtocolFailure(f"the answer broke off ({type(err).__name__})") from err
+                raise _read_failure(err, "the answer broke off") from err
             if not chunk:
                 if self.raw.length:  # http.client reads a short body as a whole one
                     raise ProtocolFailure("the answer broke off (IncompleteRead)")
@@ -360,12 +358,9 @@ class Session:
         try:
             connection.request(request.method, target, body=request.body, headers=headers)
             raw = connection.getresponse()
-        except TimeoutError as err:
-            self._release(origin, connection, reusable=False)
-            raise ReadTimeout(str(err)) from err
         except (http.client.HTTPException, OSError, ValueError) as err:
             self._release(origin, connection, reusable=False)
-            raise ProtocolFailure(f"no answer ({type(err).__name__})") from err
+            raise _read_failure(err, "no answer") from err
         except BaseException:
             self._release(origin, connection, reusable=False)
             raise
@@ -520,6 +515,13 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     except (OSError, ValueError):
         return False
     return not readable
+
+
+def _read_failure(err: Exception, what: str) -> HttpError:
+    """A failure once the request is on its way: no answer in time, or a broken one."""
+    if isinstance(err, TimeoutError):
+        return ReadTimeout(str(err))
+    return ProtocolFailure(f"{what} ({type(err).__name__})")
 
 
 def _connect_error(err: Exception, proxy: str | None) -> HttpError:

@@ -99,13 +99,11 @@ def trust_context(ca_bundle: str | None, env: Mapping[str, str] = os.environ) ->
     import ssl  # noqa: PLC0415 - only for https://
 
     context = ssl.create_default_context()
-    _load(context, _environment_bundle(env))
-    if not ca_bundle:
-        return context
-    try:
-        context.load_verify_locations(cafile=ca_bundle)
-    except (OSError, ssl.SSLError, ValueError):
-        raise UsageError(f"--ca-bundle {ca_bundle!r} holds no readable PEM certificate") from None
+    bundle = _environment_bundle(env)
+    where = {"capath": bundle} if Path(bundle).is_dir() else {"cafile": bundle}
+    _add_trust(context, f"the CA bundle {bundle!r}", **where)
+    if ca_bundle:
+        _add_trust(context, f"--ca-bundle {ca_bundle!r}", cafile=ca_bundle)
     return context
 
 
@@ -119,17 +117,15 @@ def _environment_bundle(env: Mapping[str, str]) -> str:
     return str(certifi.where())
 
 
-def _load(context: ssl.SSLContext, bundle: str) -> None:
-    """Add a bundle (a file, or a folder of hashed certificates) to ``context``."""
+def _add_trust(context: ssl.SSLContext, named: str, **where: str) -> None:
+    """Add the certificates of a file (``cafile``) or a folder of hashed ones (``capath``)
+    to ``context``; a ``UsageError`` naming the source when none can be read."""
     import ssl  # noqa: PLC0415 - loaded by the caller already
 
     try:
-        if Path(bundle).is_dir():
-            context.load_verify_locations(capath=bundle)
-        else:
-            context.load_verify_locations(cafile=bundle)
+        context.load_verify_locations(**where)
     except (OSError, ssl.SSLError, ValueError):
-        raise UsageError(f"the CA bundle {bundle!r} holds no readable PEM certificate") from None
+        raise UsageError(f"{named} holds no readable PEM certificate") from None
 
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
